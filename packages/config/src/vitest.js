@@ -1,0 +1,44 @@
+// @ts-check
+/**
+ * The one vitest config. A lesson's vitest.config.ts is `export default lessonConfig(import.meta.url)`.
+ * `#impl/<file>` imports resolve through implPath(), so COURSE_TARGET picks exercise/, solution/
+ * or a mistake without a test ever naming a folder. Plain JavaScript so that vitest can load it.
+ */
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+import { currentTarget, implPath } from './target.js';
+
+const IMPL = '#impl/';
+
+/** @param {string} configFileUrl the lesson's `import.meta.url` */
+export function lessonConfig(configFileUrl) {
+  const lessonDir = dirname(fileURLToPath(configFileUrl));
+  const target = currentTarget();
+  return defineConfig({
+    plugins: [
+      {
+        name: 'course-impl',
+        enforce: 'pre',
+        /** @param {string} id */
+        resolveId(id) {
+          return id.startsWith(IMPL) ? implPath(lessonDir, id.slice(IMPL.length), target) : null;
+        },
+      },
+    ],
+    test: testOptions,
+  });
+}
+
+/** For packages that are not lessons (the helpers' own tests). */
+export function packageConfig() {
+  return defineConfig({ test: testOptions });
+}
+
+const testOptions = {
+  include: ['test/**/*.test.ts'],
+  // A socket test that needs longer than this is waiting for something that will not come;
+  // the harness's own waits are shorter and say what was expected.
+  testTimeout: 5_000,
+  hookTimeout: 5_000,
+};

@@ -1,0 +1,273 @@
+/**
+ * Real loopback peers for tests: servers on port 0 and clients that record every chunk they
+ * receive, with bounded waits for lines, byte counts and the close.
+ */
+import net, { type AddressInfo } from 'node:net';
+import { closeAfterTest } from './cleanup.ts';
+import { ncLine } from './show.ts';
+import { type WaitOptions, WireError, within } from './wait.ts';
+
+export const LOOPBACK = '127.0.0.1';
+
+/** Listens on 127.0.0.1 port 0 (any free port), closes the server after the test, returns the port. */
+export async function listen(server: net.Server, host = LOOPBACK): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  closeAfterTest(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+      }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/**
+ * A test's own server, for testing clients: `handler` gets each connection.
+ * Errors on its sockets (a client that resets) are ignored: the test checks the client.
+ */
+export async function startServer(handler: (socket: net.Socket) => void): Promise<number> {
+  const server = net.createServer((socket) => {
+    socket.on('error', () => {});
+    handler(socket);
+  });
+  return listen(server);
+}
+
+/** A port on which nothing listens (it was free a moment ago): connecting gets ECONNREFUSED. */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen({ host: LOOPBACK, port: 0 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** What a Peer saw of the connection's end. */
+export type Ending = 'open' | 'fin' | 'reset' | 'closed';
+
+/**
+ * A client connection that records everything it receives, chunk by chunk.
+ * Create it with connect(); it is destroyed when the test ends.
+ */
+export class Peer {
+  readonly chunks: Buffer[] = [];
+  /** How the other side ended the connection, so far. */
+  ending: Ending = 'open';
+  error: NodeJS.ErrnoException | undefined;
+  /** Sent so far, to reproduce the exchange with nc in a failure message. */
+  private readonly sent: Buffer[] = [];
+  private readonly changed = new Set<() => void>();
+
+  readonly socket: net.Socket;
+  /** The port this peer connected to. */
+  readonly port: number;
+
+  constructor(socket: net.Socket, port: number) {
+    this.socket = socket;
+    this.port = port;
+    socket.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.notify();
+    });
+    socket.on('end', () => {
+      this.ending = 'fin';
+      this.notify();
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      this.error = error;
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') this.ending = 'reset';
+      this.notify();
+    });
+    socket.on('close', () => {
+      if (this.ending === 'open') this.ending = 'closed';
+      this.notify();
+    });
+  }
+
+  /** Everything received so far. */
+  get received(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
+  /** `printf '...' | nc -N 127.0.0.1 PORT` for what this peer sent. */
+  get repro(): string {
+    return ncLine(Buffer.concat(this.sent), this.port);
+  }
+
+  /** Writes `data` and resolves once it is handed to the kernel. */
+  write(data: string | Uint8Array): Promise<void> {
+    const bytes = Buffer.from(data);
+    this.sent.push(bytes);
+    return new Promise((resolve, reject) =>
+      this.socket.write(bytes, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  /** Half-closes: sends FIN ("I am done sending") and keeps reading. */
+  end(data?: string | Uint8Array): Promise<void> {
+    if (data !== undefined) this.sent.push(Buffer.from(data));
+    return new Promise((resolve) => this.socket.end(data ?? '', () => resolve()));
+  }
+
+  /** Aborts the connection with a TCP reset (RST) instead of a polite FIN. */
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
+
+  /**
+   * Waits until `done(received)` returns a value other than undefined, and returns it.
+   * Fails when the wait ends or the connection ends first, explaining with `expected` and `hint`.
+   */
+  async until<T>(
+    done: (received: Buffer) => T | undefined,
+    expected: string,
+    options: WaitOptions = {},
+  ): Promise<T> {
+    let stop: () => void = () => {};
+    const result = new Promise<T>((resolve, reject) => {
+      const check = () => {
+        const value = done(this.received);
+        if (value !== undefined) return resolve(value);
+        if (this.ending !== 'open') {
+          reject(
+            new WireError(`the connection ended (${this.endingWords()}) before that arrived`, {
+              expected,
+              received: this.received,
+              hint: options.hint,
+              repro: options.repro ?? this.repro,
+            }),
+          );
+        }
+      };
+      stop = () => this.changed.delete(check);
+      this.changed.add(check);
+      check();
+    });
+    try {
+      return await within(result, () => ({ expected, received: this.received, repro: this.repro }), options);
+    } finally {
+      stop();
+    }
+  }
+
+  /** Waits for `n` complete lines (ending in \n) and returns them without their line endings. */
+  lines(n: number, options: WaitOptions = {}): Promise<string[]> {
+    return this.until(
+      (received) => {
+        const text = received.toString('utf8');
+        const lines = text.split('\n');
+        return lines.length > n ? lines.slice(0, n).map((l) => l.replace(/\r$/, '')) : undefined;
+      },
+      `${n} complete line(s), each ending in \\n`,
+      options,
+    );
+  }
+
+  /** Waits for at least `n` bytes. */
+  bytes(n: number, options: WaitOptions = {}): Promise<Buffer> {
+    return this.until((r) => (r.length >= n ? r : undefined), `at least ${n} bytes`, options);
+  }
+
+  /**
+   * Waits until the other side has closed the connection (FIN, or a reset when `allowReset`)
+   * and returns everything received.
+   */
+  async closed(options: WaitOptions & { expected?: string; allowReset?: boolean } = {}): Promise<Buffer> {
+    const expected = options.expected ?? 'the other side to close the connection';
+    let stop: () => void = () => {};
+    const ended = new Promise<Buffer>((resolve, reject) => {
+      const check = () => {
+        if (this.ending === 'fin' || this.ending === 'closed') resolve(this.received);
+        if (this.ending === 'reset') {
+          if (options.allowReset) resolve(this.received);
+          else
+            reject(
+              new WireError('the connection was reset (RST) instead of closed', {
+                expected,
+                received: this.received,
+                hint:
+                  options.hint ??
+                  'close with socket.end() rather than socket.destroy() once the reply is written',
+                repro: options.repro ?? this.repro,
+              }),
+            );
+        }
+      };
+      stop = () => this.changed.delete(check);
+      this.changed.add(check);
+      check();
+    });
+    try {
+      return await within(ended, () => ({ expected, received: this.received, repro: this.repro }), options);
+    } finally {
+      stop();
+    }
+  }
+
+  private endingWords(): string {
+    if (this.ending === 'fin') return 'the other side sent FIN';
+    if (this.ending === 'reset') return `reset: ${this.error?.code ?? 'RST'}`;
+    return 'closed';
+  }
+
+  private notify(): void {
+    for (const check of [...this.changed]) check();
+  }
+}
+
+/** Connects to `port` on 127.0.0.1; the connection is destroyed when the test ends. */
+export async function connect(port: number, host = LOOPBACK, options: WaitOptions = {}): Promise<Peer> {
+  const socket = net.connect({ host, port });
+  closeAfterTest(() => socket.destroy());
+  const peer = new Peer(socket, port);
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  await within(
+    connected,
+    () => ({
+      expected: `a connection to ${host}:${port}`,
+      hint: 'is the server listening? A tiny backlog can also keep connections waiting',
+    }),
+    options,
+  );
+  return peer;
+}
+
+export interface ExchangeOptions extends WaitOptions {
+  /** Cut the request into these pieces, each written and flushed before the next. */
+  pieces?: (string | Uint8Array)[];
+}
+
+/**
+ * The whole client side of a request/reply protocol: connect, send `request`, half-close,
+ * collect everything until the server closes. Returns the reply's bytes.
+ */
+export async function exchange(
+  port: number,
+  request: string | Uint8Array,
+  options: ExchangeOptions = {},
+): Promise<Buffer> {
+  const peer = await connect(port);
+  for (const piece of options.pieces ?? [request]) await peer.write(piece);
+  await peer.end();
+  return peer.closed({
+    expected: 'a reply, then the server closing the connection',
+    hint: 'after the client half-closes, the server should write its reply and call socket.end()',
+    ...options,
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * The lesson programs (server.ts, client.ts) run as real child processes, from exercise/ or
+ * solution/ as COURSE_TARGET selects, exactly as a learner runs them with tsx.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { implPath } from '@course/config/target';
+import { closeAfterTest } from './cleanup.ts';
+import { DEFAULT_WAIT_MS, WireError, within } from './wait.ts';
+
+const TSX = import.meta.resolve('tsx');
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A lesson, found from a test file's `import.meta.url`. */
+export class Lesson {
+  readonly dir: string;
+  /** `02-tcp-server` */
+  readonly name: string;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.name = relative(join(REPO_ROOT, 'lessons'), dir);
+  }
+
+  /** The path of one of the lesson's files, as COURSE_TARGET selects it. */
+  file(name: string): string {
+    return implPath(this.dir, name);
+  }
+
+  /** `npx tsx lessons/02-tcp-server/exercise/server.ts`: how a learner runs that program. */
+  command(program: string, args: string[] = []): string {
+    return ['npx tsx', relative(REPO_ROOT, this.file(program)), ...args.map(shellWord)].join(' ');
+  }
+
+  /**
+   * Starts a server program with `args` (`--port 0` is added unless given) and waits for its
+   * `listening on HOST:PORT` line. The process is stopped when the test ends.
+   */
+  async startServer(
+    program: string,
+    args: string[] = [],
+    options: { ms?: number } = {},
+  ): Promise<RunningProgram> {
+    const withPort = args.includes('--port') ? args : [...args, '--port', '0'];
+    const child = new RunningProgram(this, program, withPort);
+    await child.listening(options.ms);
+    return child;
+  }
+
+  /** Runs a program to its end (for clients) and returns its exit code and output. */
+  async run(
+    program: string,
+    args: string[] = [],
+    options: { stdin?: string; ms?: number } = {},
+  ): Promise<ProgramResult> {
+    const child = new RunningProgram(this, program, args, options.stdin);
+    return child.exit(options.ms ?? 4_000);
+  }
+}
+
+/** The lesson that holds the file at `moduleUrl` (a test's `import.meta.url`). */
+export function lessonOf(moduleUrl: string): Lesson {
+  let dir = dirname(fileURLToPath(moduleUrl));
+  while (!existsSync(join(dir, 'lesson.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no lesson.json above ${fileURLToPath(moduleUrl)}`);
+    dir = up;
+  }
+  return new Lesson(dir);
+}
+
+export interface ProgramResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A lesson program running as a child process; its output is collected as it arrives. */
+export class RunningProgram {
+  readonly process: ChildProcess;
+  stdout = '';
+  stderr = '';
+  /** Set from the `listening on HOST:PORT` line. */
+  host = '';
+  port = 0;
+  private result: ProgramResult | undefined;
+  private readonly ended: Promise<ProgramResult>;
+  private readonly changed = new Set<() => void>();
+
+  readonly lesson: Lesson;
+  readonly program: string;
+  readonly args: string[];
+
+  constructor(lesson: Lesson, program: string, args: string[], stdin?: string) {
+    this.lesson = lesson;
+    this.program = program;
+    this.args = args;
+    const file = lesson.file(program);
+    if (!existsSync(file)) throw new Error(`${relative(REPO_ROOT, file)} does not exist`);
+    this.process = spawn(process.execPath, ['--import', TSX, file, ...args], {
+      cwd: lesson.dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
+    this.process.stdout?.setEncoding('utf8').on('data', (text: string) => {
+      this.stdout += text;
+      this.notify();
+    });
+    this.process.stderr?.setEncoding('utf8').on('data', (text: string) => {
+      this.stderr += text;
+      this.notify();
+    });
+    this.process.stdin?.on('error', () => {}); // the program may exit before reading stdin
+    this.process.stdin?.end(stdin ?? '');
+    this.ended = new Promise((resolve) => {
+      this.process.once('close', (code, signal) => {
+        this.result = { code, signal, stdout: this.stdout, stderr: this.stderr };
+        this.notify();
+        resolve(this.result);
+      });
+    });
+    closeAfterTest(() => this.kill());
+  }
+
+  get exited(): boolean {
+    return this.result !== undefined;
+  }
+
+  /** Stdout as lines, without the last one if it is not complete yet. */
+  get lines(): string[] {
+    return this.stdout.split('\n').slice(0, -1);
+  }
+
+  /** `npx tsx lessons/.../server.ts --port 0`, for messages. */
+  get command(): string {
+    return this.lesson.command(this.program, this.args);
+  }
+
+  /** Waits for the first stdout line matching `pattern`, failing early if the program exits. */
+  async waitForLine(
+    pattern: RegExp,
+    expected: string,
+    options: { ms?: number; hint?: string } = {},
+  ): Promise<string> {
+    let stop: () => void = () => {};
+    const found = new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const line = this.lines.find((l) => pattern.test(l));
+        if (line !== undefined) return resolve(line);
+        if (this.result)
+          reject(
+            this.failure(`the program exited (${exitWords(this.result)}) first`, expected, options.hint),
+          );
+      };
+      stop = () => this.changed.delete(check);
+      this.changed.add(check);
+      check();
+    });
+    try {
+      return await within(found, () => this.explanation(expected, options.hint), {
+        ms: options.ms ?? DEFAULT_WAIT_MS,
+      });
+    } finally {
+      stop();
+    }
+  }
+
+  /** Waits for `listening on HOST:PORT` as the first line of stdout and records the address. */
+  async listening(ms = 4_000): Promise<void> {
+    const expected = 'the first line on stdout to be `listening on HOST:PORT`';
+    const line = await this.waitForLine(/.*/, expected, {
+      ms,
+      hint: 'print it with console.log once the server is listening (in the listen callback)',
+    });
+    const match = /^listening on \[?([^\]]+?)\]?:(\d+)$/.exec(line);
+    if (!match) throw this.failure(`the first line was ${JSON.stringify(line)}`, expected);
+    this.host = match[1] as string;
+    this.port = Number(match[2]);
+  }
+
+  /** Sends `signal` and waits for the program to exit; returns how it exited. */
+  async stop(signal: NodeJS.Signals = 'SIGINT', ms = 2_000): Promise<ProgramResult> {
+    this.process.kill(signal);
+    return this.exit(ms);
+  }
+
+  /** Waits for the program to exit by itself. */
+  async exit(ms = DEFAULT_WAIT_MS): Promise<ProgramResult> {
+    return within(this.ended, () => this.explanation('the program to exit'), { ms });
+  }
+
+  /** Stops the process if it still runs: SIGKILL, so cleanup never waits on a stuck program. */
+  async kill(): Promise<void> {
+    if (this.result) return;
+    this.process.kill('SIGKILL');
+    await this.ended;
+  }
+
+  failure(headline: string, expected: string, hint?: string): WireError {
+    return new WireError(headline, this.explanation(expected, hint));
+  }
+
+  private explanation(expected: string, hint?: string) {
+    const out = [
+      `${this.result ? exitWords(this.result) : 'still running'}`,
+      `    stdout: ${quoteOutput(this.stdout)}`,
+      `    stderr: ${quoteOutput(this.stderr)}`,
+    ].join('\n');
+    return { expected, received: out, hint, repro: this.command };
+  }
+
+  private notify(): void {
+    for (const check of [...this.changed]) check();
+  }
+}
+
+function exitWords(result: ProgramResult): string {
+  return result.signal ? `killed by ${result.signal}` : `exit code ${result.code}`;
+}
+
+function quoteOutput(text: string): string {
+  if (!text) return '(nothing)';
+  const trimmed = text.length > 1500 ? `${text.slice(0, 1500)}…` : text;
+  return `\n      ${trimmed.trimEnd().split('\n').join('\n      ')}`;
+}
+
+function shellWord(word: string): string {
+  return /^[\w./:=@-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}

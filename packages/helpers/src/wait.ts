@@ -1,0 +1,78 @@
+/**
+ * Bounded waits. Every wait in the course ends: when it ends without what the test wanted, the
+ * error tells a learner what was expected, what arrived (text and hex), a hint, and a shell line
+ * to try the same exchange by hand.
+ */
+import { describeBytes } from './show.ts';
+
+/** The default bound of one wait: far above what a correct solution needs on loopback. */
+export const DEFAULT_WAIT_MS = 2_000;
+
+export interface Explanation {
+  /** What the test was waiting for, in words: `the server to close the connection`. */
+  expected: string;
+  /** What had arrived when the wait ended: bytes (shown as text and hex) or words. */
+  received?: Uint8Array | string;
+  /** What to check in the code. */
+  hint?: string;
+  /** A shell line that reproduces the exchange. */
+  repro?: string;
+}
+
+/** A failed expectation about what crossed the wire, worded for a learner. */
+export class WireError extends Error {
+  constructor(headline: string, explanation: Explanation) {
+    super(formatExplanation(headline, explanation));
+    this.name = 'WireError';
+  }
+}
+
+export function formatExplanation(headline: string, e: Explanation): string {
+  const lines = [headline, `  expected: ${e.expected}`];
+  if (e.received !== undefined) {
+    lines.push(
+      typeof e.received === 'string'
+        ? `  received: ${e.received}`
+        : `  received:\n${describeBytes(e.received, '    ')}`,
+    );
+  }
+  if (e.hint) lines.push(`  hint: ${e.hint}`);
+  if (e.repro) lines.push(`  try it yourself:\n    ${e.repro.split('\n').join('\n    ')}`);
+  return lines.join('\n');
+}
+
+export interface WaitOptions {
+  /** The bound, in milliseconds (default 2000). */
+  ms?: number;
+  hint?: string;
+  repro?: string;
+}
+
+/**
+ * Waits for `promise` at most `ms`. On time-out it throws a WireError built from `explain()`,
+ * called then so that it reports what had arrived by that moment.
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  explain: () => Explanation,
+  { ms = DEFAULT_WAIT_MS, hint, repro }: WaitOptions = {},
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = explain();
+      reject(
+        new WireError(`nothing more happened for ${ms} ms`, {
+          ...e,
+          hint: hint ?? e.hint,
+          repro: repro ?? e.repro,
+        }),
+      );
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

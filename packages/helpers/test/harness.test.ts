@@ -1,0 +1,264 @@
+import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { describe, expect, test } from 'vitest';
+import {
+  closedPort,
+  connect,
+  exchange,
+  halfClose,
+  lessonOf,
+  listen,
+  ncLine,
+  printfArgument,
+  resetAfter,
+  slowReader,
+  startProxy,
+  startServer,
+  vanish,
+  WireError,
+  within,
+} from '../src/index.ts';
+
+/** An in-process server that records what each connection received and how it ended. */
+async function recordingServer(reply?: (request: Buffer) => string | Buffer, greeting?: string) {
+  const connections: { chunks: Buffer[]; ending?: string }[] = [];
+  const ended = new EventEmitter();
+  const port = await startServer((socket) => {
+    const entry: (typeof connections)[number] = { chunks: [] };
+    connections.push(entry);
+    if (greeting) socket.write(greeting);
+    socket.on('data', (chunk) => entry.chunks.push(chunk));
+    socket.on('end', () => {
+      entry.ending ??= 'end';
+      if (reply) socket.end(reply(Buffer.concat(entry.chunks)));
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      entry.ending ??= error.code;
+    });
+    socket.on('close', () => ended.emit('close'));
+  });
+  /** Waits until `n` connections have closed; returns how each ended. */
+  const endings = (n: number) =>
+    within(
+      new Promise<(string | undefined)[]>((resolve) => {
+        const check = () => {
+          if (connections.filter((c) => c.ending).length >= n) {
+            ended.off('close', check);
+            resolve(connections.map((c) => c.ending));
+          }
+        };
+        ended.on('close', check);
+        check();
+      }),
+      () => ({ expected: `${n} connection(s) to end at the server` }),
+    );
+  return { port, connections, endings };
+}
+
+const upper = (request: Buffer) => request.toString('utf8').toUpperCase();
+
+describe('servers, peers and bounded waits', () => {
+  test('exchange sends, half-closes and collects the reply until close', async () => {
+    const { port } = await recordingServer(upper);
+    expect((await exchange(port, 'héllo 你好')).toString()).toBe('HÉLLO 你好');
+  });
+
+  test('lines() waits for complete lines only', async () => {
+    const port = await startServer((socket) => {
+      socket.write('one\r\ntw');
+      socket.on('data', () => socket.write('o\nthree'));
+    });
+    const peer = await connect(port);
+    await peer.write('go');
+    expect(await peer.lines(2)).toEqual(['one', 'two']);
+  });
+
+  test('a wait that ends explains what was expected, what arrived, a hint and an nc line', async () => {
+    const port = await startServer((socket) => socket.write('HEL')); // never closes
+    const peer = await connect(port);
+    await peer.write('hello');
+    const error = await peer.closed({ ms: 100, hint: 'did you call socket.end()?' }).catch((e) => e);
+    expect(error).toBeInstanceOf(WireError);
+    expect(error.message).toContain('expected: the other side to close the connection');
+    expect(error.message).toContain('text: "HEL"');
+    expect(error.message).toContain('hex:  48 45 4c  (3 bytes)');
+    expect(error.message).toContain('hint: did you call socket.end()?');
+    expect(error.message).toContain(`printf 'hello' | nc -N 127.0.0.1 ${port}`);
+  });
+
+  test('a connection that ends early fails the wait at once, saying so', async () => {
+    const port = await startServer((socket) => socket.end('bye\n'));
+    const peer = await connect(port);
+    const started = performance.now();
+    const error = await peer.lines(2, { ms: 2_000 }).catch((e) => e);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(error.message).toContain('the connection ended (the other side sent FIN) before that arrived');
+    expect(error.message).toContain('2 complete line(s)');
+  });
+
+  test('within() clears its timer when the promise wins', async () => {
+    expect(await within(Promise.resolve(7), () => ({ expected: 'seven' }), { ms: 50 })).toBe(7);
+  });
+
+  test('closedPort() refuses connections', async () => {
+    const port = await closedPort();
+    const error = await connect(port).catch((e) => e);
+    expect(error.code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('cleanup when a test ends', () => {
+  let server: net.Server | undefined;
+  let peer: Awaited<ReturnType<typeof connect>> | undefined;
+
+  test('opens a server and a connection and leaves them open', async () => {
+    server = net.createServer((socket) => socket.on('error', () => {}));
+    const port = await listen(server);
+    peer = await connect(port);
+    expect(server.listening).toBe(true);
+  });
+
+  test('finds both closed', () => {
+    expect(server?.listening).toBe(false);
+    expect(peer?.socket.destroyed).toBe(true);
+  });
+});
+
+describe('the chunking proxy', () => {
+  test('bytes: the server reads the request one byte at a time, in order', async () => {
+    const { port, connections } = await recordingServer(upper);
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    expect((await exchange(proxy.port, 'hello')).toString()).toBe('HELLO');
+    expect(connections[0]?.chunks.map(String)).toEqual(['h', 'e', 'l', 'l', 'o']);
+  });
+
+  test('bytes: the client reads the reply one byte at a time, multi-byte characters split', async () => {
+    const { port } = await recordingServer(() => 'é!');
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'reply' });
+    const peer = await halfClose(proxy.port, 'x');
+    await peer.closed();
+    expect(peer.chunks.map((c) => c.toString('hex'))).toEqual(['c3', 'a9', '21']);
+  });
+
+  test('random: pieces of at most maxPiece bytes, the same cuts for the same seed', async () => {
+    const { port, connections } = await recordingServer(upper);
+    const text = 'the quick brown fox jumps over the lazy dog';
+    const cutsOf = async (seed: number) => {
+      const proxy = await startProxy(port, { cut: { seed, maxPiece: 5 }, direction: 'request' });
+      await exchange(proxy.port, text);
+      return proxy.events.filter((e) => e.from === 'client' && e.kind === 'data').map((e) => e.bytes.length);
+    };
+    const first = await cutsOf(42);
+    expect(first.every((n) => n >= 1 && n <= 5)).toBe(true);
+    expect(first.reduce((a, b) => a + b)).toBe(text.length);
+    expect(await cutsOf(42)).toEqual(first);
+    expect(Buffer.concat(connections[0]?.chunks ?? []).toString()).toBe(text);
+  });
+
+  test('coalesce: three writes reach the server as one read, at the FIN', async () => {
+    const { port, connections } = await recordingServer(upper);
+    const proxy = await startProxy(port, { cut: 'coalesce', direction: 'request' });
+    const peer = await connect(proxy.port);
+    for (const line of ['hello\n', 'byebye\n', 'again,bye\n']) await peer.write(line);
+    await peer.end();
+    expect((await peer.closed()).toString()).toBe('HELLO\nBYEBYE\nAGAIN,BYE\n');
+    expect(connections[0]?.chunks.map(String)).toEqual(['hello\nbyebye\nagain,bye\n']);
+    expect(proxy.events.map((e) => `${e.from}:${e.kind}`)).toContain('client:fin');
+  });
+
+  test('a reset on one side is passed on as a reset', async () => {
+    const { port, endings } = await recordingServer(undefined, 'hi');
+    const proxy = await startProxy(port, { cut: 'bytes' });
+    await resetAfter(proxy.port, '', { afterBytes: 2 });
+    expect(await endings(1)).toEqual(['ECONNRESET']);
+  });
+});
+
+describe('adversarial clients', () => {
+  test('vanish: the server sees an end', async () => {
+    const { port, endings } = await recordingServer();
+    await vanish(port);
+    expect(await endings(1)).toEqual(['end']);
+  });
+
+  test('resetAfter: the server sees ECONNRESET, or an end when the reset follows unread data', async () => {
+    const { port, endings } = await recordingServer(undefined, 'hi');
+    await resetAfter(port);
+    expect(await endings(1)).toEqual(['ECONNRESET']);
+    await resetAfter(port, 'half a requ', { afterBytes: 2 });
+    expect(['ECONNRESET', 'end']).toContain((await endings(2))[1]);
+  });
+
+  test('slowReader: the server write() returns false once the buffers are full', async () => {
+    let sawBackpressure: (value: number) => void = () => {};
+    const backpressure = new Promise<number>((resolve) => {
+      sawBackpressure = resolve;
+    });
+    const port = await startServer((socket) => {
+      const block = Buffer.alloc(64 * 1024);
+      let written = 0;
+      const pump = () => {
+        while (written < 256 * 1024 * 1024) {
+          written += block.length;
+          if (!socket.write(block)) return sawBackpressure(written);
+        }
+      };
+      pump();
+    });
+    await slowReader(port);
+    const written = await within(backpressure, () => ({ expected: 'write() to return false' }));
+    expect(written).toBeLessThan(256 * 1024 * 1024);
+  });
+});
+
+describe('shell lines for learners', () => {
+  test.each([
+    ['plain text', Buffer.from('hello world')],
+    ['quotes, percent and backslash', Buffer.from(`it's 100% \\o/`)],
+    ['newlines and UTF-8', Buffer.from('héllo\n你好\n')],
+    ['control and invalid bytes', Buffer.from([0, 1, 0xff, 0x41, 0x0d, 0x0a])],
+  ])('printf %s writes exactly those bytes', (_, bytes) => {
+    const out = execFileSync('sh', ['-c', `printf ${printfArgument(bytes)}`]);
+    expect(out.toString('hex')).toBe(bytes.toString('hex'));
+  });
+
+  test('ncLine', () => {
+    expect(ncLine('hi', 9000)).toBe("printf 'hi' | nc -N 127.0.0.1 9000");
+  });
+});
+
+describe('lesson programs as child processes', () => {
+  const lesson = lessonOf(new URL('./fixture-lesson/lesson.json', import.meta.url).href);
+
+  test('startServer waits for `listening on` and learns the port; SIGINT exits 0', async () => {
+    const server = await lesson.startServer('server');
+    expect(server.port).toBeGreaterThan(0);
+    expect((await exchange(server.port, 'echo')).toString()).toBe('echo');
+    const result = await server.stop('SIGINT');
+    expect(result.code).toBe(0);
+  });
+
+  test('a program that dies at start fails the wait at once with its exit code and stderr', async () => {
+    const error = await lesson.startServer('server', ['--crash']).catch((e) => e);
+    expect(error.message).toContain('the program exited (exit code 3) first');
+    expect(error.message).toContain('boom: this program fails on purpose');
+    expect(error.message).toMatch(/npx tsx \S+server\.ts --crash --port 0/);
+  });
+
+  test('a first line other than `listening on` is reported', async () => {
+    const error = await lesson.startServer('server', ['--chatty']).catch((e) => e);
+    expect(error.message).toContain('the first line was "hello there"');
+  });
+
+  test('run() returns the exit code and output; usage errors exit 2 with one line', async () => {
+    const result = await lesson.run('server', ['--port', 'banana']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "server.ts: --port must be a whole number from 0 to 65535, not 'banana' (see server.ts --help)\n",
+    );
+    const help = await lesson.run('server', ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: server.ts [options]');
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * What every lesson program shares, so that each lesson's files hold only its networking:
+ * command-line flags with --help, the exit-code convention (0 ok, 1 network failure,
+ * 2 bad usage), plain words for socket error codes, and a clean stop on SIGINT / SIGTERM.
+ */
+import { realpathSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** True when the module at `moduleUrl` is the program being run (`tsx server.ts`), not imported. */
+export function isMain(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+/** Exit codes shared by every program of the course. */
+export const EXIT = { ok: 0, network: 1, usage: 2 } as const;
+
+/** Prints one line on stderr and exits with `code`. */
+export function fail(message: string, code: number = EXIT.network): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** Shown in --help, for example `port to listen on (0: any free port)`. */
+  description: string;
+  /** Shown in --help as the value's name, for example `PORT`. */
+  value?: string;
+}
+
+export interface ProgramSpec {
+  /** `server.ts` */
+  name: string;
+  /** One sentence: what the program does. */
+  summary: string;
+  options: Record<string, OptionSpec>;
+  /** Positional arguments, all required, in order. */
+  positionals?: { name: string; description: string }[];
+}
+
+/** The parsed command line, with typed accessors that exit 2 with one clear line when a value is bad. */
+export interface CommandLine {
+  positionals: string[];
+  string(name: string, fallback: string): string;
+  boolean(name: string): boolean;
+  integer(name: string, fallback: number, range?: { min?: number; max?: number }): number;
+  port(name: string, fallback: number): number;
+  usageError(message: string): never;
+}
+
+export function usageText(spec: ProgramSpec): string {
+  const names = (spec.positionals ?? []).map((p) => p.name);
+  const rows: [string, string][] = [
+    ...Object.entries(spec.options).map(([flag, o]): [string, string] => [
+      `--${flag}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`,
+      o.description,
+    ]),
+    ['--help', 'show this help and exit'],
+  ];
+  const width = Math.max(...rows.map(([left]) => left.length), ...names.map((n) => n.length));
+  const lines = [
+    `usage: ${spec.name} [options]${names.map((n) => ` ${n}`).join('')}`,
+    '',
+    spec.summary,
+    '',
+    ...(spec.positionals ?? []).map((p) => `  ${p.name.padEnd(width)}  ${p.description}`),
+    ...rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Parses `argv` (default: this process's arguments) against `spec`. `--help` prints the usage
+ * and exits 0; an unknown flag or a missing argument exits 2 with one line on stderr.
+ */
+export function parseCommandLine(spec: ProgramSpec, argv = process.argv.slice(2)): CommandLine {
+  const usageError = (message: string): never =>
+    fail(`${spec.name}: ${message} (see ${spec.name} --help)`, EXIT.usage);
+
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      options: {
+        ...Object.fromEntries(Object.entries(spec.options).map(([k, o]) => [k, { type: o.type }])),
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    }));
+  } catch (error) {
+    // parseArgs says for example: Unknown option '--prot'. To specify a positional argument ...
+    const first = String((error as Error).message).split('. ')[0] ?? 'bad arguments';
+    return usageError(first.charAt(0).toLowerCase() + first.slice(1));
+  }
+  if (values.help) {
+    process.stdout.write(usageText(spec));
+    process.exit(EXIT.ok);
+  }
+  const expected = spec.positionals ?? [];
+  if (positionals.length < expected.length) {
+    usageError(`missing ${expected[positionals.length]?.name}`);
+  }
+  if (positionals.length > expected.length) {
+    usageError(`unexpected argument '${positionals[expected.length]}'`);
+  }
+
+  const integer = (
+    name: string,
+    fallback: number,
+    { min = 0, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+  ): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < min || n > max) {
+      return usageError(`--${name} must be a whole number from ${min} to ${max}, not '${raw}'`);
+    }
+    return n;
+  };
+  return {
+    positionals,
+    usageError,
+    string: (name, fallback) => {
+      const raw = values[name];
+      return typeof raw === 'string' ? raw : fallback;
+    },
+    boolean: (name) => values[name] === true,
+    integer,
+    port: (name, fallback) => integer(name, fallback, { min: 0, max: 65535 }),
+  };
+}
+
+/** Plain words for the error codes a socket program meets. */
+const ERRNO_WORDS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by peer',
+  ECONNABORTED: 'connection aborted',
+  EPIPE: 'the other side closed the connection',
+  ETIMEDOUT: 'timed out',
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  EACCES: 'permission denied',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  EMSGSIZE: 'message too long',
+};
+
+/** `connection refused (ECONNREFUSED)` for an error with a `code`, else the error's message. */
+export function describeError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && ERRNO_WORDS[code]) return `${ERRNO_WORDS[code]} (${code})`;
+  if (code) return `${(error as Error).message.replace(/^\w+ /, '')} (${code})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** `127.0.0.1:9000`, or `[::1]:9000` for IPv6. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** `127.0.0.1:52144` for the far end of a connected socket. */
+export function peerAddress(socket: Socket): string {
+  return formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+}
+
+/**
+ * The line every server prints first, once it accepts connections: `listening on HOST:PORT`,
+ * with the real port (useful with `--port 0`). Tests and scripts wait for it.
+ */
+export function announceListening(server: Server): void {
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
+  console.log(`listening on ${formatAddress(address.address, address.port)}`);
+}
+
+/**
+ * On SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every open connection, exit 0.
+ * Connections get `end()` (a polite FIN) and are destroyed if they linger; the process
+ * exits within a second whatever a peer does.
+ */
+export function stopOnSignals(server: Server, name = basename(process.argv[1] ?? 'server')): void {
+  const open = new Set<Socket>();
+  server.on('connection', (socket) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    console.log(`${name}: ${signal}, closing ${open.size} connection(s) and stopping`);
+    setTimeout(() => process.exit(EXIT.ok), 500).unref();
+    server.close(() => process.exit(EXIT.ok));
+    for (const socket of open) {
+      socket.end();
+      setTimeout(() => socket.destroy(), 200).unref();
+    }
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
