@@ -4,7 +4,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import { closeAfterTest } from './cleanup.ts';
-import { ncLine } from './show.ts';
+import { reproLines } from './show.ts';
 import { type WaitOptions, WireError, within } from './wait.ts';
 
 export const LOOPBACK = '127.0.0.1';
@@ -35,11 +35,12 @@ export async function listen(server: net.Server, host = LOOPBACK): Promise<numbe
 }
 
 /**
- * A test's own server, for testing clients: `handler` gets each connection.
+ * A test's own server, for testing clients: `handler` gets each connection and decides when to
+ * close it (allowHalfOpen: a client's FIN does not close the server's side by itself).
  * Errors on its sockets (a client that resets) are ignored: the test checks the client.
  */
 export async function startServer(handler: (socket: net.Socket) => void): Promise<number> {
-  const server = net.createServer((socket) => {
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     socket.on('error', () => {});
     handler(socket);
   });
@@ -102,9 +103,9 @@ export class Peer {
     return Buffer.concat(this.chunks);
   }
 
-  /** `printf '...' | nc -N 127.0.0.1 PORT` for what this peer sent. */
+  /** Shell lines that replay what this peer sent (`printf '...' | nc -N 127.0.0.1 PORT`). */
   get repro(): string {
-    return ncLine(Buffer.concat(this.sent), this.port);
+    return reproLines(Buffer.concat(this.sent), this.port);
   }
 
   /** Writes `data` and resolves once it is handed to the kernel. */

@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { implPath } from '@course/config/target';
 import { closeAfterTest } from './cleanup.ts';
+import { setServerCommand } from './show.ts';
 import { DEFAULT_WAIT_MS, WireError, within } from './wait.ts';
 
 const TSX = import.meta.resolve('tsx');
@@ -44,7 +45,7 @@ export class Lesson {
     options: { ms?: number } = {},
   ): Promise<RunningProgram> {
     const withPort = args.includes('--port') ? args : [...args, '--port', '0'];
-    const child = new RunningProgram(this, program, withPort);
+    const child = this.spawn(program, withPort);
     await child.listening(options.ms);
     return child;
   }
@@ -55,9 +56,26 @@ export class Lesson {
     args: string[] = [],
     options: { stdin?: string; ms?: number } = {},
   ): Promise<ProgramResult> {
-    const child = new RunningProgram(this, program, args, options.stdin);
-    return child.exit(options.ms ?? 4_000);
+    return this.spawn(program, args, options.stdin).exit(options.ms ?? 4_000);
   }
+
+  private spawn(program: string, args: string[], stdin?: string): RunningProgram {
+    const file = this.file(program);
+    if (!existsSync(file)) throw new Error(`${relative(REPO_ROOT, file)} does not exist`);
+    return new RunningProgram(process.execPath, ['--import', TSX, file, ...args], {
+      cwd: this.dir,
+      stdin,
+      display: this.command(program, args),
+    });
+  }
+}
+
+/**
+ * Starts any command as a child process (a Python server, say), stopped when the test ends.
+ * Wait for its output with `waitForLine()`.
+ */
+export function startCommand(command: string, args: string[], options: { cwd?: string } = {}): RunningProgram {
+  return new RunningProgram(command, args, { cwd: options.cwd, display: [command, ...args.map(shellWord)].join(' ') });
 }
 
 /** The lesson that holds the file at `moduleUrl` (a test's `import.meta.url`). */
@@ -68,7 +86,9 @@ export function lessonOf(moduleUrl: string): Lesson {
     if (up === dir) throw new Error(`no lesson.json above ${fileURLToPath(moduleUrl)}`);
     dir = up;
   }
-  return new Lesson(dir);
+  const lesson = new Lesson(dir);
+  setServerCommand(existsSync(lesson.file('server')) ? lesson.command('server') : undefined);
+  return lesson;
 }
 
 export interface ProgramResult {
@@ -90,18 +110,14 @@ export class RunningProgram {
   private readonly ended: Promise<ProgramResult>;
   private readonly changed = new Set<() => void>();
 
-  readonly lesson: Lesson;
-  readonly program: string;
-  readonly args: string[];
+  /** How a learner runs the same thing, for messages. */
+  readonly command: string;
 
-  constructor(lesson: Lesson, program: string, args: string[], stdin?: string) {
-    this.lesson = lesson;
-    this.program = program;
-    this.args = args;
-    const file = lesson.file(program);
-    if (!existsSync(file)) throw new Error(`${relative(REPO_ROOT, file)} does not exist`);
-    this.process = spawn(process.execPath, ['--import', TSX, file, ...args], {
-      cwd: lesson.dir,
+  constructor(command: string, args: string[], options: { cwd?: string; stdin?: string; display: string }) {
+    this.command = options.display;
+    const stdin = options.stdin;
+    this.process = spawn(command, args, {
+      cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
@@ -132,11 +148,6 @@ export class RunningProgram {
   /** Stdout as lines, without the last one if it is not complete yet. */
   get lines(): string[] {
     return this.stdout.split('\n').slice(0, -1);
-  }
-
-  /** `npx tsx lessons/.../server.ts --port 0`, for messages. */
-  get command(): string {
-    return this.lesson.command(this.program, this.args);
   }
 
   /** Waits for the first stdout line matching `pattern`, failing early if the program exits. */

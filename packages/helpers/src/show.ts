@@ -20,7 +20,7 @@ export function asHex(bytes: Uint8Array): string {
 /** Two indented lines, text then hex, or `nothing (0 bytes)`. */
 export function describeBytes(bytes: Uint8Array, indent = '  '): string {
   if (bytes.length === 0) return `${indent}nothing (0 bytes)`;
-  return `${indent}text: ${asText(bytes)}\n${indent}hex:  ${asHex(bytes)}  (${bytes.length} bytes)`;
+  return `${indent}text: ${asText(bytes)}\n${indent}hex:  ${asHex(bytes)}  (${bytes.length} byte${bytes.length === 1 ? '' : 's'})`;
 }
 
 /**
@@ -56,4 +56,20 @@ export function printfArgument(bytes: Uint8Array): string {
 export function ncLine(payload: Uint8Array | string, port: number | string, host = '127.0.0.1'): string {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   return `printf ${printfArgument(bytes)} | nc -N ${host} ${port}`;
+}
+
+/** How a learner starts the lesson's server by hand, set by lessonOf(); used in repro lines. */
+let serverCommand: string | undefined;
+
+export function setServerCommand(command: string | undefined): void {
+  serverCommand = command;
+}
+
+/**
+ * The exchange as a learner replays it: start the lesson's server on port 9000 in one terminal,
+ * send the same bytes with nc in another. Without a lesson server, nc to the test's own port.
+ */
+export function reproLines(sent: Uint8Array, port: number): string {
+  if (!serverCommand) return ncLine(sent, port);
+  return `${serverCommand} --port 9000     # in one terminal\n${ncLine(sent, 9000)}     # in another`;
 }

@@ -5,8 +5,11 @@
  */
 import { describeBytes } from './show.ts';
 
-/** The default bound of one wait: far above what a correct solution needs on loopback. */
-export const DEFAULT_WAIT_MS = 2_000;
+/**
+ * The default bound of one wait: a correct solution answers on loopback in a few milliseconds,
+ * so this is generous, and short enough that an unfinished step fails fast.
+ */
+export const DEFAULT_WAIT_MS = 1_500;
 
 export interface Explanation {
   /** What the test was waiting for, in words: `the server to close the connection`. */
@@ -62,7 +65,7 @@ export async function within<T>(
     timer = setTimeout(() => {
       const e = explain();
       reject(
-        new WireError(`nothing more happened for ${ms} ms`, {
+        new WireError(`gave up after waiting ${ms} ms`, {
           ...e,
           hint: hint ?? e.hint,
           repro: repro ?? e.repro,
@@ -75,4 +78,23 @@ export async function within<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Fails with a WireError (text, hex, hint, repro) unless `actual` holds exactly `expected`:
+ * clearer than a string diff when the difference is a byte a learner cannot see.
+ */
+export function assertBytes(
+  actual: Uint8Array,
+  expected: string | Uint8Array,
+  explanation: { what: string; hint?: string; repro?: string },
+): void {
+  const want = typeof expected === 'string' ? Buffer.from(expected) : Buffer.from(expected);
+  if (Buffer.from(actual).equals(want)) return;
+  throw new WireError(`${explanation.what} is not what was expected`, {
+    expected: `\n${describeBytes(want, '    ')}`,
+    received: actual,
+    hint: explanation.hint,
+    repro: explanation.repro,
+  });
 }

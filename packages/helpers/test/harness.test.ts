@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import {
+  assertBytes,
   closedPort,
   connect,
   exchange,
@@ -31,7 +32,7 @@ async function recordingServer(reply?: (request: Buffer) => string | Buffer, gre
     socket.on('data', (chunk) => entry.chunks.push(chunk));
     socket.on('end', () => {
       entry.ending ??= 'end';
-      if (reply) socket.end(reply(Buffer.concat(entry.chunks)));
+      socket.end(reply?.(Buffer.concat(entry.chunks)));
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       entry.ending ??= error.code;
@@ -84,7 +85,11 @@ describe('servers, peers and bounded waits', () => {
     expect(error.message).toContain('text: "HEL"');
     expect(error.message).toContain('hex:  48 45 4c  (3 bytes)');
     expect(error.message).toContain('hint: did you call socket.end()?');
-    expect(error.message).toContain(`printf 'hello' | nc -N 127.0.0.1 ${port}`);
+    // The fixture lesson has a server program, so the replay starts it on port 9000.
+    expect(error.message).toMatch(
+      /npx tsx \S+fixture-lesson\/exercise\/server.ts --port 9000 +# in one terminal/,
+    );
+    expect(error.message).toContain(`printf 'hello' | nc -N 127.0.0.1 9000`);
   });
 
   test('a connection that ends early fails the wait at once, saying so', async () => {
@@ -95,6 +100,19 @@ describe('servers, peers and bounded waits', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(error.message).toContain('the connection ended (the other side sent FIN) before that arrived');
     expect(error.message).toContain('2 complete line(s)');
+  });
+
+  test('assertBytes shows both sides as text and hex', () => {
+    const error = (() => {
+      try {
+        assertBytes(Buffer.from('HELLO\r\n'), 'HELLO\n', { what: 'the reply', hint: 'no \\r' });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toContain('the reply is not what was expected');
+    expect(error?.message).toContain('hex:  48 45 4c 4c 4f 0a  (6 bytes)');
+    expect(error?.message).toContain('hex:  48 45 4c 4c 4f 0d 0a  (7 bytes)');
   });
 
   test('within() clears its timer when the promise wins', async () => {

@@ -4,7 +4,7 @@
  * 2 bad usage), plain words for socket error codes, and a clean stop on SIGINT / SIGTERM.
  */
 import { realpathSync } from 'node:fs';
-import type { Server, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -208,4 +208,74 @@ export function stopOnSignals(server: Server, name = basename(process.argv[1] ??
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+export interface ListenOptions {
+  /** Address to bind: 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface). */
+  host: string;
+  /** 0 asks the kernel for any free port. */
+  port: number;
+  /** How many connections may wait, handshake done, before the program accepts them. */
+  backlog?: number;
+}
+
+/** Node's default listen backlog, used unless --backlog is given. */
+export const DEFAULT_BACKLOG = 511;
+
+/** Binds and listens; resolves with the bound address, rejects with the error (EADDRINUSE...). */
+export function listenOn(server: Server, { host, port, backlog }: ListenOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, backlog }, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** A server program: its own flags, how to build the server, and optionally how to listen. */
+export interface ServerProgram {
+  /** The program's name, summary and own options; --host, --port and --backlog are added. */
+  spec: ProgramSpec;
+  create(cli: CommandLine): Server;
+  listen?(server: Server, options: ListenOptions): Promise<unknown>;
+}
+
+/**
+ * Runs a server program by the course's conventions: `--host` (default 127.0.0.1), `--port`
+ * (default 0), `--backlog`; prints `listening on HOST:PORT` once accepting; exits 1 with one
+ * line when it cannot listen; stops cleanly on SIGINT / SIGTERM.
+ */
+export function runServerProgram(program: ServerProgram, argv = process.argv.slice(2)): void {
+  const spec: ProgramSpec = {
+    ...program.spec,
+    options: {
+      host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
+      port: { type: 'string', value: 'PORT', description: 'port to listen on (default 0: any free port)' },
+      backlog: {
+        type: 'string',
+        value: 'N',
+        description: `connections waiting to be accepted (default ${DEFAULT_BACKLOG})`,
+      },
+      ...program.spec.options,
+    },
+  };
+  const cli = parseCommandLine(spec, argv);
+  const options: ListenOptions = {
+    host: cli.string('host', '127.0.0.1'),
+    port: cli.port('port', 0),
+    backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
+  };
+  const server = program.create(cli);
+  (program.listen ?? listenOn)(server, options).then(
+    () => {
+      announceListening(server);
+      stopOnSignals(server, spec.name);
+    },
+    (error) =>
+      fail(
+        `cannot listen on ${formatAddress(options.host, options.port)}: ${describeError(error)}`,
+        EXIT.network,
+      ),
+  );
 }

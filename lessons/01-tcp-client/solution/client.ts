@@ -1,0 +1,167 @@
+/**
+ * Lesson 01: a TCP client in five steps.
+ *
+ * Connect, send a message, say "I am done sending" (a half-close, FIN), read everything the
+ * server sends until it closes, and report failures in words a person understands.
+ *
+ *   npx tsx lessons/01-tcp-client/solution/client.ts --port 9000 'hello'
+ */
+import net from 'node:net';
+import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+
+export interface RequestOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  port: number;
+  /** Sent as UTF-8 when a string. */
+  message: string | Uint8Array;
+  /** Bounds the whole exchange, connect to close. Default 5000 ms. */
+  timeoutMs?: number;
+  /** The longest reply kept in memory; a longer one fails the request. Default 1 MiB. */
+  maxReplyBytes?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 5_000;
+export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+
+/** A request that failed, with the code of the socket error (ECONNREFUSED, ECONNRESET, ETIMEDOUT...). */
+export class RequestError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'RequestError';
+    this.code = code;
+  }
+}
+
+// region step-1
+/**
+ * Step 1: create a TCP socket and connect it to host:port (Python's socket() and connect() in
+ * one call). The socket is returned at once; it emits 'connect' when the three-way handshake is
+ * done, or 'error' when it fails.
+ */
+export function openConnection(host: string, port: number): net.Socket {
+  return net.connect({ host, port });
+}
+// endregion step-1
+
+// region step-2
+/**
+ * Step 2: send the whole message, then half-close. end() sends FIN after the data: the server
+ * reads the end of the stream and knows the request is complete, while our side can still read.
+ */
+export function sendAndFinish(socket: net.Socket, message: string | Uint8Array): void {
+  socket.end(message);
+}
+// endregion step-2
+
+// region step-3
+/**
+ * Step 3: receive until the server closes its side. TCP delivers a stream of bytes cut wherever
+ * the network pleased, so keep every chunk as bytes and decode once at the end: a multi-byte
+ * UTF-8 character cut in two by a chunk boundary is then whole again. Memory stays bounded: a
+ * reply longer than `maxBytes` destroys the socket and rejects.
+ */
+export function readReply(socket: net.Socket, maxBytes = DEFAULT_MAX_REPLY_BYTES): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    socket.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        socket.destroy();
+        return reject(new RequestError(`the reply is longer than ${maxBytes} bytes (EMSGSIZE)`, 'EMSGSIZE'));
+      }
+      chunks.push(chunk);
+    });
+    socket.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+// endregion step-3
+
+// region step-4
+/**
+ * Step 4: words for what went wrong. Before the connection is made, the server was never
+ * reached (`cannot connect to ...`); after, the exchange broke half-way (`connection to ... failed`).
+ */
+export function describeFailure(
+  error: NodeJS.ErrnoException,
+  where: string,
+  connected: boolean,
+): RequestError {
+  const code = error.code ?? 'EUNKNOWN';
+  const what = connected ? `connection to ${where} failed` : `cannot connect to ${where}`;
+  return new RequestError(`${what}: ${describeError(error)}`, code);
+}
+// endregion step-4
+
+// region step-5
+/**
+ * Step 5, the whole exchange: connect, send `message`, half-close, and resolve with the full reply once
+ * the server closes. Rejects with a RequestError when the connection is refused or reset, or
+ * when the exchange takes longer than `timeoutMs`; the socket is closed in every case.
+ */
+export function request(options: RequestOptions): Promise<string> {
+  const { host = '127.0.0.1', port, message, timeoutMs = DEFAULT_TIMEOUT_MS, maxReplyBytes } = options;
+  const where = formatAddress(host, port);
+  return new Promise((resolve, reject) => {
+    const socket = openConnection(host, port);
+    let connected = false;
+    // One timer bounds connect, send and receive together; socket.setTimeout() would only bound
+    // each silence, and a server that trickles a byte a second would never time out.
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new RequestError(`no complete reply from ${where} within ${timeoutMs} ms (ETIMEDOUT)`, 'ETIMEDOUT'),
+      );
+    }, timeoutMs);
+    const settle = () => clearTimeout(timer);
+
+    socket.once('connect', () => {
+      connected = true;
+      sendAndFinish(socket, message);
+    });
+    readReply(socket, maxReplyBytes).then(resolve, reject).finally(settle);
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      settle();
+      reject(describeFailure(error, where, connected));
+    });
+  });
+}
+// endregion step-5
+
+// region program
+/** The command line of client.ts; `send` is the request function to use (mistakes/ pass theirs). */
+export function runClient(argv: string[], send: typeof request = request): void {
+  const cli = parseCommandLine(
+    {
+      name: 'client.ts',
+      summary: 'Sends MESSAGE to a TCP server, half-closes, and prints the whole reply.',
+      options: {
+        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
+        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        timeout: {
+          type: 'string',
+          value: 'MS',
+          description: `bound on the whole exchange (default ${DEFAULT_TIMEOUT_MS})`,
+        },
+      },
+      positionals: [{ name: 'MESSAGE', description: 'the text to send' }],
+    },
+    argv,
+  );
+  const port = cli.port('port', 0);
+  if (port === 0) cli.usageError('--port is required: the port the server listens on');
+  send({
+    host: cli.string('host', '127.0.0.1'),
+    port,
+    message: cli.positionals[0] ?? '',
+    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+  }).then(
+    (reply) => process.stdout.write(reply),
+    (error: Error) => fail(error.message, EXIT.network),
+  );
+}
+
+if (isMain(import.meta.url)) runClient(process.argv.slice(2));
+// endregion program

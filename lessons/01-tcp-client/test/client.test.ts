@@ -1,0 +1,307 @@
+import net from 'node:net';
+import {
+  assertBytes,
+  closeAfterTest,
+  closedPort,
+  hasCommand,
+  lessonOf,
+  startCommand,
+  startProxy,
+  startServer,
+  within,
+} from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import {
+  describeFailure,
+  openConnection,
+  RequestError,
+  readReply,
+  request,
+  sendAndFinish,
+} from '#impl/client.ts';
+
+const lesson = lessonOf(import.meta.url);
+
+/** A server that answers each request, once the client half-closes, with `answer(request)`. */
+function replyingServer(answer: (request: Buffer) => string | Buffer = (r) => r.toString().toUpperCase()) {
+  return startServer((socket) => {
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('end', () => socket.end(answer(Buffer.concat(chunks))));
+  });
+}
+
+/** A server that records what each connection received and whether it saw the FIN. */
+async function listeningServer() {
+  const seen: { bytes: Buffer[]; fin: boolean; socket: net.Socket }[] = [];
+  let arrived: () => void = () => {};
+  const connected = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const port = await startServer((socket) => {
+    const entry = { bytes: [] as Buffer[], fin: false, socket };
+    seen.push(entry);
+    socket.on('data', (chunk) => entry.bytes.push(chunk));
+    socket.on('end', () => {
+      entry.fin = true;
+    });
+    arrived();
+  });
+  return { port, seen, connected };
+}
+
+/** A client socket from the learner's openConnection(), destroyed after the test. */
+function open(port: number): net.Socket {
+  const socket = openConnection('127.0.0.1', port);
+  closeAfterTest(() => socket.destroy());
+  return socket;
+}
+
+/** Waits until `condition()` holds (checked on every turn of the event loop), explaining `expected`. */
+function until(condition: () => boolean, expected: string, hint?: string) {
+  return within(
+    new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (condition()) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 2);
+      closeAfterTest(() => clearInterval(poll));
+    }),
+    () => ({ expected, hint }),
+  );
+}
+
+/** Waits for the socket's 'connect' event. */
+function connected(socket: net.Socket) {
+  return within(
+    new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject)),
+    () => ({ expected: "the socket to emit 'connect'", hint: 'return net.connect({ host, port })' }),
+  );
+}
+
+/** A socket from the learner's openConnection(), connected. */
+async function connectedSocket(port: number) {
+  const socket = open(port);
+  await connected(socket);
+  return socket;
+}
+
+describe('step 1: connect', () => {
+  test('openConnection() returns a socket that connects to the server', async () => {
+    const server = await listeningServer();
+    const socket = open(server.port);
+    expect(socket, 'return the socket from net.connect()').toBeInstanceOf(net.Socket);
+    await connected(socket);
+    await within(server.connected, () => ({ expected: 'the server to see a connection' }));
+    expect(socket.remotePort).toBe(server.port);
+  });
+});
+
+describe('step 2: send and half-close', () => {
+  test('the server receives the message as UTF-8, then the end of the stream (FIN)', async () => {
+    const { port, seen } = await listeningServer();
+    sendAndFinish(await connectedSocket(port), 'héllo 你好');
+    await until(
+      () => seen[0]?.fin === true,
+      'the server to read the end of the stream',
+      'use socket.end(message)',
+    );
+    assertBytes(Buffer.concat(seen[0]?.bytes ?? []), 'héllo 你好', { what: 'what the server received' });
+  });
+
+  test('after the half-close the client can still read the reply', async () => {
+    const port = await replyingServer();
+    const socket = await connectedSocket(port);
+    const reply: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => reply.push(chunk));
+    sendAndFinish(socket, 'still listening?');
+    await until(
+      () => socket.readableEnded,
+      'the reply and the end of the stream',
+      'end() closes only the sending side',
+    );
+    assertBytes(Buffer.concat(reply), 'STILL LISTENING?', { what: 'the reply' });
+  });
+});
+
+describe('step 3: receive until the server closes', () => {
+  test('a reply written in several pieces is collected whole', async () => {
+    const port = await startServer((socket) => {
+      socket.write('one, ');
+      socket.write('two, ');
+      setImmediate(() => socket.end('three'));
+    });
+    expect(await readReply(await connectedSocket(port))).toBe('one, two, three');
+  });
+
+  test('a reply cut one byte at a time keeps its multi-byte characters', async () => {
+    const port = await startServer((socket) => socket.end('héllo 你好 🎉'));
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'reply' });
+    const reply = await readReply(await connectedSocket(proxy.port));
+    assertBytes(Buffer.from(reply), 'héllo 你好 🎉', {
+      what: 'the reply',
+      hint: 'keep the chunks as Buffers and decode once on "end": é is 2 bytes, 你 3, 🎉 4',
+    });
+  });
+
+  test('a reply longer than maxBytes rejects with EMSGSIZE and closes the socket', async () => {
+    const port = await startServer((socket) => socket.end(Buffer.alloc(10_000, 'x')));
+    const socket = await connectedSocket(port);
+    const error = await readReply(socket, 1000).catch((e: unknown) => e);
+    expect(error, 'reject with a RequestError').toBeInstanceOf(RequestError);
+    expect((error as RequestError).code).toBe('EMSGSIZE');
+    expect((error as RequestError).message).toBe('the reply is longer than 1000 bytes (EMSGSIZE)');
+    expect(socket.destroyed, 'destroy the socket: nobody will read the rest').toBe(true);
+  });
+});
+
+describe('step 4: say what went wrong', () => {
+  const error = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+  test('before connecting: `cannot connect to HOST:PORT: <words> (<CODE>)`', () => {
+    const failure = describeFailure(error('ECONNREFUSED'), '127.0.0.1:9000', false);
+    expect(failure).toBeInstanceOf(RequestError);
+    expect(failure.code).toBe('ECONNREFUSED');
+    expect(failure.message).toBe('cannot connect to 127.0.0.1:9000: connection refused (ECONNREFUSED)');
+  });
+
+  test('once connected: `connection to HOST:PORT failed: <words> (<CODE>)`', () => {
+    const failure = describeFailure(error('ECONNRESET'), '127.0.0.1:9000', true);
+    expect(failure.code).toBe('ECONNRESET');
+    expect(failure.message).toBe(
+      'connection to 127.0.0.1:9000 failed: connection reset by peer (ECONNRESET)',
+    );
+  });
+});
+
+describe('step 5: the whole request', () => {
+  test('hello → HELLO from an upper-case server', async () => {
+    const port = await replyingServer();
+    expect(await request({ port, message: 'hello' })).toBe('HELLO');
+  });
+
+  test('a reply cut at random places arrives whole', async () => {
+    const text = 'Grüße aus Köln, 你好, 🎉🎉🎉 '.repeat(10);
+    const port = await replyingServer(() => text);
+    const proxy = await startProxy(port, { cut: { maxPiece: 5 } });
+    expect(await request({ port: proxy.port, message: 'go' })).toBe(text);
+  });
+
+  test('a refused connection rejects with ECONNREFUSED and a clear message', async () => {
+    const port = await closedPort();
+    const error = await request({ port, message: 'anyone?' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestError);
+    expect((error as RequestError).code).toBe('ECONNREFUSED');
+    expect((error as RequestError).message).toBe(
+      `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
+    );
+  });
+
+  test('a connection reset by the server rejects with ECONNRESET', async () => {
+    const port = await startServer((socket) => {
+      socket.on('data', () => {});
+      socket.on('end', () => socket.resetAndDestroy());
+    });
+    const error = await request({ port, message: 'boom' }).catch((e: unknown) => e);
+    expect((error as RequestError).code).toBe('ECONNRESET');
+    expect((error as RequestError).message).toBe(
+      `connection to 127.0.0.1:${port} failed: connection reset by peer (ECONNRESET)`,
+    );
+  });
+
+  test('a server that never replies: ETIMEDOUT after timeoutMs', async () => {
+    const { port } = await listeningServer();
+    const started = performance.now();
+    const error = await request({ port, message: 'hello?', timeoutMs: 150 }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+    expect((error as RequestError).code).toBe('ETIMEDOUT');
+    expect((error as RequestError).message).toBe(
+      `no complete reply from 127.0.0.1:${port} within 150 ms (ETIMEDOUT)`,
+    );
+  });
+
+  test('a server that trickles a byte every 20 ms still times out, and the client closes its socket', async () => {
+    let serverSawClose = false;
+    const port = await startServer((socket) => {
+      const drip = setInterval(() => socket.write('.'), 20);
+      socket.on('close', () => {
+        serverSawClose = true;
+        clearInterval(drip);
+      });
+      closeAfterTest(() => clearInterval(drip));
+    });
+    const started = performance.now();
+    const error = await request({ port, message: 'slowly', timeoutMs: 200 }).catch((e: unknown) => e);
+    expect(
+      (error as RequestError).code,
+      'one setTimeout for the whole request, not socket.setTimeout()',
+    ).toBe('ETIMEDOUT');
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await until(
+      () => serverSawClose,
+      'the client to close its socket when the time is up',
+      'socket.destroy()',
+    );
+  });
+});
+
+describe('the program: client.ts', () => {
+  test('prints the whole reply and exits 0', async () => {
+    const port = await replyingServer();
+    const result = await lesson.run('client', ['--port', String(port), 'héllo 你好']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe('HÉLLO 你好');
+    expect(result.code).toBe(0);
+  });
+
+  test('exits 1 with one clear line when the connection is refused', async () => {
+    const port = await closedPort();
+    const result = await lesson.run('client', ['--port', String(port), 'hello']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)\n`);
+  });
+
+  test('exits 2 with one clear line on bad usage; --help exits 0', async () => {
+    const [noPort, noMessage, badPort, help] = await Promise.all([
+      lesson.run('client', ['hello']),
+      lesson.run('client', ['--port', '9000']),
+      lesson.run('client', ['--port', '99999', 'hello']),
+      lesson.run('client', ['--help']),
+    ]);
+    expect(noPort.code).toBe(2);
+    expect(noPort.stderr).toBe(
+      'client.ts: --port is required: the port the server listens on (see client.ts --help)\n',
+    );
+    expect(noMessage.code).toBe(2);
+    expect(noMessage.stderr).toBe('client.ts: missing MESSAGE (see client.ts --help)\n');
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--port must be a whole number from 0 to 65535');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: client.ts [options] MESSAGE');
+  });
+
+  test.skipIf(!hasCommand('python3'))(
+    'prints intact a reply that a Python server sends one byte at a time (needs python3)',
+    async () => {
+      const script = [
+        'import socket, sys',
+        'srv = socket.socket()',
+        'srv.bind(("127.0.0.1", 0)); srv.listen(1)',
+        'print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)',
+        'conn, _ = srv.accept()',
+        'conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)',
+        'request = b""',
+        'while chunk := conn.recv(1024): request += chunk',
+        'for byte in request.decode().upper().encode(): conn.sendall(bytes([byte]))',
+        'conn.close()',
+      ].join('\n');
+      const server = startCommand('python3', ['-c', script]);
+      await server.listening();
+      const result = await lesson.run('client', ['--port', String(server.port), 'héllo 你好 🎉']);
+      expect(result.stderr).toBe('');
+      assertBytes(Buffer.from(result.stdout), 'HÉLLO 你好 🎉', { what: "the client's output" });
+    },
+  );
+});
