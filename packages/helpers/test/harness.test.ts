@@ -32,7 +32,8 @@ async function recordingServer(reply?: (request: Buffer) => string | Buffer, gre
     socket.on('data', (chunk) => entry.chunks.push(chunk));
     socket.on('end', () => {
       entry.ending ??= 'end';
-      socket.end(reply?.(Buffer.concat(entry.chunks)));
+      if (reply) socket.end(reply(Buffer.concat(entry.chunks)));
+      else socket.end();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       entry.ending ??= error.code;

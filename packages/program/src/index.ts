@@ -100,7 +100,7 @@ export function parseCommandLine(spec: ProgramSpec, argv = process.argv.slice(2)
     }));
   } catch (error) {
     // parseArgs says for example: Unknown option '--prot'. To specify a positional argument ...
-    const first = String((error as Error).message).split('. ')[0] ?? 'bad arguments';
+    const first = String((error as Error).message).split(/\.\s/)[0] ?? 'bad arguments';
     return usageError(first.charAt(0).toLowerCase() + first.slice(1));
   }
   if (values.help) {

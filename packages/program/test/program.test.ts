@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { describeError, formatAddress, type ProgramSpec, parseCommandLine, usageText } from '../src/index.ts';
+
+const spec: ProgramSpec = {
+  name: 'client.ts',
+  summary: 'Sends MESSAGE.',
+  options: {
+    port: { type: 'string', value: 'PORT', description: 'server port' },
+    verbose: { type: 'boolean', description: 'say more' },
+  },
+  positionals: [{ name: 'MESSAGE', description: 'the text to send' }],
+};
+
+/** Parses `argv` and reads --port; returns how that exited, with what it wrote. */
+function exitOf(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((text) => out.push(String(text)) > 0);
+  vi.spyOn(process.stderr, 'write').mockImplementation((text) => err.push(String(text)) > 0);
+  vi.spyOn(process, 'exit').mockImplementation((code) => {
+    throw Object.assign(new Error('exit'), { exitCode: code });
+  });
+  try {
+    parseCommandLine(spec, argv).port('port', 0);
+    return { code: undefined, stdout: out.join(''), stderr: err.join('') };
+  } catch (error) {
+    return { code: (error as { exitCode?: number }).exitCode, stdout: out.join(''), stderr: err.join('') };
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('parseCommandLine', () => {
+  test('reads flags and positionals', () => {
+    const cli = parseCommandLine(spec, ['--port', '9000', '--verbose', 'hello']);
+    expect(cli.port('port', 0)).toBe(9000);
+    expect(cli.boolean('verbose')).toBe(true);
+    expect(cli.positionals).toEqual(['hello']);
+    expect(cli.string('host', '127.0.0.1')).toBe('127.0.0.1');
+  });
+
+  test('--help prints the usage on stdout and exits 0', () => {
+    const result = exitOf(['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(usageText(spec));
+    expect(result.stdout).toContain('usage: client.ts [options] MESSAGE');
+    expect(result.stdout).toMatch(/--port PORT +server port/);
+  });
+
+  test.each([
+    [['--prot', '1', 'x'], "client.ts: unknown option '--prot' (see client.ts --help)\n"],
+    [['--port', '9000'], 'client.ts: missing MESSAGE (see client.ts --help)\n'],
+    [['a', 'b'], "client.ts: unexpected argument 'b' (see client.ts --help)\n"],
+  ])('%j exits 2 with one line on stderr', (argv, line) => {
+    const result = exitOf(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(line);
+  });
+
+  test.each(['-1', '65536', '9000x', 'banana', ''])('port %j is refused with exit 2', (value) => {
+    const result = exitOf(['--port', value, 'x']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^client\.ts: .*(port|argument).*\(see client\.ts --help\)\n$/);
+  });
+});
+
+describe('describeError and formatAddress', () => {
+  test('socket error codes in words, with the code', () => {
+    const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    expect(describeError(error)).toBe('connection refused (ECONNREFUSED)');
+    expect(describeError(Object.assign(new Error('x'), { code: 'EWEIRD' }))).toBe('x (EWEIRD)');
+    expect(describeError(new Error('plain'))).toBe('plain');
+  });
+
+  test('IPv6 addresses get brackets', () => {
+    expect(formatAddress('127.0.0.1', 9000)).toBe('127.0.0.1:9000');
+    expect(formatAddress('::1', 9000)).toBe('[::1]:9000');
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The course's own check, run by `npm run check` for each lesson (through turbo, so unchanged
+ * lessons come from its cache). A lesson is sound when:
+ *   - it has README.md, lesson.json (title, objectives, at least three hints, programs),
+ *     exercise/, solution/ with the same files and the same exports, tests, mistakes named
+ *     after the file they replace;
+ *   - exercise/ has numbered TODO(n) markers, 1..N, and the tests and README have a step for each;
+ *   - no test is skipped, focused or todo in the source, and none imports exercise/ or solution/;
+ *   - every test passes against solution/; the starter fails; every mistake fails.
+ *
+ *   tsx scripts/check-course.ts                  every lesson
+ *   tsx scripts/check-course.ts --lesson 02      one lesson (number, name or folder)
+ *   tsx scripts/check-course.ts --structure-only every lesson, files only, no test runs
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findLesson, type LessonInfo, listLessons, ROOT } from './lib/lessons.ts';
+import { paint } from './lib/paint.ts';
+import { runLessonTests, type Target } from './lib/run-tests.ts';
+
+const { values } = parseArgs({
+  options: { lesson: { type: 'string' }, 'structure-only': { type: 'boolean', default: false } },
+});
+
+const lessons = values.lesson ? [findLesson(values.lesson)] : listLessons();
+if (lessons.length === 0 || lessons.some((l) => l === undefined)) {
+  console.error(`check-course: no lesson ${values.lesson ?? 'found under lessons/'}`);
+  process.exit(2);
+}
+
+let problems = 0;
+for (const lesson of lessons as LessonInfo[]) {
+  const found = checkStructure(lesson);
+  if (!values['structure-only']) {
+    const { problems: behaviour, record } = await checkBehaviour(lesson);
+    found.push(...behaviour);
+    record.problems = found.length;
+    mkdirSync(join(lesson.dir, '.check'), { recursive: true });
+    writeFileSync(join(lesson.dir, '.check', 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
+  }
+  problems += found.length;
+  const mark = found.length === 0 ? paint.green('✓') : paint.red('✗');
+  console.log(`${mark} ${lesson.id}${found.length === 0 ? '' : `: ${found.length} problem(s)`}`);
+  for (const problem of found) console.log(`    ${paint.red('✗')} ${problem.split('\n').join('\n      ')}`);
+}
+process.exitCode = problems === 0 ? 0 : 1;
+
+/** What the files say, without running anything. Each problem names the lesson's file. */
+function checkStructure(lesson: LessonInfo): string[] {
+  const out: string[] = [];
+  const at = (path: string) => `lessons/${lesson.id}/${path}`;
+  const read = (path: string) => readFileSync(join(lesson.dir, path), 'utf8');
+  const tsFiles = (folder: string) =>
+    existsSync(join(lesson.dir, folder))
+      ? readdirSync(join(lesson.dir, folder))
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+      : [];
+
+  for (const required of ['README.md', 'lesson.json', 'package.json', 'exercise', 'solution', 'test']) {
+    if (!existsSync(join(lesson.dir, required))) out.push(`${at(required)} is missing`);
+  }
+  const { meta } = lesson;
+  if (!meta.title) out.push(`${at('lesson.json')} has no title`);
+  if (!Array.isArray(meta.objectives) || meta.objectives.length === 0)
+    out.push(`${at('lesson.json')} has no objectives`);
+  if (!Array.isArray(meta.hints) || meta.hints.length < 3) {
+    out.push(`${at('lesson.json')} needs at least three hints, from a nudge to the answer`);
+  }
+
+  const exercise = tsFiles('exercise');
+  const solution = tsFiles('solution');
+  if (exercise.join() !== solution.join()) {
+    out.push(
+      `exercise/ and solution/ differ in files: exercise has ${exercise.join(', ')}; solution has ${solution.join(', ')}`,
+    );
+  }
+  for (const program of meta.programs ?? []) {
+    if (!solution.includes(`${program}.ts`))
+      out.push(
+        `${at('lesson.json')} lists program '${program}', but ${at(`solution/${program}.ts`)} does not exist`,
+      );
+  }
+  for (const file of exercise.filter((f) => solution.includes(f))) {
+    const ex = exportsOf(read(`exercise/${file}`));
+    const so = exportsOf(read(`solution/${file}`));
+    const missing = so.filter((name) => !ex.includes(name));
+    const extra = ex.filter((name) => !so.includes(name));
+    if (missing.length || extra.length) {
+      out.push(
+        `${at(`exercise/${file}`)} and solution/${file} export different names` +
+          `${missing.length ? `; only the solution exports ${missing.join(', ')}` : ''}` +
+          `${extra.length ? `; only the exercise exports ${extra.join(', ')}` : ''}`,
+      );
+    }
+  }
+
+  const todos = new Set<number>();
+  for (const file of exercise) {
+    for (const match of read(`exercise/${file}`).matchAll(/TODO\((\d+)\)/g)) todos.add(Number(match[1]));
+  }
+  const steps = [...todos].sort((a, b) => a - b);
+  if (steps.length === 0)
+    out.push(`${at('exercise/')} has no TODO(n) markers: a starter must show the learner what to do`);
+  else if (steps.some((n, i) => n !== i + 1)) {
+    out.push(`${at('exercise/')} TODO numbers should run 1..N without gaps; found ${steps.join(', ')}`);
+  }
+
+  const tests = existsSync(join(lesson.dir, 'test'))
+    ? readdirSync(join(lesson.dir, 'test')).filter((f) => f.endsWith('.test.ts'))
+    : [];
+  if (tests.length === 0) out.push(`${at('test/')} has no *.test.ts`);
+  const describedSteps = new Set<number>();
+  for (const file of tests) {
+    const source = read(`test/${file}`);
+    if (/\b(?:it|test|describe)\.(?:only|skip|todo)\b|\b(?:xit|xdescribe|fit|fdescribe)\(/.test(source)) {
+      out.push(`${at(`test/${file}`)} has a skipped, focused or todo test (.only, .skip, .todo)`);
+    }
+    if (/from\s+['"][^'"]*\/(?:exercise|solution|mistakes)\//.test(source)) {
+      out.push(
+        `${at(`test/${file}`)} imports exercise/ or solution/ directly: import from '#impl/<file>.ts'`,
+      );
+    }
+    for (const match of source.matchAll(/describe\(\s*['"`]steps? ([\d, and-]+)/g)) {
+      for (const n of (match[1] ?? '').match(/\d+/g) ?? []) describedSteps.add(Number(n));
+    }
+  }
+  const untested = steps.filter((n) => !describedSteps.has(n));
+  if (tests.length && untested.length) {
+    out.push(`${at('test/')} has no describe('step N: ...') group for step(s) ${untested.join(', ')}`);
+  }
+  if (existsSync(join(lesson.dir, 'README.md'))) {
+    const readme = read('README.md');
+    const missing = steps.filter((n) => !new RegExp(`^#{2,4} Steps? [^\\n]*\\b${n}\\b`, 'mi').test(readme));
+    if (missing.length)
+      out.push(`${at('README.md')} has no '### Step N' heading for step(s) ${missing.join(', ')}`);
+  }
+
+  for (const mistake of tsFiles('mistakes')) {
+    const stem = mistake.split('.')[0];
+    if (mistake.split('.').length < 3 || !solution.includes(`${stem}.ts`)) {
+      out.push(
+        `${at(`mistakes/${mistake}`)} should be named <file>.<what-is-wrong>.ts after a file in solution/`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The exported names of a module, from its source text. */
+function exportsOf(source: string): string[] {
+  const names = new Set<string>();
+  for (const m of source.matchAll(
+    /^export\s+(?:declare\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm,
+  )) {
+    names.add(m[1] as string);
+  }
+  for (const m of source.matchAll(/^export\s+(?:type\s+)?\{([^}]*)\}/gm)) {
+    for (const part of (m[1] ?? '').split(',')) {
+      const name = part
+        .trim()
+        .split(/\s+as\s+/)
+        .pop()
+        ?.replace(/^type\s+/, '');
+      if (name) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** What the check found for one lesson, kept in lessons/NN/.check/ for the totals (and turbo's cache). */
+export interface CheckRecord {
+  lesson: string;
+  solution: { passed: number; failed: number; skipped: number };
+  starter: { passed: number; failed: number };
+  mistakes: { file: string; failed: number }[];
+  problems: number;
+}
+
+/** What the tests say: the solution passes, the starter and every mistake fail. */
+async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[]; record: CheckRecord }> {
+  const out: string[] = [];
+  const record: CheckRecord = {
+    lesson: lesson.id,
+    solution: { passed: 0, failed: 0, skipped: 0 },
+    starter: { passed: 0, failed: 0 },
+    mistakes: [],
+    problems: 0,
+  };
+  const run = async (target: Target) => {
+    const [result] = await runLessonTests([lesson], target);
+    if (!result) throw new Error(`no results for ${lesson.id}`);
+    return result;
+  };
+
+  const solution = await run('solution');
+  record.solution = {
+    passed: solution.passed,
+    failed: solution.failed.length,
+    skipped: solution.skipped.length,
+  };
+  const total = solution.passed + solution.failed.length + solution.skipped.length;
+  if (total === 0) out.push(`lessons/${lesson.id}/test/ ran no test against solution/`);
+  for (const failure of solution.failed) {
+    out.push(
+      `solution/ fails "${failure.name}"${failure.where ? ` (${failure.where})` : ''}:\n${failure.message}`,
+    );
+  }
+  for (const error of solution.errors) out.push(`solution/: ${error}`);
+  for (const name of solution.skipped) console.log(paint.yellow(`    skipped against solution/: ${name}`));
+
+  const starter = await run('exercise');
+  record.starter = { passed: starter.passed, failed: starter.failed.length };
+  if (starter.failed.length === 0 && starter.errors.length === 0) {
+    out.push(`exercise/ passes every test: the starter must leave the learner something to do`);
+  }
+
+  const mistakes = existsSync(join(lesson.dir, 'mistakes'))
+    ? readdirSync(join(lesson.dir, 'mistakes')).filter((f) => f.endsWith('.ts'))
+    : [];
+  for (const file of mistakes) {
+    const result = await run(`mistake:${file.replace(/\.ts$/, '')}`);
+    record.mistakes.push({ file, failed: result.failed.length });
+    if (result.failed.length === 0 && result.errors.length === 0) {
+      out.push(
+        `${relative(ROOT, join(lesson.dir, 'mistakes', file))} passes every test: the tests do not catch this mistake`,
+      );
+    }
+  }
+  return { problems: out, record };
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm run check`: the course's own check, the one CI runs. Turbo runs, and caches, for every
+ * package: lint, typecheck, the harness's own tests, and per lesson the course check
+ * (scripts/check-course.ts: solution passes, starter and mistakes fail, files complete).
+ * Then one table of what each lesson's check found, and a closing line of totals.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { CheckRecord } from './check-course.ts';
+import { listLessons, ROOT } from './lib/lessons.ts';
+import { paint } from './lib/paint.ts';
+
+const turbo = createRequire(import.meta.url).resolve('turbo/bin/turbo');
+// Two at a time: this is a 2-core machine, and socket tests should not starve each other.
+const tasks = ['lint', 'typecheck', 'selftest', 'check:lesson'];
+const run = spawnSync(
+  process.execPath,
+  [
+    turbo,
+    'run',
+    ...tasks,
+    '--concurrency=2',
+    '--continue',
+    '--output-logs=errors-only',
+    ...process.argv.slice(2),
+  ],
+  { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+);
+
+let passed = 0;
+let failed = 0;
+console.log(`\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught')}`);
+for (const lesson of listLessons()) {
+  const file = join(lesson.dir, '.check', 'result.json');
+  if (!existsSync(file)) {
+    console.log(`  ${paint.red('✗')} ${lesson.id}: not checked`);
+    failed++;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8')) as CheckRecord;
+  passed += r.solution.passed;
+  failed += r.solution.failed + r.problems;
+  const caught = r.mistakes.filter((m) => m.failed > 0).length;
+  const mark = r.problems === 0 ? paint.green('✓') : paint.red('✗');
+  const skipped = r.solution.skipped ? paint.yellow(`, ${r.solution.skipped} skipped`) : '';
+  console.log(
+    `  ${mark} ${lesson.id.padEnd(20)} ${r.solution.passed}/${r.solution.passed + r.solution.failed} pass${skipped}` +
+      ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught`,
+  );
+}
+const ok = run.status === 0 && failed === 0;
+console.log(`\ncheck: ${passed} passed, ${failed} failed`);
+if (!ok) console.log(paint.red('The course check failed: see the messages above.'));
+process.exitCode = ok ? 0 : 1;
