@@ -13,7 +13,7 @@ import { paint } from './lib/paint.ts';
 import { type LessonResult, runLessonTests, type Target } from './lib/run-tests.ts';
 
 const { values, positionals } = parseArgs({
-  options: { target: { type: 'string', default: 'exercise' } },
+  options: { target: { type: 'string', default: process.env.COURSE_TARGET || 'exercise' } },
   allowPositionals: true,
 });
 const target = values.target as Target;
