@@ -54,13 +54,8 @@ export async function runLessonTests(lessons: LessonInfo[], target: Target): Pro
   const vitest = await startVitest(
     'test',
     [],
-    {
-      root: ROOT,
-      config: `${ROOT}/vitest.config.ts`,
-      project: lessons.map((l) => l.id),
-      watch: false,
-      reporters: [reporter],
-    },
+    // Only the chosen lessons' configs are loaded: each is a project named after its folder.
+    { root: ROOT, config: false, projects: lessons.map((l) => l.dir), watch: false, reporters: [reporter] },
     {},
     { stdout: process.stdout, stderr: process.stderr },
   );

@@ -5,7 +5,6 @@ import {
   connect,
   exchange,
   hasCommand,
-  lessonOf,
   listen,
   reproLines,
   resetAfter,
@@ -16,8 +15,6 @@ import {
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { listen as bindAndListen, createUpperServer, type ServerOptions } from '#impl/server.ts';
-
-const lesson = lessonOf(import.meta.url);
 
 /** The learner's server, in this process, on a free port, with its log lines collected. */
 async function startUpper(options: ServerOptions = {}) {
@@ -198,33 +195,6 @@ describe('step 7: close, whatever the client does', () => {
     replies.forEach((reply, i) => {
       assertBytes(reply, `CLIENT ${i} SAYS HI ${'!'.repeat(i)}`, { what: `client ${i}'s reply` });
     });
-  });
-});
-
-describe('the program: server.ts', () => {
-  test('prints `listening on HOST:PORT`, serves, logs, and exits 0 on Ctrl-C with a client connected', async () => {
-    const server = await lesson.startServer('server');
-    expect(server.host).toBe('127.0.0.1');
-    await expectReply(server.port, 'héllo', 'HÉLLO');
-    const idle = await connect(server.port); // stays connected: the server must still stop
-    await server.waitForLine(/^client connected from 127\.0\.0\.1:\d+$/, 'a `client connected from` line');
-    const started = performance.now();
-    const result = await server.stop('SIGINT');
-    expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    await idle.closed({ allowReset: true });
-  });
-
-  test('exits 1 with one clear line when the port is taken, 2 on a bad flag', async () => {
-    const taken = await listen(net.createServer());
-    const [busy, bad] = await Promise.all([
-      lesson.run('server', ['--port', String(taken)]),
-      lesson.run('server', ['--prot', '9000']),
-    ]);
-    expect(busy.code).toBe(1);
-    expect(busy.stderr).toBe(`cannot listen on 127.0.0.1:${taken}: address already in use (EADDRINUSE)\n`);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe("server.ts: unknown option '--prot' (see server.ts --help)\n");
   });
 });
 

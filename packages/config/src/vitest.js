@@ -39,6 +39,9 @@ export function packageConfig(name) {
 
 const testOptions = {
   include: ['test/**/*.test.ts'],
+  // Socket tests mostly wait on the network and on child processes, not on the CPU: run a
+  // lesson's test files side by side even on a 2-core machine.
+  maxWorkers: 3,
   // A socket test that needs longer than this is waiting for something that will not come;
   // the harness's own waits are shorter and say what was expected.
   testTimeout: 5_000,

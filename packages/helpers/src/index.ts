@@ -15,7 +15,7 @@ export {
   Peer,
   startServer,
 } from './net.ts';
-export { Lesson, lessonOf, type ProgramResult, RunningProgram, startCommand } from './program.ts';
+export { Lesson, lessonOf, type ProgramResult, RunningProgram, reproLines, startCommand } from './program.ts';
 export {
   type ChunkingProxy,
   type Cut,
@@ -24,7 +24,7 @@ export {
   startProxy,
   type WireEvent,
 } from './proxy.ts';
-export { asHex, asText, describeBytes, ncLine, printfArgument, reproLines } from './show.ts';
+export { asHex, asText, describeBytes, ncLine, printfArgument } from './show.ts';
 export { hasCommand, runCommand } from './tools.ts';
 export {
   assertBytes,

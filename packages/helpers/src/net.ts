@@ -4,7 +4,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import { closeAfterTest } from './cleanup.ts';
-import { reproLines } from './show.ts';
+import { reproLines } from './program.ts';
 import { type WaitOptions, WireError, within } from './wait.ts';
 
 export const LOOPBACK = '127.0.0.1';

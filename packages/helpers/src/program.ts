@@ -5,10 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { implPath } from '@course/config/target';
+import { expect } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
-import { setServerCommand } from './show.ts';
+import { ncLine } from './show.ts';
 import { DEFAULT_WAIT_MS, WireError, within } from './wait.ts';
 
 const TSX = import.meta.resolve('tsx');
@@ -86,16 +87,30 @@ export function startCommand(
 }
 
 /** The lesson that holds the file at `moduleUrl` (a test's `import.meta.url`). */
-export function lessonOf(moduleUrl: string): Lesson {
+export function lessonOf(moduleUrl: string): Lesson;
+export function lessonOf(moduleUrl: string, options: { optional: true }): Lesson | undefined;
+export function lessonOf(moduleUrl: string, options?: { optional: true }): Lesson | undefined {
   let dir = dirname(fileURLToPath(moduleUrl));
   while (!existsSync(join(dir, 'lesson.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error(`no lesson.json above ${fileURLToPath(moduleUrl)}`);
+    if (up === dir) {
+      if (options?.optional) return undefined;
+      throw new Error(`no lesson.json above ${fileURLToPath(moduleUrl)}`);
+    }
     dir = up;
   }
-  const lesson = new Lesson(dir);
-  setServerCommand(existsSync(lesson.file('server')) ? lesson.command('server') : undefined);
-  return lesson;
+  return new Lesson(dir);
+}
+
+/**
+ * The exchange as a learner replays it by hand. In a lesson with a server program: start it on
+ * port 9000 in one terminal, send the same bytes with nc in another. Elsewhere: nc to `port`.
+ */
+export function reproLines(sent: Uint8Array, port: number): string {
+  const testPath = expect.getState().testPath;
+  const lesson = testPath ? lessonOf(pathToFileURL(testPath).href, { optional: true }) : undefined;
+  if (!lesson || !existsSync(lesson.file('server'))) return ncLine(sent, port);
+  return `${lesson.command('server', ['--port', '9000'])}     # in one terminal\n${ncLine(sent, 9000)}     # in another`;
 }
 
 export interface ProgramResult {

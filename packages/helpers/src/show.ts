@@ -57,19 +57,3 @@ export function ncLine(payload: Uint8Array | string, port: number | string, host
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
   return `printf ${printfArgument(bytes)} | nc -N ${host} ${port}`;
 }
-
-/** How a learner starts the lesson's server by hand, set by lessonOf(); used in repro lines. */
-let serverCommand: string | undefined;
-
-export function setServerCommand(command: string | undefined): void {
-  serverCommand = command;
-}
-
-/**
- * The exchange as a learner replays it: start the lesson's server on port 9000 in one terminal,
- * send the same bytes with nc in another. Without a lesson server, nc to the test's own port.
- */
-export function reproLines(sent: Uint8Array, port: number): string {
-  if (!serverCommand) return ncLine(sent, port);
-  return `${serverCommand} --port 9000     # in one terminal\n${ncLine(sent, 9000)}     # in another`;
-}

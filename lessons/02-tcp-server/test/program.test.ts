@@ -1,0 +1,33 @@
+import net from 'node:net';
+import { assertBytes, connect, exchange, lessonOf, listen } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+
+// The real program, run as a learner runs it: `npx tsx lessons/02-tcp-server/exercise/server.ts`.
+const lesson = lessonOf(import.meta.url);
+
+describe('the program: server.ts', () => {
+  test('prints `listening on HOST:PORT`, serves, logs, and exits 0 on Ctrl-C with a client connected', async () => {
+    const server = await lesson.startServer('server');
+    expect(server.host).toBe('127.0.0.1');
+    assertBytes(await exchange(server.port, 'héllo'), 'HÉLLO', { what: 'the reply' });
+    const idle = await connect(server.port); // stays connected: the server must still stop
+    await server.waitForLine(/^client connected from 127\.0\.0\.1:\d+$/, 'a `client connected from` line');
+    const started = performance.now();
+    const result = await server.stop('SIGINT');
+    expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await idle.closed({ allowReset: true });
+  });
+
+  test('exits 1 with one clear line when the port is taken, 2 on a bad flag', async () => {
+    const taken = await listen(net.createServer());
+    const [busy, bad] = await Promise.all([
+      lesson.run('server', ['--port', String(taken)]),
+      lesson.run('server', ['--prot', '9000']),
+    ]);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toBe(`cannot listen on 127.0.0.1:${taken}: address already in use (EADDRINUSE)\n`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("server.ts: unknown option '--prot' (see server.ts --help)\n");
+  });
+});
