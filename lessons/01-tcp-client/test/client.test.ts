@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import net from 'node:net';
 import {
   assertBytes,
@@ -28,23 +29,18 @@ function replyingServer(answer: (request: Buffer) => string | Buffer = (r) => r.
   });
 }
 
-/** A server that records what each connection received and whether it saw the FIN. */
+/** A server that keeps what its first client sends; `first` resolves when that client connects. */
 async function listeningServer() {
-  const seen: { bytes: Buffer[]; fin: boolean; socket: net.Socket }[] = [];
-  let arrived: () => void = () => {};
-  const connected = new Promise<void>((resolve) => {
-    arrived = resolve;
+  let accept: (client: { bytes: Buffer[]; fin: Promise<unknown> }) => void = () => {};
+  const first = new Promise<{ bytes: Buffer[]; fin: Promise<unknown> }>((resolve) => {
+    accept = resolve;
   });
   const port = await startServer((socket) => {
-    const entry = { bytes: [] as Buffer[], fin: false, socket };
-    seen.push(entry);
-    socket.on('data', (chunk) => entry.bytes.push(chunk));
-    socket.on('end', () => {
-      entry.fin = true;
-    });
-    arrived();
+    const bytes: Buffer[] = [];
+    socket.on('data', (chunk) => bytes.push(chunk));
+    accept({ bytes, fin: once(socket, 'end') });
   });
-  return { port, seen, connected };
+  return { port, first };
 }
 
 /** A client socket from the learner's openConnection(), destroyed after the test. */
@@ -52,22 +48,6 @@ function open(port: number): net.Socket {
   const socket = openConnection('127.0.0.1', port);
   closeAfterTest(() => socket.destroy());
   return socket;
-}
-
-/** Waits until `condition()` holds (checked on every turn of the event loop), explaining `expected`. */
-function until(condition: () => boolean, expected: string, hint?: string) {
-  return within(
-    new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (condition()) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 2);
-      closeAfterTest(() => clearInterval(poll));
-    }),
-    () => ({ expected, hint }),
-  );
 }
 
 /** Waits for the socket's 'connect' event. */
@@ -91,21 +71,21 @@ describe('step 1: connect', () => {
     const socket = open(server.port);
     expect(socket, 'return the socket from net.connect()').toBeInstanceOf(net.Socket);
     await connected(socket);
-    await within(server.connected, () => ({ expected: 'the server to see a connection' }));
+    await within(server.first, () => ({ expected: 'the server to see a connection' }));
     expect(socket.remotePort).toBe(server.port);
   });
 });
 
 describe('step 2: send and half-close', () => {
   test('the server receives the message as UTF-8, then the end of the stream (FIN)', async () => {
-    const { port, seen } = await listeningServer();
-    sendAndFinish(await connectedSocket(port), 'héllo 你好');
-    await until(
-      () => seen[0]?.fin === true,
-      'the server to read the end of the stream',
-      'use socket.end(message)',
-    );
-    assertBytes(Buffer.concat(seen[0]?.bytes ?? []), 'héllo 你好', { what: 'what the server received' });
+    const server = await listeningServer();
+    sendAndFinish(await connectedSocket(server.port), 'héllo 你好');
+    const client = await within(server.first, () => ({ expected: 'the server to see a connection' }));
+    await within(client.fin, () => ({
+      expected: 'the server to read the end of the stream',
+      hint: 'use socket.end(message)',
+    }));
+    assertBytes(Buffer.concat(client.bytes), 'héllo 你好', { what: 'what the server received' });
   });
 
   test('after the half-close the client can still read the reply', async () => {
@@ -114,11 +94,10 @@ describe('step 2: send and half-close', () => {
     const reply: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => reply.push(chunk));
     sendAndFinish(socket, 'still listening?');
-    await until(
-      () => socket.readableEnded,
-      'the reply and the end of the stream',
-      'end() closes only the sending side',
-    );
+    await within(once(socket, 'end'), () => ({
+      expected: 'the reply and the end of the stream',
+      hint: 'end() closes only the sending side',
+    }));
     assertBytes(Buffer.concat(reply), 'STILL LISTENING?', { what: 'the reply' });
   });
 });
@@ -220,14 +199,12 @@ describe('step 5: the whole request', () => {
   });
 
   test('a server that trickles a byte every 20 ms still times out, and the client closes its socket', async () => {
-    let serverSawClose = false;
+    let closedAtServer: Promise<unknown> = new Promise(() => {});
     const port = await startServer((socket) => {
       const drip = setInterval(() => socket.write('.'), 20);
-      socket.on('close', () => {
-        serverSawClose = true;
-        clearInterval(drip);
-      });
+      socket.on('close', () => clearInterval(drip));
       closeAfterTest(() => clearInterval(drip));
+      closedAtServer = new Promise((resolve) => socket.once('close', resolve)); // after any EPIPE
     });
     const started = performance.now();
     const error = await request({ port, message: 'slowly', timeoutMs: 120 }).catch((e: unknown) => e);
@@ -236,11 +213,10 @@ describe('step 5: the whole request', () => {
       'one setTimeout for the whole request, not socket.setTimeout()',
     ).toBe('ETIMEDOUT');
     expect(performance.now() - started).toBeLessThan(1_000);
-    await until(
-      () => serverSawClose,
-      'the client to close its socket when the time is up',
-      'socket.destroy()',
-    );
+    await within(closedAtServer, () => ({
+      expected: 'the client to close its socket when the time is up',
+      hint: 'socket.destroy() in the timer',
+    }));
   });
 });
 

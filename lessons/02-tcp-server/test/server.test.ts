@@ -5,21 +5,21 @@ import {
   connect,
   exchange,
   hasCommand,
+  LogLines,
   listen,
   reproLines,
   resetAfter,
   runCommand,
   startProxy,
   vanish,
-  within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { listen as bindAndListen, createUpperServer, type ServerOptions } from '#impl/server.ts';
 
 /** The learner's server, in this process, on a free port, with its log lines collected. */
 async function startUpper(options: ServerOptions = {}) {
-  const log: string[] = [];
-  const server = createUpperServer({ log: (line) => log.push(line), ...options });
+  const log = new LogLines();
+  const server = createUpperServer({ log: log.add, ...options });
   const port = await listen(server);
   return { port, log };
 }
@@ -31,23 +31,6 @@ async function expectReply(port: number, request: string | Buffer, expected: str
       hint ?? 'read until the client half-closes (the socket emits "end"), then reply and call socket.end()',
   });
   assertBytes(reply, expected, { what: 'the reply', hint, repro: reproLines(Buffer.from(request), port) });
-}
-
-/** Resolves once `log` has a line matching `pattern` (the server logs asynchronously). */
-function logLine(log: string[], pattern: RegExp, expected: string) {
-  return within(
-    new Promise<string>((resolve) => {
-      const poll = setInterval(() => {
-        const line = log.find((l) => pattern.test(l));
-        if (line) {
-          clearInterval(poll);
-          resolve(line);
-        }
-      }, 2);
-      closeAfterTest(() => clearInterval(poll));
-    }),
-    () => ({ expected, received: `log lines: ${JSON.stringify(log)}` }),
-  );
 }
 
 describe('step 1: create the listening socket', () => {
@@ -85,8 +68,7 @@ describe('step 4: accept each connection', () => {
   test('logs `client connected from IP:PORT` with the client’s own address', async () => {
     const { port, log } = await startUpper();
     const peer = await connect(port);
-    const line = await logLine(
-      log,
+    const line = await log.line(
       /^client connected from /,
       'a log line `client connected from 127.0.0.1:PORT`',
     );
@@ -122,7 +104,7 @@ describe('step 5: receive until the client half-closes', () => {
       expected: 'the server to cut off a request over the limit',
     });
     expect(received.length, 'no reply to a request over the limit').toBe(0);
-    await logLine(log, /sent more than 1000 bytes/, 'a log line saying the client sent too much');
+    await log.line(/sent more than 1000 bytes/, 'a log line saying the client sent too much');
     await expectReply(port, 'still there?', 'STILL THERE?');
   });
 });
@@ -163,7 +145,7 @@ describe('step 7: close, whatever the client does', () => {
     const clientPort = peer.socket.localPort;
     await peer.end('bye');
     await peer.closed();
-    const line = await logLine(log, /^client \S+ closed$/, 'a log line `client 127.0.0.1:PORT closed`');
+    const line = await log.line(/^client \S+ closed$/, 'a log line `client 127.0.0.1:PORT closed`');
     expect(line).toBe(`client 127.0.0.1:${clientPort} closed`);
   });
 
@@ -172,11 +154,7 @@ describe('step 7: close, whatever the client does', () => {
     await vanish(port);
     await resetAfter(port);
     await resetAfter(port, 'half a requ');
-    await logLine(
-      log,
-      /^client .* failed: .*ECONNRESET/,
-      'a log line for the reset client (listen for "error")',
-    );
+    await log.line(/^client .* failed: .*ECONNRESET/, 'a log line for the reset client (listen for "error")');
     await expectReply(
       port,
       'still alive',

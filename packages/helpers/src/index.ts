@@ -35,3 +35,4 @@ export {
   WireError,
   within,
 } from './wait.ts';
+export { LogLines } from './log.ts';

@@ -5,7 +5,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { closeAfterTest } from './cleanup.ts';
 import { reproLines } from './program.ts';
-import { type WaitOptions, WireError, within } from './wait.ts';
+import { Changes, type WaitOptions, WireError, waitUntil, within } from './wait.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -70,7 +70,7 @@ export class Peer {
   error: NodeJS.ErrnoException | undefined;
   /** Sent so far, to reproduce the exchange with nc in a failure message. */
   private readonly sent: Buffer[] = [];
-  private readonly changed = new Set<() => void>();
+  private readonly changes = new Changes();
 
   readonly socket: net.Socket;
   /** The port this peer connected to. */
@@ -81,20 +81,20 @@ export class Peer {
     this.port = port;
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
-      this.notify();
+      this.changes.notify();
     });
     socket.on('end', () => {
       this.ending = 'fin';
-      this.notify();
+      this.changes.notify();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.error = error;
       if (error.code === 'ECONNRESET' || error.code === 'EPIPE') this.ending = 'reset';
-      this.notify();
+      this.changes.notify();
     });
     socket.on('close', () => {
       if (this.ending === 'open') this.ending = 'closed';
-      this.notify();
+      this.changes.notify();
     });
   }
 
@@ -132,36 +132,30 @@ export class Peer {
    * Waits until `done(received)` returns a value other than undefined, and returns it.
    * Fails when the wait ends or the connection ends first, explaining with `expected` and `hint`.
    */
-  async until<T>(
+  until<T>(
     done: (received: Buffer) => T | undefined,
     expected: string,
     options: WaitOptions = {},
   ): Promise<T> {
-    let stop: () => void = () => {};
-    const result = new Promise<T>((resolve, reject) => {
-      const check = () => {
-        const value = done(this.received);
-        if (value !== undefined) return resolve(value);
-        if (this.ending !== 'open') {
-          reject(
-            new WireError(`the connection ended (${this.endingWords()}) before that arrived`, {
-              expected,
-              received: this.received,
-              hint: options.hint,
-              repro: options.repro ?? this.repro,
-            }),
-          );
-        }
-      };
-      stop = () => this.changed.delete(check);
-      this.changed.add(check);
-      check();
+    const explain = () => ({
+      expected,
+      received: this.received,
+      hint: options.hint,
+      repro: options.repro ?? this.repro,
     });
-    try {
-      return await within(result, () => ({ expected, received: this.received, repro: this.repro }), options);
-    } finally {
-      stop();
-    }
+    return waitUntil<T>(
+      this.changes,
+      () => {
+        const value = done(this.received);
+        if (value !== undefined) return { value };
+        if (this.ending === 'open') return undefined;
+        return {
+          error: new WireError(`the connection ended (${this.endingWords()}) before that arrived`, explain()),
+        };
+      },
+      explain,
+      options,
+    );
   }
 
   /** Waits for `n` complete lines (ending in \n) and returns them without their line endings. */
@@ -186,46 +180,37 @@ export class Peer {
    * Waits until the other side has closed the connection (FIN, or a reset when `allowReset`)
    * and returns everything received.
    */
-  async closed(options: WaitOptions & { expected?: string; allowReset?: boolean } = {}): Promise<Buffer> {
+  closed(options: WaitOptions & { expected?: string; allowReset?: boolean } = {}): Promise<Buffer> {
     const expected = options.expected ?? 'the other side to close the connection';
-    let stop: () => void = () => {};
-    const ended = new Promise<Buffer>((resolve, reject) => {
-      const check = () => {
-        if (this.ending === 'fin' || this.ending === 'closed') resolve(this.received);
-        if (this.ending === 'reset') {
-          if (options.allowReset) resolve(this.received);
-          else
-            reject(
-              new WireError('the connection was reset (RST) instead of closed', {
-                expected,
-                received: this.received,
-                hint:
-                  options.hint ??
-                  'close with socket.end() rather than socket.destroy() once the reply is written',
-                repro: options.repro ?? this.repro,
-              }),
-            );
-        }
-      };
-      stop = () => this.changed.delete(check);
-      this.changed.add(check);
-      check();
+    const explain = () => ({
+      expected,
+      received: this.received,
+      hint: options.hint,
+      repro: options.repro ?? this.repro,
     });
-    try {
-      return await within(ended, () => ({ expected, received: this.received, repro: this.repro }), options);
-    } finally {
-      stop();
-    }
+    return waitUntil<Buffer>(
+      this.changes,
+      () => {
+        if (this.ending === 'open') return undefined;
+        if (this.ending !== 'reset' || options.allowReset) return { value: this.received };
+        return {
+          error: new WireError('the connection was reset (RST) instead of closed', {
+            ...explain(),
+            hint:
+              options.hint ??
+              'close with socket.end() rather than socket.destroy() once the reply is written',
+          }),
+        };
+      },
+      explain,
+      options,
+    );
   }
 
   private endingWords(): string {
     if (this.ending === 'fin') return 'the other side sent FIN';
     if (this.ending === 'reset') return `reset: ${this.error?.code ?? 'RST'}`;
     return 'closed';
-  }
-
-  private notify(): void {
-    for (const check of [...this.changed]) check();
   }
 }
 

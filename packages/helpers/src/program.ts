@@ -10,7 +10,7 @@ import { implPath } from '@course/config/target';
 import { expect } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
 import { ncLine } from './show.ts';
-import { DEFAULT_WAIT_MS, WireError, within } from './wait.ts';
+import { Changes, DEFAULT_WAIT_MS, WireError, waitUntil, within } from './wait.ts';
 
 const TSX = import.meta.resolve('tsx');
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -130,7 +130,7 @@ export class RunningProgram {
   port = 0;
   private result: ProgramResult | undefined;
   private readonly ended: Promise<ProgramResult>;
-  private readonly changed = new Set<() => void>();
+  private readonly changes = new Changes();
 
   /** How a learner runs the same thing, for messages. */
   readonly command: string;
@@ -145,18 +145,18 @@ export class RunningProgram {
     });
     this.process.stdout?.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
-      this.notify();
+      this.changes.notify();
     });
     this.process.stderr?.setEncoding('utf8').on('data', (text: string) => {
       this.stderr += text;
-      this.notify();
+      this.changes.notify();
     });
     this.process.stdin?.on('error', () => {}); // the program may exit before reading stdin
     this.process.stdin?.end(stdin ?? '');
     this.ended = new Promise((resolve) => {
       this.process.once('close', (code, signal) => {
         this.result = { code, signal, stdout: this.stdout, stderr: this.stderr };
-        this.notify();
+        this.changes.notify();
         resolve(this.result);
       });
     });
@@ -173,32 +173,24 @@ export class RunningProgram {
   }
 
   /** Waits for the first stdout line matching `pattern`, failing early if the program exits. */
-  async waitForLine(
+  waitForLine(
     pattern: RegExp,
     expected: string,
     options: { ms?: number; hint?: string } = {},
   ): Promise<string> {
-    let stop: () => void = () => {};
-    const found = new Promise<string>((resolve, reject) => {
-      const check = () => {
+    return waitUntil<string>(
+      this.changes,
+      () => {
         const line = this.lines.find((l) => pattern.test(l));
-        if (line !== undefined) return resolve(line);
-        if (this.result)
-          reject(
-            this.failure(`the program exited (${exitWords(this.result)}) first`, expected, options.hint),
-          );
-      };
-      stop = () => this.changed.delete(check);
-      this.changed.add(check);
-      check();
-    });
-    try {
-      return await within(found, () => this.explanation(expected, options.hint), {
-        ms: options.ms ?? DEFAULT_WAIT_MS,
-      });
-    } finally {
-      stop();
-    }
+        if (line !== undefined) return { value: line };
+        if (!this.result) return undefined;
+        return {
+          error: this.failure(`the program exited (${exitWords(this.result)}) first`, expected, options.hint),
+        };
+      },
+      () => this.explanation(expected, options.hint),
+      { ms: options.ms ?? DEFAULT_WAIT_MS },
+    );
   }
 
   /** Waits for `listening on HOST:PORT` as the first line of stdout and records the address. */
@@ -243,10 +235,6 @@ export class RunningProgram {
       `    stderr: ${quoteOutput(this.stderr)}`,
     ].join('\n');
     return { expected, received: out, hint, repro: this.command };
-  }
-
-  private notify(): void {
-    for (const check of [...this.changed]) check();
   }
 }
 

@@ -80,6 +80,50 @@ export async function within<T>(
   }
 }
 
+/** Listeners to call whenever something a test may be waiting for has changed. */
+export class Changes {
+  private readonly listeners = new Set<() => void>();
+
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** What a check says: done with a value, failed at once with an error, or (undefined) not yet. */
+export type Outcome<T> = { value: T } | { error: Error } | undefined;
+
+/**
+ * Waits, at most `options.ms`, until `check()` gives an outcome; it is checked now and after
+ * each change. On time-out, fails with `explain()` as of that moment.
+ */
+export async function waitUntil<T>(
+  changes: Changes,
+  check: () => Outcome<T>,
+  explain: () => Explanation,
+  options: WaitOptions = {},
+): Promise<T> {
+  let unsubscribe = () => {};
+  const settled = new Promise<T>((resolve, reject) => {
+    const listener = () => {
+      const outcome = check();
+      if (outcome && 'value' in outcome) resolve(outcome.value);
+      else if (outcome) reject(outcome.error);
+    };
+    unsubscribe = changes.subscribe(listener);
+    listener();
+  });
+  try {
+    return await within(settled, explain, options);
+  } finally {
+    unsubscribe();
+  }
+}
+
 /**
  * Fails with a WireError (text, hex, hint, repro) unless `actual` holds exactly `expected`:
  * clearer than a string diff when the difference is a byte a learner cannot see.
