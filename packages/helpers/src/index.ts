@@ -4,6 +4,7 @@
  */
 export { halfClose, resetAfter, slowReader, vanish } from './adversaries.ts';
 export { closeAfterTest } from './cleanup.ts';
+export { LogLines } from './log.ts';
 export {
   closedPort,
   connect,
@@ -35,4 +36,3 @@ export {
   WireError,
   within,
 } from './wait.ts';
-export { LogLines } from './log.ts';
