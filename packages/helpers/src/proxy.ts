@@ -139,8 +139,11 @@ export async function startProxy(targetPort: number, options: ProxyOptions): Pro
 
   const port = await listen(server); // closes the server and the client sides after the test
   if (typeof options.cut === 'object') {
-    onTestFailed(() => {
-      console.error(`chunking proxy: random cuts from seed ${seed} (replay with COURSE_SEED=${seed})`);
+    // The seed goes into the failure itself, so that every reporter shows it.
+    onTestFailed(({ task }) => {
+      const note = `\n  the proxy cut at random from seed ${seed}: replay the same cuts with COURSE_SEED=${seed}`;
+      const first = task.result?.errors?.[0];
+      if (first) first.message += note;
     });
   }
   closeAfterTest(() => {

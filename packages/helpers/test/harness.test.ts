@@ -4,6 +4,7 @@ import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import {
   assertBytes,
+  closeAfterTest,
   closedPort,
   connect,
   exchange,
@@ -170,6 +171,16 @@ describe('the chunking proxy', () => {
     expect(first.reduce((a, b) => a + b)).toBe(text.length);
     expect(await cutsOf(42)).toEqual(first);
     expect(Buffer.concat(connections[0]?.chunks ?? []).toString()).toBe(text);
+  });
+
+  test('random without a seed takes COURSE_SEED, to replay a failure', async () => {
+    const { port } = await recordingServer(upper);
+    const saved = process.env.COURSE_SEED;
+    process.env.COURSE_SEED = '1234';
+    closeAfterTest(() => {
+      process.env.COURSE_SEED = saved;
+    });
+    expect((await startProxy(port, { cut: {} })).seed).toBe(1234);
   });
 
   test('coalesce: three writes reach the server as one read, at the FIN', async () => {
