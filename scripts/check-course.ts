@@ -135,6 +135,15 @@ function checkStructure(lesson: LessonInfo): string[] {
     const missing = steps.filter((n) => !new RegExp(`^#{2,4} Steps? [^\\n]*\\b${n}\\b`, 'mi').test(readme));
     if (missing.length)
       out.push(`${at('README.md')} has no '### Step N' heading for step(s) ${missing.join(', ')}`);
+    for (const [, path = '', region] of readme.matchAll(/<!--\s*include:\s*([^#\s]+)(?:#([\w-]+))?\s*-->/g)) {
+      const target = join(lesson.dir, path);
+      if (!existsSync(target)) out.push(`${at('README.md')} includes ${path}, which does not exist`);
+      else if (region && !readFileSync(target, 'utf8').includes(`// region ${region}\n`)) {
+        out.push(
+          `${at('README.md')} includes region '${region}' of ${path}, which has no '// region ${region}'`,
+        );
+      }
+    }
   }
 
   for (const mistake of tsFiles('mistakes')) {

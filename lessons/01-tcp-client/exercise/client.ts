@@ -4,7 +4,7 @@
  * Connect, send a message, say "I am done sending" (a half-close, FIN), read everything the
  * server sends until it closes, and report failures in words a person understands.
  *
- *   npx tsx lessons/01-tcp-client/solution/client.ts --port 9000 'hello'
+ *   npx tsx lessons/01-tcp-client/exercise/client.ts --port 9000 'hello'
  */
 import net from 'node:net';
 import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';

@@ -5,7 +5,7 @@
  * upper case, close. Many clients are served at once; a client that vanishes or resets never
  * takes the server down.
  *
- *   npx tsx lessons/02-tcp-server/solution/server.ts --port 9000
+ *   npx tsx lessons/02-tcp-server/exercise/server.ts --port 9000
  *   printf 'héllo 你好' | nc -N 127.0.0.1 9000          → HÉLLO 你好
  */
 import net, { type AddressInfo } from 'node:net';
@@ -29,7 +29,7 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
-// region steps-1-4
+// region step-1
 /**
  * Step 1 (socket) and step 4 (accept): the listening socket. Node accepts connections for us
  * and calls the handler with a new socket for each one; the listening socket itself never
@@ -42,7 +42,7 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   // maxRequestBytes). Return the server.
   throw new Error('TODO(1): create the server with net.createServer() — see README step 1');
 }
-// endregion steps-1-4
+// endregion step-1
 
 // region steps-2-3
 /**
@@ -60,7 +60,7 @@ export function listen(server: net.Server, { host, port, backlog }: ListenOption
 }
 // endregion steps-2-3
 
-// region steps-5-7
+// region steps-4-7
 /**
  * Steps 5 (receive), 6 (send) and 7 (close) for one connection. The request ends when the
  * client half-closes (FIN): TCP has no message boundaries, so 'end' is the only sure sign that
@@ -82,7 +82,7 @@ export function handleConnection(socket: net.Socket, log: Log, maxRequestBytes: 
   // Until the steps above are done, every client is told what is missing. Delete this line.
   socket.end('TODO(4): handle the connection in handleConnection() — see README step 4\n');
 }
-// endregion steps-5-7
+// endregion steps-4-7
 
 // region program
 /** The command line of server.ts (`--help` lists it). */

@@ -29,7 +29,7 @@ export interface ServerOptions {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
 
-// region steps-1-4
+// region step-1
 /**
  * Step 1 (socket) and step 4 (accept): the listening socket. Node accepts connections for us
  * and calls the handler with a new socket for each one; the listening socket itself never
@@ -39,7 +39,7 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   const { log = () => {}, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
   return net.createServer((socket) => handleConnection(socket, log, maxRequestBytes));
 }
-// endregion steps-1-4
+// endregion step-1
 
 // region steps-2-3
 /**
@@ -57,7 +57,7 @@ export function listen(server: net.Server, { host, port, backlog }: ListenOption
 }
 // endregion steps-2-3
 
-// region steps-5-7
+// region steps-4-7
 /**
  * Steps 5 (receive), 6 (send) and 7 (close) for one connection. The request ends when the
  * client half-closes (FIN): TCP has no message boundaries, so 'end' is the only sure sign that
@@ -89,7 +89,7 @@ export function handleConnection(socket: net.Socket, log: Log, maxRequestBytes: 
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
 }
-// endregion steps-5-7
+// endregion steps-4-7
 
 // region program
 /** The command line of server.ts (`--help` lists it). */
