@@ -32,9 +32,12 @@ export function lessonConfig(configFileUrl) {
 }
 
 /** For packages that are not lessons (the helpers' own tests). */
-/** @param {string} name */
-export function packageConfig(name) {
-  return defineConfig({ test: { ...testOptions, name } });
+/**
+ * @param {string} name
+ * @param {{ testTimeout?: number, hookTimeout?: number }} [overrides] longer bounds, for browsers
+ */
+export function packageConfig(name, overrides = {}) {
+  return defineConfig({ test: { ...testOptions, name, ...overrides } });
 }
 
 const testOptions = {

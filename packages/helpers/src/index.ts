@@ -17,14 +17,7 @@ export {
   startServer,
 } from './net.ts';
 export { Lesson, lessonOf, type ProgramResult, RunningProgram, reproLines, startCommand } from './program.ts';
-export {
-  type ChunkingProxy,
-  type Cut,
-  mulberry32,
-  type ProxyOptions,
-  startProxy,
-  type WireEvent,
-} from './proxy.ts';
+export { startProxy } from './proxy.ts';
 export { asHex, asText, describeBytes, ncLine, printfArgument } from './show.ts';
 export { hasCommand, runCommand } from './tools.ts';
 export {
@@ -36,3 +29,11 @@ export {
   WireError,
   within,
 } from './wait.ts';
+export {
+  type ChunkingProxy,
+  type Cut,
+  createProxy,
+  mulberry32,
+  type ProxyOptions,
+  type WireEvent,
+} from './wire.ts';

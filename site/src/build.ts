@@ -1,0 +1,134 @@
+/**
+ * `npm run site`: builds the course site into site/dist from every lessons/NN/README.md and
+ * lesson.json, in order. Diagrams are recorded from each lesson's solution (lessons/NN/diagrams.ts)
+ * and drawn as SVG; code is highlighted at build time; search works offline, from disk too.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { WireEvent } from '@course/helpers/wire';
+import { listLessons } from '../../scripts/lib/lessons.ts';
+import { figures } from './diagrams/figures.ts';
+import { renderWire } from './diagrams/sequence.ts';
+import { loadHighlighter, REPO_ROOT, renderMarkdown } from './markdown.ts';
+import { homeBody, type NavLesson, page } from './page.ts';
+import { type SearchEntry, sectionsOf } from './search.ts';
+
+export const SITE_DIR = join(REPO_ROOT, 'site');
+export const DIST = join(SITE_DIR, 'dist');
+
+interface LessonSource {
+  id: string;
+  dir: string;
+  nav: NavLesson;
+  readme: string;
+}
+
+interface DiagramModule {
+  diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }>;
+}
+
+function readLessons(): LessonSource[] {
+  return listLessons().map((lesson) => ({
+    id: lesson.id,
+    dir: lesson.dir,
+    readme: readFileSync(join(lesson.dir, 'README.md'), 'utf8'),
+    nav: {
+      number: lesson.number,
+      title: lesson.meta.title,
+      file: `${lesson.id}.html`,
+      objectives: lesson.meta.objectives ?? [],
+      summary: lesson.meta.summary,
+      folder: `lessons/${lesson.id}/`,
+    },
+  }));
+}
+
+/** Records and draws every `<!-- wire: NAME -->` and `<!-- figure: NAME -->` a README asks for. */
+async function diagramsFor(lesson: LessonSource): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const [, name = ''] of lesson.readme.matchAll(/<!--\s*figure:\s*(\S+)\s*-->/g)) {
+    const figure = figures[name];
+    if (!figure) throw new Error(`lessons/${lesson.id}/README.md: no figure called '${name}'`);
+    out.set(`figure:${name}`, figure.render());
+  }
+  const wanted = [...lesson.readme.matchAll(/<!--\s*wire:\s*(\S+)\s*-->/g)].map((m) => m[1] as string);
+  if (wanted.length === 0) return out;
+  const file = join(lesson.dir, 'diagrams.ts');
+  if (!existsSync(file))
+    throw new Error(`lessons/${lesson.id}/README.md asks for a wire diagram, but diagrams.ts is missing`);
+  const { diagrams } = (await import(pathToFileURL(file).href)) as DiagramModule;
+  for (const name of wanted) {
+    const scenario = diagrams[name];
+    if (!scenario) throw new Error(`lessons/${lesson.id}/diagrams.ts has no diagram called '${name}'`);
+    out.set(`wire:${name}`, renderWire(await scenario.record(), { title: scenario.title }));
+  }
+  return out;
+}
+
+export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: number }> {
+  const started = performance.now();
+  const lessons = readLessons();
+  const nav = lessons.map((l) => l.nav);
+  const pages = new Map(lessons.map((l) => [`lessons/${l.id}/README.md`, l.nav.file]));
+  const [highlighter, diagrams] = await Promise.all([
+    loadHighlighter(),
+    Promise.all(lessons.map(diagramsFor)),
+  ]);
+  const version = String(Date.now().toString(36));
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'assets'), { recursive: true });
+
+  const search: SearchEntry[] = [];
+  lessons.forEach((lesson, i) => {
+    const rendered = renderMarkdown(lesson.readme, {
+      dir: lesson.dir,
+      pageDepth: 2,
+      pages,
+      diagrams: diagrams[i] ?? new Map(),
+      highlighter,
+    });
+    search.push(...sectionsOf(lesson.readme, lesson.nav, rendered.headings));
+    const html = page({
+      title: `${rendered.title || lesson.nav.title} · Sockets, by hand`,
+      description: lesson.nav.summary ?? lesson.nav.title,
+      body: rendered.html,
+      lessons: nav,
+      current: lesson.nav,
+      headings: rendered.headings,
+      version,
+    });
+    writeFileSync(join(outDir, lesson.nav.file), html);
+  });
+  writeFileSync(
+    join(outDir, 'index.html'),
+    page({
+      title: 'Sockets, by hand: network programming on Node.js',
+      description: 'A TypeScript course on network programming with Node.js, lesson by lesson.',
+      body: homeBody(nav),
+      lessons: nav,
+      version,
+    }),
+  );
+
+  const assets = join(SITE_DIR, 'src', 'assets');
+  const css = ['site.css', join('..', 'diagrams', 'diagrams.css')].map((f) =>
+    readFileSync(join(assets, f), 'utf8'),
+  );
+  writeFileSync(join(outDir, 'assets', 'site.css'), css.join('\n'));
+  for (const file of ['site.js', 'favicon.svg']) {
+    writeFileSync(join(outDir, 'assets', file), readFileSync(join(assets, file), 'utf8'));
+  }
+  // A script, not JSON: fetch() is not allowed for pages opened from disk (file://).
+  writeFileSync(
+    join(outDir, 'assets', 'search-index.js'),
+    `window.COURSE_SEARCH = ${JSON.stringify(search)};\n`,
+  );
+  return { pages: lessons.length + 1, ms: performance.now() - started };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { pages, ms } = await buildSite();
+  console.log(`site: ${pages} pages in ${relative(process.cwd(), DIST) || '.'} (${Math.round(ms)} ms)`);
+}

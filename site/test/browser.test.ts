@@ -1,0 +1,250 @@
+/**
+ * The site in a real browser: Debian's Chromium driven by playwright-core, over http (the
+ * `npm start` server) and from disk (file://). A failing test leaves a screenshot in
+ * site/test-results/.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import type http from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
+import { buildSite, DIST, SITE_DIR } from '../src/build.ts';
+import { extractRegion, REPO_ROOT } from '../src/markdown.ts';
+import { createSiteServer, listenFrom } from '../src/serve.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RESULTS = join(SITE_DIR, 'test-results');
+
+let browser: Browser;
+let server: http.Server;
+let base: string;
+let pages: string[];
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package, or set CHROMIUM_PATH`);
+  }
+  await buildSite();
+  pages = readdirSync(DIST).filter((f) => f.endsWith('.html'));
+  server = createSiteServer();
+  base = `http://127.0.0.1:${await listenFrom(server, 0)}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // A fresh profile each launch; no network but loopback is used or wanted.
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server?.closeAllConnections();
+});
+
+/** A new page in a new context; console errors and page errors are collected as problems. */
+async function open(
+  path: string,
+  options: Parameters<Browser['newContext']>[0] = {},
+): Promise<{ page: Page; context: BrowserContext }> {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`${path}: console error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
+  onTestFailed(async ({ task }) => {
+    mkdirSync(RESULTS, { recursive: true });
+    const name = task.name.replace(/[^\w-]+/g, '-').slice(0, 80);
+    await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true }).catch(() => {});
+  });
+  await page.goto(path.startsWith('file:') ? path : new URL(path, base).href);
+  return { page, context };
+}
+
+describe('navigation', () => {
+  test('the sidebar leads to a lesson, Next to the one after, and ← / → move between them', async () => {
+    const { page, context } = await open('index.html');
+    await page
+      .getByRole('navigation', { name: 'Lessons' })
+      .getByRole('link', { name: /A TCP client/ })
+      .click();
+    await page.waitForURL(/01-tcp-client\.html$/);
+    expect(await page.locator('.sidebar a.current').textContent()).toMatch(/01\s+A TCP client/);
+    await page.getByRole('link', { name: /Next →/ }).click();
+    await page.waitForURL(/02-tcp-server\.html$/);
+    await page.keyboard.press('ArrowLeft');
+    await page.waitForURL(/01-tcp-client\.html$/);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForURL(/02-tcp-server\.html$/);
+    await context.close();
+  });
+
+  test('every internal link and anchor on every page leads somewhere', async () => {
+    const { page, context } = await open('index.html');
+    const broken: string[] = [];
+    const ids = new Map<string, Set<string>>();
+    for (const file of pages) {
+      await page.goto(new URL(file, base).href);
+      ids.set(file, new Set(await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id))));
+    }
+    for (const file of pages) {
+      await page.goto(new URL(file, base).href);
+      const hrefs = await page
+        .locator('a[href]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? ''));
+      for (const href of hrefs) {
+        if (/^(https?:|mailto:)/.test(href)) continue;
+        const target = new URL(href, new URL(file, base));
+        const targetFile = target.pathname.slice(1) || 'index.html';
+        if (
+          target.hash &&
+          ids.has(targetFile) &&
+          !ids.get(targetFile)?.has(decodeURIComponent(target.hash.slice(1)))
+        ) {
+          broken.push(`${file}: ${href} (no such anchor)`);
+        }
+        if (!ids.has(targetFile)) {
+          const response = await page.request.get(target.href);
+          if (!response.ok()) broken.push(`${file}: ${href} (${response.status()})`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    await context.close();
+  });
+});
+
+describe('code', () => {
+  test('highlighted code shows several token colours', async () => {
+    const { page, context } = await open('02-tcp-server.html');
+    const colours = await page
+      .locator('pre.shiki span')
+      .evaluateAll((spans) => new Set(spans.map((s) => getComputedStyle(s).color)).size);
+    expect(colours).toBeGreaterThanOrEqual(4);
+    await context.close();
+  });
+
+  test('included code equals the region of the real file', async () => {
+    const { page, context } = await open('01-tcp-client.html');
+    const block = page.locator('figure.code', {
+      has: page.locator('figcaption', { hasText: 'exercise/client.ts · step-3' }),
+    });
+    const shown = await block.locator('pre code').textContent();
+    const file = readFileSync(join(REPO_ROOT, 'lessons/01-tcp-client/exercise/client.ts'), 'utf8');
+    expect(shown?.trimEnd()).toBe(extractRegion(file, 'step-3')?.trimEnd());
+    await context.close();
+  });
+
+  test('the copy button puts the code on the clipboard', async () => {
+    const { page, context } = await open('02-tcp-server.html', {
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
+    const block = page.locator('figure.code').first();
+    await block.locator('.copy').click();
+    await expect.poll(() => block.locator('.copy').textContent()).toBe('Copied');
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toBe(((await block.locator('pre code').textContent()) ?? '').replace(/\n$/, ''));
+    await context.close();
+  });
+});
+
+describe('search', () => {
+  const searchFor = async (page: Page, words: string) => {
+    await page.getByRole('searchbox', { name: 'Search the course' }).fill(words);
+    return page.locator('#search-results a');
+  };
+
+  test('finds a lesson by a word from its body, over http, and goes there', async () => {
+    const { page, context } = await open('index.html');
+    const results = await searchFor(page, 'backlog');
+    await expect.poll(() => results.count()).toBeGreaterThan(0);
+    expect(await results.first().getAttribute('href')).toMatch(/^02-tcp-server\.html/);
+    await results.first().click();
+    await page.waitForURL(/02-tcp-server\.html/);
+    await context.close();
+  });
+
+  test('works from disk (file://) too', async () => {
+    const { page, context } = await open(pathToFileURL(join(DIST, 'index.html')).href);
+    const results = await searchFor(page, 'half-close');
+    await expect.poll(() => results.count()).toBeGreaterThan(0);
+    expect(await results.first().getAttribute('href')).toMatch(/\.html/);
+    await context.close();
+  });
+});
+
+describe('looks', () => {
+  test('dark mode follows the system setting', async () => {
+    const { page, context } = await open('01-tcp-client.html', { colorScheme: 'dark' });
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(13, 17, 23)',
+    );
+    const code = page.locator('pre.shiki span').first();
+    expect(await code.evaluate((s) => getComputedStyle(s).color)).not.toBe('rgb(31, 35, 40)');
+    await context.close();
+  });
+
+  test('on a phone the page never scrolls sideways, and the lessons are a menu', async () => {
+    const { page, context } = await open('index.html', {
+      viewport: { width: 360, height: 740 },
+      isMobile: true,
+    });
+    for (const file of pages) {
+      await page.goto(new URL(file, base).href);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${file} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+    }
+    await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(false);
+    await page.getByRole('button', { name: 'Lessons' }).click();
+    await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(true);
+    await context.close();
+  });
+
+  test('every lesson page draws its wire diagram', async () => {
+    const { page, context } = await open('index.html');
+    for (const file of pages.filter((f) => /^\d/.test(f))) {
+      await page.goto(new URL(file, base).href);
+      expect(await page.locator('figure.diagram.wire svg').count(), file).toBeGreaterThan(0);
+    }
+    await context.close();
+  });
+
+  test('axe finds no accessibility violations, in light and in dark', async () => {
+    const found: string[] = [];
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page, context } = await open('index.html', { colorScheme });
+      for (const file of pages) {
+        await page.goto(new URL(file, base).href);
+        const { violations } = await new AxeBuilder({ page }).analyze();
+        for (const v of violations) {
+          found.push(
+            `${colorScheme} ${file}: ${v.id}: ${v.help} (${v.nodes
+              .map((n) => n.target.join(' '))
+              .slice(0, 3)
+              .join('; ')})`,
+          );
+        }
+      }
+      await context.close();
+    }
+    expect(found).toEqual([]);
+  });
+});
+
+describe('console', () => {
+  test('no page logged an error', () => {
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,310 @@
+/**
+ * The site's diagrams, without a browser: the SVG each one draws, and the real exchanges the
+ * lessons record for them.
+ */
+import { readFileSync } from 'node:fs';
+import type { WireEvent } from '@course/helpers/wire';
+import { describe, expect, test } from 'vitest';
+import { diagrams as lesson01 } from '../../lessons/01-tcp-client/diagrams.ts';
+import { diagrams as lesson02 } from '../../lessons/02-tcp-server/diagrams.ts';
+import { figures } from '../src/diagrams/figures.ts';
+import { renderWire } from '../src/diagrams/sequence.ts';
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const event = (from: WireEvent['from'], kind: WireEvent['kind'], bytes = '', at = 0): WireEvent => ({
+  at,
+  from,
+  kind,
+  bytes: utf8(bytes),
+});
+
+/** A request cut in three pieces, one of them with markup in it, and a reply. */
+const exchange: WireEvent[] = [
+  event('client', 'connect'),
+  event('client', 'data', 'hel'),
+  event('client', 'data', 'lo <a&b>'),
+  event('client', 'data', '\n'),
+  event('client', 'fin'),
+  event('server', 'data', 'HELLO <A&B>\n'),
+  event('server', 'fin'),
+  event('client', 'close'),
+  event('server', 'close'),
+];
+
+const count = (text: string, part: string) => text.split(part).length - 1;
+const descOf = (svg: string) => /<desc id="[^"]+">([^<]*)<\/desc>/.exec(svg)?.[1] ?? '';
+
+/** The SVG is well-formed: every tag closes, in order, and every attribute is quoted. */
+function expectWellFormed(svg: string): void {
+  const stack: string[] = [];
+  for (const [tag, close, name = '', attributes = '', selfClosing] of svg.matchAll(
+    /<(\/?)([a-zA-Z]+)((?:\s+[a-zA-Z0-9:-]+="[^"<]*")*)\s*(\/?)>/g,
+  )) {
+    expect(attributes.includes('<'), tag).toBe(false);
+    if (selfClosing) continue;
+    if (close) expect(stack.pop(), `closing ${tag}`).toBe(name);
+    else stack.push(name);
+  }
+  expect(stack).toEqual([]);
+  // Nothing that looks like a tag was left unparsed (an unescaped `<` in a label, say).
+  const tags = svg.match(/<[^>]*>/g) ?? [];
+  const parsed = [...svg.matchAll(/<(\/?)([a-zA-Z]+)((?:\s+[a-zA-Z0-9:-]+="[^"<]*")*)\s*(\/?)>/g)];
+  expect(parsed.length).toBe(tags.length);
+}
+
+/** Accessible, themeable and reproducible, whatever the diagram. */
+function expectGoodSvg(svg: string): void {
+  expectWellFormed(svg);
+  expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 \d+ \d+"[^>]* width="100%"[^>]*max-width: \d+px/);
+  expect(svg).toContain('role="img"');
+  const labelledBy = /aria-labelledby="([^"]+)"/.exec(svg)?.[1]?.split(' ') ?? [];
+  expect(labelledBy).toHaveLength(2);
+  expect(svg).toContain(`<title id="${labelledBy[0]}">`);
+  expect(svg).toContain(`<desc id="${labelledBy[1]}">`);
+  // Colours come from classes (diagrams.css) or currentColor, never from the SVG itself.
+  expect(svg).not.toMatch(/#[0-9a-f]{3,8}\b|rgba?\(|hsla?\(/i);
+  for (const [, value] of svg.matchAll(/(?:fill|stroke)="([^"]*)"/g))
+    expect(['currentColor', 'none']).toContain(value);
+  expect(svg).not.toMatch(/NaN|undefined/);
+}
+
+describe('renderWire', () => {
+  const svg = renderWire(exchange, { title: 'A cut request' });
+
+  test('draws one arrow per data event, with its byte count', () => {
+    expectGoodSvg(svg);
+    expect(count(svg, 'class="diagram-data ')).toBe(4);
+    expect(count(svg, 'class="diagram-data diagram-client"')).toBe(3);
+    expect(count(svg, 'class="diagram-data diagram-server"')).toBe(1);
+    expect(svg).toContain('>3 bytes<');
+    expect(svg).toContain('>8 bytes<');
+    expect(svg).toContain('>1 byte<');
+    expect(svg).toContain('>12 bytes<');
+  });
+
+  test('escapes markup in the bytes and shows control characters', () => {
+    expect(svg).toContain('"lo &lt;a&amp;b&gt;"');
+    expect(svg).toContain('"HELLO &lt;A&amp;B&gt;↵"');
+    expect(svg).not.toContain('<a&b>');
+    expect(svg).toContain('>"↵"<');
+  });
+
+  test('draws the handshake, the FINs, the RST and each close', () => {
+    expect(svg).toContain('>SYN<');
+    expect(svg).toContain('>SYN-ACK<');
+    expect(svg).toContain('>ACK<');
+    expect(count(svg, '>FIN (done sending)<')).toBe(2);
+    expect(count(svg, 'stroke-dasharray')).toBe(2);
+    expect(count(svg, 'class="diagram-close"')).toBe(2);
+    const reset = renderWire([event('client', 'connect'), event('server', 'reset')], { title: 'reset' });
+    expect(reset).toContain('class="diagram-reset"');
+    expect(reset).toContain('>RST<');
+  });
+
+  test('its description lists the events, in order, in words', () => {
+    const desc = descOf(svg);
+    const expected = [
+      '1. client connects to server: the three-way handshake, SYN, SYN-ACK, ACK.',
+      '2. client sends 3 bytes: "hel".',
+      '3. client sends 8 bytes: "lo &lt;a&amp;b&gt;".',
+      '4. client sends 1 byte: "↵".',
+      '5. client sends FIN: done sending.',
+      '6. server sends 12 bytes: "HELLO &lt;A&amp;B&gt;↵".',
+      '7. server sends FIN: done sending.',
+      "8. client's socket closes.",
+      "9. server's socket closes.",
+    ];
+    let from = 0;
+    for (const sentence of expected) {
+      const at = desc.indexOf(sentence, from);
+      expect(at, `${sentence} in ${desc}`).toBeGreaterThanOrEqual(from);
+      from = at + sentence.length;
+    }
+  });
+
+  test('the same events give the same SVG, whatever their times; ids come from the title', () => {
+    const later = exchange.map((e, i) => ({ ...e, at: 1000 + i * 37.5, bytes: new Uint8Array(e.bytes) }));
+    expect(renderWire(later, { title: 'A cut request' })).toBe(svg);
+    expect(svg).toContain('id="wire-a-cut-request-title"');
+    expect(renderWire(exchange, { title: 'Another' })).toContain('id="wire-another-desc"');
+  });
+
+  test('uses the lifeline labels it is given', () => {
+    const named = renderWire(exchange, { title: 't', client: 'client.ts', server: 'nc -l' });
+    expect(named).toContain('>client.ts<');
+    expect(named).toContain('>nc -l<');
+    expect(descOf(named)).toContain('client.ts sends 3 bytes');
+  });
+
+  test('a character cut between pieces shows as the bytes of each half', () => {
+    const bytes = utf8('hé你');
+    const cut = renderWire(
+      [
+        { at: 0, from: 'client', kind: 'data', bytes: bytes.subarray(0, 2) },
+        { at: 0, from: 'client', kind: 'data', bytes: bytes.subarray(2, 4) },
+        { at: 0, from: 'client', kind: 'data', bytes: bytes.subarray(4) },
+      ],
+      { title: 'cut' },
+    );
+    expect(cut).toContain('>"h" c3 (start of é)<');
+    expect(cut).toContain('>a9 (end of é) e4 (start of 你)<');
+    expect(cut).toContain('>bd a0 (end of 你)<');
+    const binary = renderWire(
+      [event('server', 'data', '')].map((e) => ({ ...e, bytes: Uint8Array.of(0xff, 0x41) })),
+      {
+        title: 'binary',
+      },
+    );
+    expect(binary).toContain('>ff "A"<');
+  });
+
+  test('cuts a long piece with …, and still counts all its bytes', () => {
+    const long = renderWire([event('client', 'data', 'x'.repeat(500))], { title: 'long' });
+    expect(long).toMatch(/>"x+…"</);
+    expect(long).toContain('>500 bytes<');
+    expect(long.length).toBeLessThan(3000);
+  });
+});
+
+describe('figures', () => {
+  test.each(['tcp-handshake', 'client-steps', 'server-steps', 'tcp-layers'])('%s', (name) => {
+    const figure = figures[name];
+    expect(figure, name).toBeDefined();
+    const svg = figure?.render() ?? '';
+    expectGoodSvg(svg);
+    expect(svg).toContain(`>${figure?.title}</title>`);
+    expect(descOf(svg).length).toBeGreaterThan(80);
+    expect(figure?.render()).toBe(svg);
+  });
+
+  test('their ids differ from one another', () => {
+    const ids = Object.values(figures).map((f) => /id="([^"]+)-title"/.exec(f.render())?.[1]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('the steps carry Node calls', () => {
+    const client = figures['client-steps']?.render() ?? '';
+    for (const part of [
+      'socket()',
+      'connect()',
+      'send()',
+      'recv()',
+      'close()',
+      'net.connect',
+      'socket.end(message)',
+    ])
+      expect(client).toContain(part);
+    const server = figures['server-steps']?.render() ?? '';
+    for (const part of [
+      'bind()',
+      'listen()',
+      'accept()',
+      'net.createServer',
+      'server.listen',
+      'for each client',
+    ])
+      expect(server).toContain(part);
+  });
+});
+
+describe('diagrams.css', () => {
+  const css = readFileSync(new URL('../src/diagrams/diagrams.css', import.meta.url), 'utf8');
+  const [light = '', dark = ''] = css.split('prefers-color-scheme: dark');
+  const colours = (block: string) =>
+    Object.fromEntries([...block.matchAll(/--diagram-([a-z]+):\s*(#[0-9a-f]{6})/g)].map((m) => [m[1], m[2]]));
+
+  test('text colours reach 4.5:1 on white and on #0d1117, and on the boxes', () => {
+    for (const [block, backgrounds] of [
+      [colours(light), ['#ffffff', colours(light).surface]],
+      [colours(dark), ['#0d1117', colours(dark).surface]],
+    ] as const) {
+      for (const name of ['fg', 'muted', 'client', 'server', 'reset', 'accent']) {
+        for (const background of backgrounds) {
+          const ratio = contrast(block[name] ?? '', background ?? '');
+          expect(ratio, `--diagram-${name} on ${background}`).toBeGreaterThanOrEqual(4.5);
+        }
+      }
+    }
+  });
+
+  test('styles every class the diagrams use', () => {
+    const svgs = [
+      renderWire([...exchange, event('client', 'reset')], { title: 'all' }),
+      ...Object.values(figures).map((f) => f.render()),
+    ].join('');
+    const used = new Set([...svgs.matchAll(/class="([^"]+)"/g)].flatMap((m) => m[1]?.split(' ') ?? []));
+    const kinds = new Set([
+      'diagram-svg-wire',
+      'diagram-svg-figure',
+      'diagram-actor',
+      'diagram-data',
+      'diagram-fin',
+    ]);
+    const styled = [...used].filter((name) => !kinds.has(name) && name !== 'diagram-border');
+    for (const name of styled) expect(css, name).toContain(`.${name}`);
+  });
+});
+
+function contrast(a: string, b: string): number {
+  const luminance = (hex: string) => {
+    const [r = 0, g = 0, bl = 0] = [1, 3, 5].map((i) => {
+      const c = Number.parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The lessons' recorded exchanges: real sockets on loopback, through the recording proxy.
+
+const concat = (events: WireEvent[], from: WireEvent['from']) =>
+  Buffer.concat(events.filter((e) => e.from === from && e.kind === 'data').map((e) => e.bytes));
+const kinds = (events: WireEvent[]) => events.map((e) => `${e.from} ${e.kind}`);
+
+/** connect, the client's data then FIN, the server's data then FIN, both sockets closed. */
+function expectWholeExchange(events: WireEvent[]): void {
+  const list = kinds(events);
+  expect(list[0]).toBe('client connect');
+  const order = ['client data', 'client fin', 'server data', 'server fin'].map((k) => list.indexOf(k));
+  expect(order.every((i) => i > 0)).toBe(true);
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(list).toContain('client close');
+  expect(list).toContain('server close');
+  expect(list.filter((k) => k.endsWith('reset'))).toEqual([]);
+}
+
+describe('lesson 01, request-reply', () => {
+  test('records hello and its reply, a FIN each way, both closes', async () => {
+    const scenario = lesson01['request-reply'];
+    expect(scenario?.title).toBeTruthy();
+    const events = (await scenario?.record()) ?? [];
+    expectWholeExchange(events);
+    expect(concat(events, 'client').toString('utf8')).toBe('hello');
+    expect(concat(events, 'server').toString('utf8')).toBe('HELLO');
+    expectGoodSvg(renderWire(events, { title: scenario?.title ?? '' }));
+  });
+});
+
+describe('lesson 02, request-reply', () => {
+  test('records the request in several pieces, the reply, a FIN each way, both closes', async () => {
+    const scenario = lesson02['request-reply'];
+    const events = (await scenario?.record()) ?? [];
+    expectWholeExchange(events);
+    expect(concat(events, 'client').toString('utf8')).toBe('héllo 你好');
+    expect(concat(events, 'server').toString('utf8')).toBe('HÉLLO 你好');
+    const pieces = events.filter((e) => e.from === 'client' && e.kind === 'data');
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(Math.max(...pieces.map((p) => p.bytes.length))).toBeLessThanOrEqual(4);
+  });
+
+  test('draws the same diagram on every build (a fixed seed)', async () => {
+    const scenario = lesson02['request-reply'];
+    const draw = async () => renderWire((await scenario?.record()) ?? [], { title: scenario?.title ?? '' });
+    const first = await draw();
+    expectGoodSvg(first);
+    expect(await draw()).toBe(first);
+  });
+});
