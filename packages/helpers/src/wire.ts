@@ -13,7 +13,8 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type Cut = 'bytes' | 'coalesce' | { seed?: number; maxPiece?: number };
+/** How the proxy re-cuts a stream; `as-is` passes each chunk on as it came (to record only). */
+export type Cut = 'as-is' | 'bytes' | 'coalesce' | { seed?: number; maxPiece?: number };
 
 export interface ProxyOptions {
   /** How to re-cut the stream. */
@@ -42,6 +43,8 @@ export interface ChunkingProxy {
   seed: number;
   /** Every piece forwarded, in order. */
   events: WireEvent[];
+  /** Resolves once every connection made through the proxy has closed on both sides. */
+  idle(): Promise<void>;
   /** Stops listening and destroys every connection through the proxy. */
   close(): Promise<void>;
 }
@@ -70,13 +73,20 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
     events.push({ at: performance.now() - started, from, kind, bytes });
 
   const open = new Set<net.Socket>();
+  const whenIdle: (() => void)[] = [];
   const track = (socket: net.Socket, who: WireEvent['from']) => {
     open.add(socket);
     socket.once('close', () => {
       open.delete(socket);
       record(who, 'close');
+      if (open.size === 0) for (const resolve of whenIdle.splice(0)) resolve();
     });
   };
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      if (open.size === 0 && events.length > 0) resolve();
+      else whenIdle.push(resolve);
+    });
   // allowHalfOpen: a client's FIN is passed on, not answered by closing its side too.
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     record('client', 'connect');
@@ -106,7 +116,7 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
         for (const piece of pieces(chunk, cut)) {
           record(who, 'data', piece);
           await write(to, piece);
-          if (cut !== null) await pace();
+          if (cut !== null && cut !== 'as-is') await pace();
         }
         from.resume();
       });
@@ -136,7 +146,7 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
   }
 
   function pieces(chunk: Buffer, cut: Cut | null): Uint8Array[] {
-    if (cut === null || cut === 'coalesce') return [chunk];
+    if (cut === null || cut === 'as-is' || cut === 'coalesce') return [chunk];
     const out: Uint8Array[] = [];
     const max = cut === 'bytes' ? 1 : Math.max(1, cut.maxPiece ?? 16);
     for (let i = 0; i < chunk.length; ) {
@@ -156,7 +166,7 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
       for (const socket of open) socket.destroy();
       server.close(() => resolve());
     });
-  return { port: (server.address() as net.AddressInfo).port, seed, events, close };
+  return { port: (server.address() as net.AddressInfo).port, seed, events, idle, close };
 }
 
 function write(socket: net.Socket, bytes: Uint8Array): Promise<void> {
@@ -176,4 +186,70 @@ export function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export interface Recording {
+  /** The server whose exchange is recorded: listened on 127.0.0.1, port 0, and closed after. */
+  server: net.Server;
+  /** The client's side of the exchange, connecting to `port` (the proxy's). */
+  client(port: number): Promise<unknown>;
+  /** How the proxy cuts the stream on its way (default: as it came). */
+  cut?: Cut;
+  direction?: ProxyOptions['direction'];
+  /** A bound on the whole recording (default 3 s): a build that records never hangs. */
+  ms?: number;
+}
+
+/**
+ * Records one real exchange through the proxy, for the site's wire diagrams: starts `server`,
+ * runs `client`, waits until both sides have closed, and returns what crossed the wire. Every
+ * socket, the proxy and the server are closed afterwards, whatever happened.
+ */
+export async function recordExchange(recording: Recording): Promise<WireEvent[]> {
+  const { server, ms = 3_000 } = recording;
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  let proxy: ChunkingProxy | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const run = async () => {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+    });
+    const { port } = server.address() as net.AddressInfo;
+    proxy = await createProxy(port, { cut: recording.cut ?? 'as-is', direction: recording.direction });
+    await recording.client(proxy.port);
+    await proxy.idle();
+    return [...proxy.events];
+  };
+  try {
+    return await Promise.race([
+      run(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the exchange did not finish within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await proxy?.close();
+    for (const socket of sockets) socket.destroy();
+    if (server.listening) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+/**
+ * The plainest client of a request/reply protocol, for recordings: connect, send `message`,
+ * half-close, and resolve with the whole reply once the server closes.
+ */
+export function halfCloseClient(port: number, message: string | Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.end(message));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
 }
