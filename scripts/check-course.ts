@@ -15,9 +15,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findLesson, type LessonInfo, listLessons, ROOT } from './lib/lessons.ts';
-import { paint } from './lib/paint.ts';
-import { runLessonTests, type Target } from './lib/run-tests.ts';
+import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/cli/lessons';
+import { paint } from '@course/cli/paint';
+import { runLessonTests, type Target } from '@course/cli/run-tests';
 
 const { values } = parseArgs({
   options: { lesson: { type: 'string' }, 'structure-only': { type: 'boolean', default: false } },

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { listLessons, ROOT } from '@course/cli/lessons';
+import { paint } from '@course/cli/paint';
 import type { CheckRecord } from './check-course.ts';
-import { listLessons, ROOT } from './lib/lessons.ts';
-import { paint } from './lib/paint.ts';
 
 const turbo = createRequire(import.meta.url).resolve('turbo/bin/turbo');
 // Two at a time: this is a 2-core machine, and socket tests should not starve each other.

@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './lib/lessons.ts';
+import { ROOT } from '@course/cli/lessons';
 
 interface LockEntry {
   version?: string;

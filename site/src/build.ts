@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { listLessons } from '@course/cli/lessons';
 import type { WireEvent } from '@course/helpers/wire';
-import { listLessons } from '../../scripts/lib/lessons.ts';
 import { figures } from './diagrams/figures.ts';
 import { renderWire } from './diagrams/sequence.ts';
 import { loadHighlighter, REPO_ROOT, renderMarkdown } from './markdown.ts';

@@ -78,10 +78,10 @@ export class Lesson {
 export function startCommand(
   command: string,
   args: string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): RunningProgram {
   return new RunningProgram(command, args, {
-    cwd: options.cwd,
+    ...options,
     display: [command, ...args.map(shellWord)].join(' '),
   });
 }
@@ -135,13 +135,20 @@ export class RunningProgram {
   /** How a learner runs the same thing, for messages. */
   readonly command: string;
 
-  constructor(command: string, args: string[], options: { cwd?: string; stdin?: string; display: string }) {
+  constructor(
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; display: string },
+  ) {
     this.command = options.display;
     const stdin = options.stdin;
     this.process = spawn(command, args, {
+      // A process group of its own: a signal reaches the program and anything it started, as
+      // Ctrl-C in a terminal does, and cleanup can leave no grandchild behind.
+      detached: true,
       cwd: options.cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
+      env: { ...process.env, ...options.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     this.process.stdout?.setEncoding('utf8').on('data', (text: string) => {
       this.stdout += text;
@@ -208,8 +215,16 @@ export class RunningProgram {
 
   /** Sends `signal` and waits for the program to exit; returns how it exited. */
   async stop(signal: NodeJS.Signals = 'SIGINT', ms = 2_000): Promise<ProgramResult> {
-    this.process.kill(signal);
+    this.signalGroup(signal);
     return this.exit(ms);
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    try {
+      if (this.process.pid) process.kill(-this.process.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
   }
 
   /** Waits for the program to exit by itself. */
@@ -217,10 +232,17 @@ export class RunningProgram {
     return within(this.ended, () => this.explanation('the program to exit'), { ms });
   }
 
-  /** Stops the process if it still runs: SIGKILL, so cleanup never waits on a stuck program. */
+  /**
+   * Stops the process if it still runs: SIGKILL, so cleanup never waits on a stuck program. Its
+   * pipes are closed too: a grandchild it left behind could otherwise hold them open.
+   */
   async kill(): Promise<void> {
     if (this.result) return;
-    this.process.kill('SIGKILL');
+    const exited = new Promise((resolve) => this.process.once('exit', resolve));
+    this.signalGroup('SIGKILL');
+    await exited;
+    this.process.stdout?.destroy();
+    this.process.stderr?.destroy();
     await this.ended;
   }
 

@@ -32,11 +32,36 @@ export type Target = 'exercise' | 'solution' | `mistake:${string}`;
  */
 export async function runLessonTests(lessons: LessonInfo[], target: Target): Promise<LessonResult[]> {
   process.env.COURSE_TARGET = target;
-  const results = new Map<string, LessonResult>(
-    lessons.map((lesson) => [lesson.id, { lesson, passed: 0, failed: [], skipped: [], errors: [] }]),
+  let results: LessonResult[] = [];
+  const vitest = await startVitest(
+    'test',
+    [],
+    // Only the chosen lessons' configs are loaded: each is a project named after its folder.
+    {
+      root: ROOT,
+      config: false,
+      projects: lessons.map((l) => l.dir),
+      watch: false,
+      reporters: [
+        resultsReporter(lessons, (found) => {
+          results = found;
+        }),
+      ],
+    },
+    {},
+    { stdout: process.stdout, stderr: process.stderr },
   );
-  const reporter: Reporter = {
+  await vitest.close();
+  return results;
+}
+
+/** A vitest reporter that hands over each run's results, lesson by lesson (in watch mode, each run). */
+export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonResult[]) => void): Reporter {
+  return {
     onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled) {
+      const results = new Map<string, LessonResult>(
+        lessons.map((lesson) => [lesson.id, { lesson, passed: 0, failed: [], skipped: [], errors: [] }]),
+      );
       for (const module of modules) {
         const result = results.get(module.project.name);
         if (!result) continue;
@@ -49,18 +74,9 @@ export async function runLessonTests(lessons: LessonInfo[], target: Target): Pro
           [...results.values()].find((r) => text.includes(r.lesson.dir)) ?? [...results.values()][0];
         owner?.errors.push(`outside any test: ${text}`);
       }
+      onRun([...results.values()]);
     },
   };
-  const vitest = await startVitest(
-    'test',
-    [],
-    // Only the chosen lessons' configs are loaded: each is a project named after its folder.
-    { root: ROOT, config: false, projects: lessons.map((l) => l.dir), watch: false, reporters: [reporter] },
-    {},
-    { stdout: process.stdout, stderr: process.stderr },
-  );
-  await vitest.close();
-  return [...results.values()];
 }
 
 function record(result: LessonResult, test: TestCase): void {

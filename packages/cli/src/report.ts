@@ -1,0 +1,78 @@
+/** What `npm test` and the course command print: one screen, for a learner. */
+import { type LessonInfo, listLessons } from './lessons.ts';
+import { paint } from './paint.ts';
+import { type LessonState, nextLesson, type Progress, stateOf } from './progress.ts';
+import type { LessonResult } from './run-tests.ts';
+
+/** How a learner runs the course command (through npm, which every learner has). */
+export const COURSE = 'npm run course --';
+
+export const passedAll = (r: LessonResult): boolean =>
+  r.failed.length === 0 && r.errors.length === 0 && r.passed > 0;
+
+const indent = (text: string, by = '    ') => text.split('\n').join(`\n${by}`);
+
+/** One line per lesson that was run: passing / total and the first test still failing. */
+export function printResults(results: LessonResult[]): void {
+  const width = Math.max(...results.map((r) => r.lesson.id.length));
+  for (const r of results) {
+    const total = r.passed + r.failed.length + r.skipped.length;
+    const mark = passedAll(r) ? paint.green('✓') : paint.red('✗');
+    const skipped = r.skipped.length > 0 ? paint.yellow(`, ${r.skipped.length} skipped`) : '';
+    const next = passedAll(r)
+      ? ''
+      : paint.dim(`  next: ${r.errors.length ? 'the tests do not load' : r.failed[0]?.name}`);
+    console.log(
+      `  ${mark} ${r.lesson.id.padEnd(width)}  ${String(r.passed).padStart(3)}/${total} passing${skipped}${next}`,
+    );
+  }
+}
+
+/**
+ * The failures of one lesson, explained: its errors, then the first `shown` failing tests with
+ * their messages (what was expected, what arrived, a hint) and where to look.
+ */
+export function printFailures(result: LessonResult, shown: number): void {
+  console.log(`\n${paint.bold(`Lesson ${result.lesson.number} · ${result.lesson.meta.title}`)}`);
+  for (const error of result.errors) console.log(`\n  ${paint.red('✗')} ${indent(error)}`);
+  for (const failure of result.failed.slice(0, shown)) {
+    console.log(`\n  ${paint.red('✗')} ${paint.bold(failure.name)}`);
+    console.log(`    ${indent(failure.message)}`);
+    if (failure.where) console.log(`    ${paint.dim(`at ${failure.where}`)}`);
+  }
+  const more = result.failed.length - shown;
+  if (more > 0) console.log(paint.dim(`\n  … and ${more} more failing`));
+  for (const name of result.skipped) console.log(paint.yellow(`\n  skipped: ${name}`));
+}
+
+const MARKS: Record<LessonState, string> = { done: '✓', 'in progress': '◐', 'not started': '·' };
+
+/** The course at a glance: every lesson with its state, then what to do next. */
+export function printCourse(progress: Progress, lessons: LessonInfo[] = listLessons()): void {
+  const width = Math.max(...lessons.map((l) => l.meta.title.length));
+  console.log(`\n${paint.bold('Sockets, by hand')}: your progress\n`);
+  for (const lesson of lessons) {
+    const state = stateOf(progress, lesson);
+    const entry = progress.lessons[lesson.id];
+    const detail = state === 'in progress' && entry?.total ? ` (${entry.passed}/${entry.total} passing)` : '';
+    const colour = state === 'done' ? paint.green : state === 'in progress' ? paint.yellow : paint.dim;
+    console.log(
+      `  ${colour(MARKS[state])} ${lesson.number}  ${lesson.meta.title.padEnd(width)}  ${colour(state + detail)}`,
+    );
+  }
+  const next = nextLesson(progress, lessons);
+  if (!next) {
+    console.log(
+      `\n${paint.green('Every lesson passes. Well done!')} The solutions are in each lesson's solution/.`,
+    );
+    return;
+  }
+  const dir = `lessons/${next.id}`;
+  console.log(`\n${paint.bold(`Next: lesson ${next.number} · ${next.meta.title}`)}`);
+  console.log(`  read   ${dir}/README.md  (or on the site: npm start)`);
+  console.log(`  edit   ${dir}/exercise/  (the TODOs, in order)`);
+  console.log(
+    `  check  ${paint.cyan(`${COURSE} verify ${next.number}`)}  or keep ${paint.cyan(`${COURSE} watch`)} running`,
+  );
+  console.log(`  stuck? ${paint.cyan(`${COURSE} hint ${next.number}`)}`);
+}

@@ -1,0 +1,110 @@
+/**
+ * `course watch`: one warm vitest that re-runs the current lesson's tests on every save (vitest
+ * knows which tests import the file), prints the summary, and moves on to the next lesson when
+ * all pass. Keys in a terminal: h = next hint, n = next lesson, q = quit.
+ */
+import { PassThrough } from 'node:stream';
+import { startVitest } from 'vitest/node';
+import { type LessonInfo, listLessons, ROOT } from './lessons.ts';
+import { paint } from './paint.ts';
+import { loadProgress, recordRun, saveProgress } from './progress.ts';
+import { passedAll, printFailures, printResults } from './report.ts';
+import { resultsReporter } from './run-tests.ts';
+
+type Outcome = 'passed' | 'next' | 'quit';
+
+export interface WatchOptions {
+  lesson: LessonInfo;
+  /** Poll for changes, for file systems that miss change events (network drives, some VMs). */
+  poll: boolean;
+  /** Shows the next hint of a lesson (the `h` key). */
+  hint(lesson: LessonInfo): void;
+}
+
+export async function watch(options: WatchOptions): Promise<number> {
+  const lessons = listLessons();
+  let lesson: LessonInfo | undefined = options.lesson;
+  // Ctrl-C is a normal way to stop watching: exit 0 (vitest's own handler then ends the process).
+  const interrupted = () => {
+    process.exitCode = 0;
+  };
+  process.on('SIGINT', interrupted);
+  while (lesson) {
+    const outcome = await watchLesson(lesson, options);
+    if (outcome === 'quit') return 0;
+    lesson = lessons[lessons.indexOf(lesson) + 1];
+    if (lesson) console.log(paint.bold(`\nOn to lesson ${lesson.number} · ${lesson.meta.title}`));
+  }
+  console.log(paint.green('\nEvery lesson passes. Well done!'));
+  return 0;
+}
+
+function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    let changedAt: number | undefined;
+    let finish: (outcome: Outcome) => void = resolve;
+    const reporter = {
+      ...resultsReporter([lesson], ([result]) => {
+        if (!result) return;
+        const took =
+          changedAt === undefined
+            ? ''
+            : paint.dim(` (re-ran ${Math.round(performance.now() - changedAt)} ms after the save)`);
+        changedAt = undefined;
+        const progress = loadProgress();
+        recordRun(
+          progress,
+          lesson,
+          result.passed,
+          result.passed + result.failed.length + result.errors.length,
+        );
+        saveProgress(progress);
+        console.log(`\n${paint.bold(new Date().toLocaleTimeString())}${took}`);
+        printResults([result]);
+        if (passedAll(result)) {
+          console.log(paint.green(paint.bold(`\nLesson ${lesson.number} is done.`)));
+          finish('passed');
+        } else {
+          printFailures(result, 1);
+          console.log(
+            paint.dim(`\nwatching lessons/${lesson.id}/ · save to re-run · h hint · n next lesson · q quit`),
+          );
+        }
+      }),
+      onWatcherRerun() {
+        changedAt = performance.now();
+      },
+    };
+    process.env.COURSE_TARGET = 'exercise';
+    startVitest(
+      'test',
+      [],
+      { root: ROOT, config: false, projects: [lesson.dir], watch: true, reporters: [reporter] },
+      options.poll ? { server: { watch: { usePolling: true, interval: 100 } } } : {},
+      // vitest's own keyboard shortcuts stay off: the keys are ours.
+      {
+        stdin: new PassThrough() as unknown as NodeJS.ReadStream,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      },
+    ).then((vitest) => {
+      const keys = (data: Buffer) => {
+        const key = data.toString();
+        if (key === 'h') options.hint(lesson);
+        if (key === 'n') finish('next');
+        if (key === 'q' || key === '\u0003') finish('quit');
+      };
+      if (process.stdin.isTTY) {
+        process.stdin.setRawMode(true);
+        process.stdin.on('data', keys).resume();
+      }
+      finish = (outcome) => {
+        finish = () => {};
+        process.stdin.off('data', keys);
+        if (process.stdin.isTTY) process.stdin.setRawMode(false);
+        process.stdin.pause();
+        vitest.close().then(() => resolve(outcome), reject);
+      };
+    }, reject);
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The course command as a learner uses it: run as a child process in a temporary copy of the
+ * course (lessons 01 and 02, a git repository of its own, node_modules shared by a symlink).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { closeAfterTest, startCommand } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { ROOT } from '../src/lessons.ts';
+
+const LESSONS = ['01-tcp-client', '02-tcp-server'];
+
+/** A fresh copy of the course, as a learner's clone: starters kept, one commit, no progress. */
+async function copyOfCourse(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
+  const skip = /[\\/](node_modules|\.turbo|\.check|dist|test-results)([\\/]|$)/;
+  for (const path of ['package.json', 'vitest.config.ts', 'packages', 'scripts']) {
+    cpSync(join(ROOT, path), join(dir, path), { recursive: true, filter: (src) => !skip.test(src) });
+  }
+  for (const lesson of LESSONS) {
+    cpSync(join(ROOT, 'lessons', lesson), join(dir, 'lessons', lesson), {
+      recursive: true,
+      filter: (src) => !skip.test(src),
+    });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('-c', 'user.name=learner', '-c', 'user.email=learner@example.com', 'commit', '-qm', 'the course');
+  await course(dir, ['snapshot']); // what `npm install` does
+  return dir;
+}
+
+/** Runs `course ...args` in `dir` to its end. */
+function course(dir: string, args: string[], ms = 20_000) {
+  return startCommand(process.execPath, [join(dir, 'packages/cli/bin/course.mjs'), ...args], {
+    cwd: dir,
+    env: { COURSE_TARGET: '' },
+  }).exit(ms);
+}
+
+const exerciseFile = (dir: string) => join(dir, 'lessons/01-tcp-client/exercise/client.ts');
+const solutionFile = (dir: string) => join(dir, 'lessons/01-tcp-client/solution/client.ts');
+const solve01 = (dir: string) => writeFileSync(exerciseFile(dir), readFileSync(solutionFile(dir), 'utf8'));
+
+describe('course', () => {
+  test('a new learner sees every lesson not started, and lesson 01 as next', async () => {
+    const dir = await copyOfCourse();
+    const result = await course(dir, []);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/· 01 +A TCP client in five steps +not started/);
+    expect(result.stdout).toContain('Next: lesson 01 · A TCP client in five steps');
+    expect(result.stdout).toContain('npm run course -- verify 01');
+  });
+
+  test('verify fails on the starter with the first failure explained, then marks a solved lesson done', async () => {
+    const dir = await copyOfCourse();
+    const red = await course(dir, ['verify', '01']);
+    expect(red.code).toBe(1);
+    expect(red.stdout).toContain('0/16 passing');
+    expect(red.stdout).toContain('TODO(1): connect with net.connect');
+    expect(red.stdout).toContain('npm run course -- hint 01');
+
+    solve01(dir);
+    const green = await course(dir, ['verify', 'tcp-client']);
+    expect(green.code).toBe(0);
+    expect(green.stdout).toContain('Lesson 01 is done.');
+    expect(green.stdout).toContain('Next: lesson 02 · A TCP server in seven steps');
+    const status = await course(dir, []);
+    expect(status.stdout).toMatch(/✓ 01 +A TCP client in five steps +done/);
+    expect(status.stdout).toContain('Next: lesson 02');
+  });
+
+  test('a type error in the learner’s code is shown first', async () => {
+    const dir = await copyOfCourse();
+    writeFileSync(
+      exerciseFile(dir),
+      `${readFileSync(exerciseFile(dir), 'utf8')}\nexport const oops: number = 'text';\n`,
+    );
+    const result = await course(dir, ['verify', '1']);
+    expect(result.stdout).toContain('Your code does not compile yet:');
+    expect(result.stdout).toMatch(/exercise\/client\.ts\(\d+,\d+\): error TS2322/);
+  });
+
+  test('hints come one at a time and are remembered', async () => {
+    const dir = await copyOfCourse();
+    const first = await course(dir, ['hint', '01']);
+    const second = await course(dir, ['hint', '01']);
+    expect(first.stdout).toMatch(/Hint 1 of \d+/);
+    expect(second.stdout).toMatch(/Hint 2 of \d+/);
+    const progress = JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8'));
+    expect(progress.lessons['01-tcp-client'].hintsShown).toBe(2);
+  });
+
+  test('reset brings the starter back after the learner committed, from the kept copy or from git', async () => {
+    const dir = await copyOfCourse();
+    const starter = readFileSync(exerciseFile(dir), 'utf8');
+    solve01(dir);
+    execFileSync(
+      'git',
+      ['-c', 'user.name=l', '-c', 'user.email=l@example.com', 'commit', '-qam', 'solved 01'],
+      {
+        cwd: dir,
+      },
+    );
+    const asks = await course(dir, ['reset', '01']);
+    expect(asks.code, 'without a terminal it must not overwrite without --yes').toBe(2);
+    expect(asks.stderr).toContain('--yes');
+    expect(readFileSync(exerciseFile(dir), 'utf8')).not.toBe(starter);
+
+    expect((await course(dir, ['reset', '01', '--yes'])).code).toBe(0);
+    expect(readFileSync(exerciseFile(dir), 'utf8')).toBe(starter);
+
+    solve01(dir);
+    rmSync(join(dir, '.course'), { recursive: true }); // no kept copy: git is the source
+    expect((await course(dir, ['reset', '01', '--yes'])).code).toBe(0);
+    expect(readFileSync(exerciseFile(dir), 'utf8')).toBe(starter);
+  });
+
+  test('an unknown lesson suggests the closest ones; a corrupt progress file is replaced with a warning', async () => {
+    const dir = await copyOfCourse();
+    const unknown = await course(dir, ['verify', 'tcp-clinet']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("course: there is no lesson 'tcp-clinet': did you mean 01 (tcp-client)?\n");
+
+    writeFileSync(join(dir, '.course-progress.json'), '{ not json');
+    const hint = await course(dir, ['hint', '02']);
+    expect(hint.code).toBe(0);
+    expect(hint.stderr).toContain('could not be read');
+    expect(
+      JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8')).lessons['02-tcp-server'],
+    ).toEqual({
+      hintsShown: 1,
+    });
+  });
+
+  test('solution shows the difference after --yes; run starts a lesson program', async () => {
+    const dir = await copyOfCourse();
+    const diff = await course(dir, ['solution', '01', '--yes']);
+    expect(diff.stdout).toContain('+++ lessons/01-tcp-client/solution/client.ts');
+    expect(diff.stdout).toMatch(/^\+\s+return net\.connect\(\{ host, port \}\);$/m);
+
+    const server = startCommand(
+      process.execPath,
+      [join(dir, 'packages/cli/bin/course.mjs'), 'run', '02', 'server', '--solution', '--port', '0'],
+      { cwd: dir },
+    );
+    await server.listening(10_000);
+    expect((await server.stop('SIGINT', 5_000)).code).toBe(0);
+  });
+
+  test('watch re-runs on a save and moves on when the lesson passes', async () => {
+    const dir = await copyOfCourse();
+    const watching = startCommand(process.execPath, [join(dir, 'packages/cli/bin/course.mjs'), 'watch'], {
+      cwd: dir,
+      env: { COURSE_TARGET: '' },
+    });
+    await watching.waitForLine(/watching lessons\/01-tcp-client/, 'the first run of lesson 01', {
+      ms: 20_000,
+    });
+    solve01(dir);
+    const line = await watching.waitForLine(/re-ran \d+ ms after the save/, 'a re-run after the save', {
+      ms: 20_000,
+    });
+    await watching.waitForLine(/Lesson 01 is done/, 'lesson 01 to pass', { ms: 5_000 });
+    await watching.waitForLine(/On to lesson 02/, 'the move to lesson 02', { ms: 5_000 });
+    const ms = Number(/re-ran (\d+) ms/.exec(line)?.[1]);
+    console.log(`course watch: the re-run finished ${ms} ms after the save was seen`);
+    expect(ms).toBeLessThan(5_000);
+    expect((await watching.stop('SIGINT', 10_000)).code).toBe(0);
+  });
+});
