@@ -2,7 +2,10 @@
  * The site's diagrams, without a browser: the SVG each one draws, and the real exchanges the
  * lessons record for them.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { listLessons } from '@course/cli/lessons';
 import type { WireEvent } from '@course/helpers/wire';
 import { describe, expect, test } from 'vitest';
 import { diagrams as lesson01 } from '../../lessons/01-tcp-client/diagrams.ts';
@@ -307,4 +310,25 @@ describe('lesson 02, request-reply', () => {
     expectGoodSvg(first);
     expect(await draw()).toBe(first);
   });
+});
+
+describe('every lesson’s recorded diagrams', () => {
+  const withDiagrams = listLessons().filter((lesson) => existsSync(join(lesson.dir, 'diagrams.ts')));
+
+  test.each(withDiagrams.map((lesson) => [lesson.id, lesson.dir]))(
+    '%s: each records an exchange, drawn with the same arrows on every build',
+    async (_, dir) => {
+      const { diagrams } = (await import(pathToFileURL(join(dir, 'diagrams.ts')).href)) as {
+        diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }>;
+      };
+      expect(Object.keys(diagrams).length).toBeGreaterThan(0);
+      for (const [name, diagram] of Object.entries(diagrams)) {
+        // The same arrows in the same order on every build (contents may carry a port or a date).
+        const shape = (events: WireEvent[]) => events.map((e) => `${e.from} ${e.kind}`);
+        const first = await diagram.record();
+        expect(renderWire(first, { title: diagram.title }), `${name} draws`).toContain('<svg');
+        expect(shape(await diagram.record()), `${name} is the same on every build`).toEqual(shape(first));
+      }
+    },
+  );
 });

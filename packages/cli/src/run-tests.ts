@@ -74,6 +74,8 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
           [...results.values()].find((r) => text.includes(r.lesson.dir)) ?? [...results.values()][0];
         owner?.errors.push(`outside any test: ${text}`);
       }
+      // In step order, program tests last: "next" is then the step the learner is on.
+      for (const result of results.values()) result.failed.sort((a, b) => stepOf(a.name) - stepOf(b.name));
       onRun([...results.values()]);
     },
   };
@@ -116,4 +118,10 @@ function bestFrame(error: SerializedErrorLike, lesson: LessonInfo): string | und
     frames.find((f) => !f.file.includes(`${lesson.dir}/test/`)) ??
     frames.find((f) => f.file.includes('/test/'));
   return frame && `${relative(ROOT, frame.file)}:${frame.line}:${frame.column}`;
+}
+
+/** The (first) step number in a test's group name, `step 3: …` or `steps 2 and 3: …`. */
+function stepOf(name: string): number {
+  const match = /^steps? (\d+)/.exec(name);
+  return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
 }

@@ -71,6 +71,8 @@ export class Peer {
   /** Sent so far, to reproduce the exchange with nc in a failure message. */
   private readonly sent: Buffer[] = [];
   private readonly changes = new Changes();
+  private all = Buffer.alloc(0);
+  private size = 0;
 
   readonly socket: net.Socket;
   /** The port this peer connected to. */
@@ -81,6 +83,7 @@ export class Peer {
     this.port = port;
     socket.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
+      this.append(chunk);
       this.changes.notify();
     });
     socket.on('end', () => {
@@ -98,9 +101,20 @@ export class Peer {
     });
   }
 
-  /** Everything received so far. */
+  /** Everything received so far (a view: copy it to keep it past the next chunk). */
   get received(): Buffer {
-    return Buffer.concat(this.chunks);
+    return this.all.subarray(0, this.size);
+  }
+
+  /** Appends in amortised constant time per byte: waits re-read `received` on every chunk. */
+  private append(chunk: Buffer): void {
+    if (this.size + chunk.length > this.all.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.all.length * 2, this.size + chunk.length, 4096));
+      this.all.copy(grown, 0, 0, this.size);
+      this.all = grown;
+    }
+    chunk.copy(this.all, this.size);
+    this.size += chunk.length;
   }
 
   /** Shell lines that replay what this peer sent (`printf '...' | nc -N 127.0.0.1 PORT`). */

@@ -74,13 +74,11 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
 
   const open = new Set<net.Socket>();
   const whenIdle: (() => void)[] = [];
-  const track = (socket: net.Socket, who: WireEvent['from']) => {
-    open.add(socket);
-    socket.once('close', () => {
-      open.delete(socket);
-      record(who, 'close');
-      if (open.size === 0) for (const resolve of whenIdle.splice(0)) resolve();
-    });
+  /** A side's socket has closed (recorded in order, after its data and FIN). */
+  const closed = (socket: net.Socket, who: WireEvent['from']) => {
+    open.delete(socket);
+    record(who, 'close');
+    if (open.size === 0) for (const resolve of whenIdle.splice(0)) resolve();
   };
   const idle = () =>
     new Promise<void>((resolve) => {
@@ -91,8 +89,7 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
     record('client', 'connect');
     const upstream = net.connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
-    track(client, 'client');
-    track(upstream, 'server');
+    open.add(client).add(upstream);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     const recut = (side: 'request' | 'reply') =>
@@ -140,6 +137,7 @@ export async function createProxy(targetPort: number, options: ProxyOptions): Pr
     );
     from.on('close', () =>
       then(() => {
+        closed(from, who);
         if (!to.writableEnded) to.destroySoon();
       }),
     );
@@ -223,7 +221,12 @@ export async function recordExchange(recording: Recording): Promise<WireEvent[]>
     proxy = await createProxy(port, { cut: recording.cut ?? 'as-is', direction: recording.direction });
     await recording.client(proxy.port);
     await proxy.idle();
-    return [...proxy.events];
+    // The two sockets close within a moment of each other, in either order: drawn last, client
+    // first, so that a diagram is the same on every build.
+    const closes = proxy.events
+      .filter((e) => e.kind === 'close')
+      .sort((a, b) => a.from.localeCompare(b.from));
+    return [...proxy.events.filter((e) => e.kind !== 'close'), ...closes];
   };
   try {
     return await Promise.race([

@@ -1,0 +1,60 @@
+/**
+ * The wire diagrams of lesson 03, recorded from the solution when the site is built: the README's
+ * `<!-- wire: NAME -->` draws `diagrams[NAME]`.
+ */
+import net from 'node:net';
+import { recordExchange, type WireEvent } from '@course/helpers/wire';
+import { WebServer } from './solution/server.ts';
+
+/** What curl sends for `curl http://127.0.0.1:9000/`, with a shorter User-Agent. */
+export const REQUEST = 'GET / HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nUser-Agent: curl\r\nAccept: */*\r\n\r\n';
+
+/**
+ * An HTTP client as browsers and curl are: it sends its request and does NOT half-close; it
+ * reads until the server closes (the response says Connection: close). Resolves with the response.
+ */
+function httpClient(port: number, request: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('end', () => resolve(Buffer.concat(chunks)));
+    socket.once('error', reject);
+  });
+}
+
+export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+  'get-in-pieces': {
+    title: 'GET / arrives in six pieces, its empty line cut in two; the response comes back whole',
+    // The seed is fixed, so the cuts, and the diagram, are the same on every build: the first
+    // piece is `GET /`, the last one the final \n of the empty line.
+    record: () =>
+      recordExchange({
+        server: new WebServer().server,
+        cut: { seed: 127, maxPiece: 20 },
+        direction: 'request',
+        client: async (port) => {
+          const response = (await httpClient(port, REQUEST)).toString('utf8');
+          if (!response.startsWith('HTTP/1.1 200 OK\r\n'))
+            throw new Error(`expected a 200 response, got ${JSON.stringify(response.slice(0, 40))}`);
+        },
+      }),
+  },
+  'stop-idle': {
+    title: 'stop() with an idle client connected: the server sends FIN, the client closes too',
+    record: () => {
+      const web = new WebServer();
+      return recordExchange({
+        server: web.server,
+        client: async (port) => {
+          // The server has accepted the connection once its 'connection' event fires.
+          const accepted = new Promise((resolve) => web.server.once('connection', resolve));
+          const socket = net.connect({ host: '127.0.0.1', port });
+          socket.on('error', () => {});
+          await accepted;
+          await web.stop();
+        },
+      });
+    },
+  },
+};

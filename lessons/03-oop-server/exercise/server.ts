@@ -1,0 +1,200 @@
+/**
+ * Lesson 03: a web server, as a subclass of TcpServer. It speaks just enough real HTTP/1.1 for a
+ * browser, curl or fetch: one small HTML page at /, 404 for any other path, HEAD like GET without
+ * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB. Every
+ * response says `Connection: close`, and the server closes the connection after it.
+ *
+ *   npx tsx lessons/03-oop-server/solution/server.ts --port 9000
+ *   curl -i http://127.0.0.1:9000/                      → HTTP/1.1 200 OK ... the page
+ */
+import type net from 'node:net';
+import {
+  announceListening,
+  type CommandLine,
+  DEFAULT_BACKLOG,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  type ProgramSpec,
+  parseCommandLine,
+} from '@course/program';
+import { TcpServer } from './tcp-server.ts';
+
+/** The longest request head accepted: the request line, the headers and the blank line. */
+export const MAX_HEAD_BYTES = 8 * 1024;
+
+/** The page served at `/`. Its `—` and `你好` take more bytes than characters in UTF-8. */
+export const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Sockets, by hand</title>
+</head>
+<body>
+<h1>Hello, world — 你好</h1>
+<p>This page was sent by a TCP server written by hand: lesson 03 of Sockets, by hand.</p>
+</body>
+</html>
+`;
+
+/** The reason phrase of each status code this server sends. */
+export const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  431: 'Request Header Fields Too Large',
+};
+
+/** A response before it is written out as bytes. */
+export interface HttpResponse {
+  /** 200, 404, ... */
+  status: number;
+  /** Headers of this response (Content-Type, Allow...); formatResponse() adds the framing ones. */
+  headers: Record<string, string>;
+  /** The body, as text (sent as UTF-8). */
+  body: string;
+  /** False for HEAD: the headers describe the body, but it is not sent. */
+  sendBody: boolean;
+}
+
+/** A short text/plain response, for errors: `404 Not Found`. */
+export function textResponse(status: number, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers },
+    body: `${status} ${STATUS_TEXT[status] ?? ''}\n`,
+    sendBody: true,
+  };
+}
+
+// region step-4
+/**
+ * Step 4: the response as bytes. A status line, one `Name: value` line per header, a blank line,
+ * then the body; every line ends in CRLF. It adds the headers that frame the message:
+ * `Content-Length` (the body's length in bytes, not in characters), `Connection: close` (this
+ * server closes the connection after each response) and `Date`.
+ */
+export function formatResponse(response: HttpResponse, now: Date = new Date()): Buffer {
+  // TODO(4): build the status line `HTTP/1.1 200 OK` (STATUS_TEXT has the reason phrases),
+  // then one `Name: value` line for each of response.headers, plus Content-Length (the body's
+  // length in BYTES: Buffer.byteLength), `Connection: close` and `Date: ${now.toUTCString()}`,
+  // then an empty line. Every line ends in \r\n. Then the body as UTF-8, unless
+  // response.sendBody is false (HEAD). Return it all as one Buffer.
+  throw new Error('TODO(4): write the response as bytes — see README step 4');
+}
+// endregion step-4
+
+// region step-5
+/**
+ * `METHOD SP target SP HTTP/1.x`. A method is a token: letters, digits and a few marks (RFC 9110);
+ * a target is visible ASCII, so no control character can reach the log.
+ */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([!-~]+) HTTP\/1\.\d$/;
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/;
+
+/**
+ * Step 5: what to answer to a complete request head (the text before the blank line, or with
+ * it). `GET /` gets the page, any other path 404; HEAD is GET without the body; other methods
+ * 405 with `Allow: GET, HEAD`; a head that is not HTTP/1.x, 400.
+ */
+export function respondTo(head: string): HttpResponse {
+  // TODO(5): split the head into lines (/\r?\n/). The first is the request line: check it with
+  // REQUEST_LINE (not HTTP/1.x: textResponse(400)), and every header line before the blank
+  // line with HEADER_LINE (400 too). Then: a method other than GET or HEAD gets
+  // textResponse(405, { Allow: 'GET, HEAD' }); the path (the target without its `?query`) `/`
+  // gets 200 with PAGE as text/html; charset=utf-8; any other path textResponse(404).
+  // HEAD gets the same response as GET, with sendBody: false.
+  throw new Error('TODO(5): choose the response to a request head — see README step 5');
+}
+// endregion step-5
+
+/**
+ * Where a request head ends in `bytes`: the index just past its blank line, or -1 when the
+ * blank line has not arrived yet. Lines end in CRLF; a bare LF is accepted too (RFC 9112 allows
+ * it, and it is what `nc` sends when you type).
+ */
+export function headEnd(bytes: Buffer): number {
+  const crlf = bytes.indexOf('\n\r\n');
+  const lf = bytes.indexOf('\n\n');
+  if (crlf === -1) return lf === -1 ? -1 : lf + 2;
+  return lf === -1 || crlf < lf ? crlf + 3 : lf + 2;
+}
+
+export class WebServer extends TcpServer {
+  // region step-6
+  /**
+   * Step 6: one HTTP exchange per connection. Collect the request head, however many pieces it
+   * arrives in, until its blank line; answer it; close. Memory stays bounded: a head over
+   * MAX_HEAD_BYTES gets 431 without waiting for its end.
+   */
+  protected override handleConnection(socket: net.Socket, peer: string): void {
+    // TODO(6): on 'data', keep each chunk (and count the bytes) until headEnd() finds the blank
+    // line; search only the new chunk and the last 2 bytes before it, not everything again.
+    // Then answer with socket.end(formatResponse(respondTo(head))), where head is the bytes up
+    // to the blank line decoded as 'latin1', and log `IP:PORT GET / 200` (the request line
+    // without its version, or `(not HTTP)` for a 400). More than MAX_HEAD_BYTES without a
+    // complete head: answer textResponse(431) at once. If the client sends FIN ('end') after
+    // some bytes but before the blank line: textResponse(400). Answer each client only once.
+
+    // Until this step is done, every client is told what is missing. Delete these lines.
+    socket.end(
+      'HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n' +
+        'TODO(6): read the request head and answer it — see README step 6\n',
+    );
+  }
+  // endregion step-6
+}
+
+// region program
+/** The command line of server.ts (`--help` lists it). */
+export const spec: ProgramSpec = {
+  name: 'server.ts',
+  summary: 'Serves a small HTML page over HTTP/1.1: open http://HOST:PORT/ in a browser.',
+  options: {
+    host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
+    port: { type: 'string', value: 'PORT', description: 'port to listen on (default 0: any free port)' },
+    backlog: {
+      type: 'string',
+      value: 'N',
+      description: `connections waiting to be accepted (default ${DEFAULT_BACKLOG})`,
+    },
+  },
+};
+
+/**
+ * Runs server.ts by the course's conventions: `listening on HOST:PORT` once accepting, one log
+ * line per request, and on Ctrl-C (SIGINT) or SIGTERM the server's own stop(), then exit 0.
+ * `create` builds the server (a known-wrong version passes its own).
+ */
+export async function runProgram(
+  create: (cli: CommandLine) => TcpServer = () => new WebServer({ log: console.log }),
+  argv = process.argv.slice(2),
+): Promise<void> {
+  const cli = parseCommandLine(spec, argv);
+  const options = {
+    host: cli.string('host', '127.0.0.1'),
+    port: cli.port('port', 0),
+    backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
+  };
+  const server = create(cli);
+  try {
+    await server.start(options);
+  } catch (error) {
+    fail(`cannot listen on ${formatAddress(options.host, options.port)}: ${describeError(error)}`);
+  }
+  announceListening(server.server);
+  const stop = (signal: NodeJS.Signals) => {
+    console.log(`${spec.name}: ${signal}, closing ${server.openConnections} connection(s) and stopping`);
+    // stop() closes every connection; should it ever hang, do not hang with it.
+    setTimeout(() => fail(`${spec.name}: could not stop within a second`), 1_000).unref();
+    server.stop().then(() => process.exit(EXIT.ok));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (isMain(import.meta.url)) runProgram();
+// endregion program

@@ -1,0 +1,122 @@
+/**
+ * Lesson 03: the server as a class.
+ *
+ * TcpServer owns everything every TCP server needs and nothing of any protocol: the listening
+ * socket, the set of open connections, a start() that resolves to the bound address, a stop()
+ * that closes every connection (idle ones too) and resolves when all are closed, and one method
+ * a subclass overrides to speak its protocol: handleConnection(socket, peer).
+ *
+ *   class Greeter extends TcpServer {
+ *     protected override handleConnection(socket: net.Socket, peer: string) {
+ *       socket.end(`hello ${peer}\n`);
+ *     }
+ *   }
+ *   const server = new Greeter();
+ *   const { port } = await server.start({ port: 9000 });
+ *   ...
+ *   await server.stop();
+ */
+import net, { type AddressInfo } from 'node:net';
+import { describeError, type ListenOptions, peerAddress } from '@course/program';
+
+/** Where a server writes its log lines (console.log in the program). */
+export type Log = (line: string) => void;
+
+export interface TcpServerOptions {
+  log?: Log;
+  /** A connection that sends nothing for this long is closed (default 30 s). */
+  idleTimeoutMs?: number;
+  /** How long stop() lets a connection close politely before destroying it (default 250 ms). */
+  closeGraceMs?: number;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+export const DEFAULT_CLOSE_GRACE_MS = 250;
+
+export class TcpServer {
+  /** The listening socket. It only hands out connections; it never carries a byte of data. */
+  readonly server: net.Server;
+  protected readonly log: Log;
+  protected readonly idleTimeoutMs: number;
+  protected readonly closeGraceMs: number;
+  /** Every open connection: the state that stop() needs, and the reason this is a class. */
+  protected readonly connections = new Set<net.Socket>();
+
+  constructor(options: TcpServerOptions = {}) {
+    this.log = options.log ?? (() => {});
+    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    this.server = net.createServer((socket) => this.accept(socket));
+    // After start(), a failure of the listening socket (say, too many open files) is logged:
+    // without a listener, an 'error' event would crash the whole process.
+    this.server.on('error', (error) => {
+      if (this.server.listening) this.log(`server error: ${describeError(error)}`);
+    });
+  }
+
+  /** How many connections are open right now. */
+  get openConnections(): number {
+    return this.connections.size;
+  }
+
+  // region step-1
+  /**
+   * Binds and listens (default 127.0.0.1, port 0: any free port). Resolves with the address
+   * actually bound, the real port included; rejects with the error, EADDRINUSE say.
+   */
+  async start({ host = '127.0.0.1', port = 0, backlog }: Partial<ListenOptions> = {}): Promise<AddressInfo> {
+    // TODO(1): listen with this.server.listen({ host, port, backlog }, callback). It does not throw
+    // when the port is taken: the server emits 'error', so reject on it. In the callback, stop
+    // listening for that 'error' and resolve with this.server.address(), which has the real port.
+    throw new Error('TODO(1): start() listens and resolves to the bound address — see README step 1');
+  }
+  // endregion step-1
+
+  // region step-2
+  /**
+   * Runs once for every accepted connection, before the subclass sees it: the bookkeeping every
+   * server needs, so that no subclass can forget it.
+   */
+  private accept(socket: net.Socket): void {
+    const peer = peerAddress(socket);
+    // TODO(2): the bookkeeping of every connection, then the subclass's handler:
+    //   - add the socket to this.connections, and delete it from the set once it emits 'close';
+    //   - listen for 'error' and log `client IP:PORT failed: ...` (describeError), or one reset
+    //     client crashes the process;
+    //   - socket.setTimeout(this.idleTimeoutMs, ...): log `client IP:PORT idle for N ms: closing`
+    //     and destroy the socket;
+    //   - call this.handleConnection(socket, peer) inside try/catch: if it throws, log
+    //     `client IP:PORT: handler failed: ...` and destroy the socket.
+
+    // Until this step is done, every client is told what is missing. Delete this line.
+    socket.end('TODO(2): track the connection and call handleConnection() — see README step 2\n');
+  }
+  // endregion step-2
+
+  /**
+   * The protocol: called once per connection with its socket and the client's `IP:PORT`.
+   * Override it in a subclass. This one closes the connection at once, politely.
+   */
+  protected handleConnection(socket: net.Socket, _peer: string): void {
+    socket.end();
+  }
+
+  // region step-3
+  /**
+   * Stops accepting, closes every open connection (idle ones too), and resolves once the
+   * listening socket and every connection are closed. Each connection gets a polite FIN first,
+   * so that a reply being written still goes out; one that lingers past closeGraceMs is
+   * destroyed. Resolves at once when the server is not running.
+   */
+  async stop(): Promise<void> {
+    // TODO(3): call this.server.close(callback): it stops accepting at once, but its callback
+    // only runs once every connection has closed. So also close each socket in
+    // this.connections: socket.end() (a polite FIN), and socket.destroy() if it is still open
+    // after this.closeGraceMs. Resolve once the close callback has run and every one of those
+    // sockets has emitted 'close'.
+    throw new Error(
+      'TODO(3): stop() closes every connection and resolves when all are closed — see README step 3',
+    );
+  }
+  // endregion step-3
+}

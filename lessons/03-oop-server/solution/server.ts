@@ -1,0 +1,250 @@
+/**
+ * Lesson 03: a web server, as a subclass of TcpServer. It speaks just enough real HTTP/1.1 for a
+ * browser, curl or fetch: one small HTML page at /, 404 for any other path, HEAD like GET without
+ * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB. Every
+ * response says `Connection: close`, and the server closes the connection after it.
+ *
+ *   npx tsx lessons/03-oop-server/solution/server.ts --port 9000
+ *   curl -i http://127.0.0.1:9000/                      → HTTP/1.1 200 OK ... the page
+ */
+import type net from 'node:net';
+import {
+  announceListening,
+  type CommandLine,
+  DEFAULT_BACKLOG,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  type ProgramSpec,
+  parseCommandLine,
+} from '@course/program';
+import { TcpServer } from './tcp-server.ts';
+
+/** The longest request head accepted: the request line, the headers and the blank line. */
+export const MAX_HEAD_BYTES = 8 * 1024;
+
+/** The page served at `/`. Its `—` and `你好` take more bytes than characters in UTF-8. */
+export const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Sockets, by hand</title>
+</head>
+<body>
+<h1>Hello, world — 你好</h1>
+<p>This page was sent by a TCP server written by hand: lesson 03 of Sockets, by hand.</p>
+</body>
+</html>
+`;
+
+/** The reason phrase of each status code this server sends. */
+export const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  431: 'Request Header Fields Too Large',
+};
+
+/** A response before it is written out as bytes. */
+export interface HttpResponse {
+  /** 200, 404, ... */
+  status: number;
+  /** Headers of this response (Content-Type, Allow...); formatResponse() adds the framing ones. */
+  headers: Record<string, string>;
+  /** The body, as text (sent as UTF-8). */
+  body: string;
+  /** False for HEAD: the headers describe the body, but it is not sent. */
+  sendBody: boolean;
+}
+
+/** A short text/plain response, for errors: `404 Not Found`. */
+export function textResponse(status: number, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', ...headers },
+    body: `${status} ${STATUS_TEXT[status] ?? ''}\n`,
+    sendBody: true,
+  };
+}
+
+// region step-4
+/**
+ * Step 4: the response as bytes. A status line, one `Name: value` line per header, a blank line,
+ * then the body; every line ends in CRLF. It adds the headers that frame the message:
+ * `Content-Length` (the body's length in bytes, not in characters), `Connection: close` (this
+ * server closes the connection after each response) and `Date`.
+ */
+export function formatResponse(response: HttpResponse, now: Date = new Date()): Buffer {
+  const body = Buffer.from(response.body, 'utf8');
+  const headers: Record<string, string> = {
+    ...response.headers,
+    'Content-Length': String(body.length),
+    Connection: 'close',
+    Date: now.toUTCString(),
+  };
+  const head = [
+    `HTTP/1.1 ${response.status} ${STATUS_TEXT[response.status] ?? ''}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    '',
+    '',
+  ].join('\r\n');
+  // One buffer, so that the whole response leaves in one write.
+  return Buffer.concat([Buffer.from(head, 'latin1'), response.sendBody ? body : Buffer.alloc(0)]);
+}
+// endregion step-4
+
+// region step-5
+/**
+ * `METHOD SP target SP HTTP/1.x`. A method is a token: letters, digits and a few marks (RFC 9110);
+ * a target is visible ASCII, so no control character can reach the log.
+ */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([!-~]+) HTTP\/1\.\d$/;
+const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/;
+
+/**
+ * Step 5: what to answer to a complete request head (the text before the blank line, or with
+ * it). `GET /` gets the page, any other path 404; HEAD is GET without the body; other methods
+ * 405 with `Allow: GET, HEAD`; a head that is not HTTP/1.x, 400.
+ */
+export function respondTo(head: string): HttpResponse {
+  const [requestLine = '', ...headerLines] = head.split(/\r?\n/);
+  const match = REQUEST_LINE.exec(requestLine);
+  // Every header line is `Name: value`; the blank line (and what follows it) is not a header.
+  const end = headerLines.indexOf('');
+  const headers = end === -1 ? headerLines : headerLines.slice(0, end);
+  if (!match || !headers.every((line) => HEADER_LINE.test(line))) return textResponse(400);
+
+  const [, method, target = ''] = match;
+  if (method !== 'GET' && method !== 'HEAD') return textResponse(405, { Allow: 'GET, HEAD' });
+  // The path is the target without its query: `/?lang=en` is the page too.
+  const path = target.split('?')[0];
+  const response =
+    path === '/'
+      ? { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body: PAGE, sendBody: true }
+      : textResponse(404);
+  return { ...response, sendBody: method === 'GET' };
+}
+// endregion step-5
+
+/**
+ * Where a request head ends in `bytes`: the index just past its blank line, or -1 when the
+ * blank line has not arrived yet. Lines end in CRLF; a bare LF is accepted too (RFC 9112 allows
+ * it, and it is what `nc` sends when you type).
+ */
+export function headEnd(bytes: Buffer): number {
+  const crlf = bytes.indexOf('\n\r\n');
+  const lf = bytes.indexOf('\n\n');
+  if (crlf === -1) return lf === -1 ? -1 : lf + 2;
+  return lf === -1 || crlf < lf ? crlf + 3 : lf + 2;
+}
+
+export class WebServer extends TcpServer {
+  // region step-6
+  /**
+   * Step 6: one HTTP exchange per connection. Collect the request head, however many pieces it
+   * arrives in, until its blank line; answer it; close. Memory stays bounded: a head over
+   * MAX_HEAD_BYTES gets 431 without waiting for its end.
+   */
+  protected override handleConnection(socket: net.Socket, peer: string): void {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    // The last bytes seen, because the blank line can be cut between two chunks.
+    let tail = Buffer.alloc(0);
+    let answered = false;
+
+    // One log line per request: `127.0.0.1:48316 GET / 200`.
+    const answer = (response: HttpResponse, request: string) => {
+      answered = true;
+      chunks.length = 0; // the head is no longer needed
+      this.log(`${peer} ${request} ${response.status}`);
+      // end(data): the whole response, then our FIN, as `Connection: close` promised.
+      socket.end(formatResponse(response));
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (answered) return; // a request body, or a second request: ignored (Connection: close)
+      const before = received - tail.length; // where `window` starts in the stream
+      chunks.push(chunk);
+      received += chunk.length;
+      // Search only the new bytes and the few before them: no rescan, no quadratic cost.
+      const window = Buffer.concat([tail, chunk]);
+      const end = headEnd(window);
+      if (end === -1 || before + end > MAX_HEAD_BYTES) {
+        if (received > MAX_HEAD_BYTES) return answer(textResponse(431), '(head over 8 KiB)');
+        tail = window.subarray(-2);
+        return;
+      }
+      // Header bytes are ASCII; latin1 maps any other byte to one character, never to an error.
+      const head = Buffer.concat(chunks)
+        .subarray(0, before + end)
+        .toString('latin1');
+      const response = respondTo(head);
+      const requestLine = (head.split(/\r?\n/, 1)[0] ?? '').replace(/ HTTP\/1\.\d$/, '');
+      answer(response, response.status === 400 ? '(not HTTP)' : requestLine);
+    });
+
+    // The client stopped sending (FIN) before its head was complete: that is not a request.
+    // Answer here, in 'end' itself: just after it, Node closes our side (allowHalfOpen: false).
+    // Not when our side is already closed: stop() ended it, and nothing more can be sent.
+    socket.on('end', () => {
+      if (!answered && received > 0 && !socket.writableEnded) {
+        answer(textResponse(400), '(incomplete head)');
+      }
+    });
+  }
+  // endregion step-6
+}
+
+// region program
+/** The command line of server.ts (`--help` lists it). */
+export const spec: ProgramSpec = {
+  name: 'server.ts',
+  summary: 'Serves a small HTML page over HTTP/1.1: open http://HOST:PORT/ in a browser.',
+  options: {
+    host: { type: 'string', value: 'HOST', description: 'address to listen on (default 127.0.0.1)' },
+    port: { type: 'string', value: 'PORT', description: 'port to listen on (default 0: any free port)' },
+    backlog: {
+      type: 'string',
+      value: 'N',
+      description: `connections waiting to be accepted (default ${DEFAULT_BACKLOG})`,
+    },
+  },
+};
+
+/**
+ * Runs server.ts by the course's conventions: `listening on HOST:PORT` once accepting, one log
+ * line per request, and on Ctrl-C (SIGINT) or SIGTERM the server's own stop(), then exit 0.
+ * `create` builds the server (a known-wrong version passes its own).
+ */
+export async function runProgram(
+  create: (cli: CommandLine) => TcpServer = () => new WebServer({ log: console.log }),
+  argv = process.argv.slice(2),
+): Promise<void> {
+  const cli = parseCommandLine(spec, argv);
+  const options = {
+    host: cli.string('host', '127.0.0.1'),
+    port: cli.port('port', 0),
+    backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
+  };
+  const server = create(cli);
+  try {
+    await server.start(options);
+  } catch (error) {
+    fail(`cannot listen on ${formatAddress(options.host, options.port)}: ${describeError(error)}`);
+  }
+  announceListening(server.server);
+  const stop = (signal: NodeJS.Signals) => {
+    console.log(`${spec.name}: ${signal}, closing ${server.openConnections} connection(s) and stopping`);
+    // stop() closes every connection; should it ever hang, do not hang with it.
+    setTimeout(() => fail(`${spec.name}: could not stop within a second`), 1_000).unref();
+    server.stop().then(() => process.exit(EXIT.ok));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (isMain(import.meta.url)) runProgram();
+// endregion program
