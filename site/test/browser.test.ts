@@ -3,11 +3,12 @@
  * `npm start` server) and from disk (file://). A failing test leaves a screenshot in
  * site/test-results/.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AxeBuilder } from '@axe-core/playwright';
+import { listLessons } from '@course/cli/lessons';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, onTestFailed, test } from 'vitest';
 import { buildSite, DIST, SITE_DIR } from '../src/build.ts';
@@ -15,12 +16,18 @@ import { extractRegion, REPO_ROOT } from '../src/markdown.ts';
 import { createSiteServer, listenFrom } from '../src/serve.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The pages the build writes: the home page and one per lesson that has its text. */
+const PAGES = [
+  'index.html',
+  ...listLessons()
+    .filter((lesson) => existsSync(join(lesson.dir, 'README.md')))
+    .map((lesson) => `${lesson.id}.html`),
+];
 const RESULTS = join(SITE_DIR, 'test-results');
 
 let browser: Browser;
 let server: http.Server;
 let base: string;
-let pages: string[];
 const problems: string[] = [];
 
 beforeAll(async () => {
@@ -28,7 +35,6 @@ beforeAll(async () => {
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package, or set CHROMIUM_PATH`);
   }
   await buildSite();
-  pages = readdirSync(DIST).filter((f) => f.endsWith('.html'));
   server = createSiteServer();
   base = `http://127.0.0.1:${await listenFrom(server, 0)}/`;
   browser = await chromium.launch({
@@ -95,11 +101,11 @@ describe('navigation', () => {
     const { page, context } = await open('index.html');
     const broken: string[] = [];
     const ids = new Map<string, Set<string>>();
-    for (const file of pages) {
+    for (const file of PAGES) {
       await page.goto(new URL(file, base).href);
       ids.set(file, new Set(await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id))));
     }
-    for (const file of pages) {
+    for (const file of PAGES) {
       await page.goto(new URL(file, base).href);
       const hrefs = await page
         .locator('a[href]')
@@ -201,7 +207,7 @@ describe('looks', () => {
       viewport: { width: 360, height: 740 },
       isMobile: true,
     });
-    for (const file of pages) {
+    for (const file of PAGES) {
       await page.goto(new URL(file, base).href);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${file} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
@@ -214,32 +220,32 @@ describe('looks', () => {
 
   test('every lesson page draws its wire diagram', async () => {
     const { page, context } = await open('index.html');
-    for (const file of pages.filter((f) => /^\d/.test(f))) {
+    for (const file of PAGES.filter((f) => /^\d/.test(f))) {
       await page.goto(new URL(file, base).href);
       expect(await page.locator('figure.diagram.wire svg').count(), file).toBeGreaterThan(0);
     }
     await context.close();
   });
+});
 
-  test('axe finds no accessibility violations, in light and in dark', async () => {
-    const found: string[] = [];
-    for (const colorScheme of ['light', 'dark'] as const) {
-      const { page, context } = await open('index.html', { colorScheme });
-      for (const file of pages) {
-        await page.goto(new URL(file, base).href);
-        const { violations } = await new AxeBuilder({ page }).analyze();
-        for (const v of violations) {
-          found.push(
-            `${colorScheme} ${file}: ${v.id}: ${v.help} (${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join('; ')})`,
-          );
-        }
-      }
-      await context.close();
-    }
+describe('accessibility', () => {
+  // One test per page and scheme, so that each has its own time bound on a busy machine.
+  const cases = PAGES.flatMap((file) =>
+    (['light', 'dark'] as const).map((scheme) => [file, scheme] as const),
+  );
+
+  test.each(cases)('axe finds no violations on %s in %s', async (file, colorScheme) => {
+    const { page, context } = await open(file, { colorScheme });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const found = violations.map(
+      (v) =>
+        `${v.id}: ${v.help} (${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join('; ')})`,
+    );
     expect(found).toEqual([]);
+    await context.close();
   });
 });
 
