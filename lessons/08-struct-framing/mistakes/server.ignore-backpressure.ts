@@ -1,0 +1,57 @@
+/**
+ * MISTAKE: ignores write()'s return value, so the server keeps reading from a client that does
+ * not read its echoes.
+ *
+ * Every echo still arrives, and with clients that read as fast as they send nothing looks wrong.
+ * But write() never refuses data: once the kernel's send buffer is full, Node queues the rest in
+ * the server's memory. A client that sends frames and never reads makes the server hold
+ * everything it sent: one such client can fill the server's memory.
+ */
+import net from 'node:net';
+import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';
+import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES } from '../solution/framing.ts';
+import { type Log, program, type ServerOptions } from '../solution/server.ts';
+
+export * from '../solution/server.ts';
+
+export function createEchoServer(options: ServerOptions = {}): net.Server {
+  const { log = () => {}, maxFrameBytes = MAX_FRAME_BYTES } = options;
+  return net.createServer((socket) => handleConnection(socket, log, maxFrameBytes));
+}
+
+export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: number): void {
+  const peer = peerAddress(socket);
+  log(`client connected from ${peer}`);
+  const decoder = new FrameDecoder({ maxFrameBytes });
+  const words = (error: unknown) =>
+    error instanceof FramingError ? `${error.message} (${error.code})` : describeError(error);
+  socket.on('data', (chunk: Buffer) => {
+    try {
+      // The mistake: write()'s `false` ("my queue is full, wait for 'drain'") is dropped.
+      for (const frame of decoder.push(chunk)) socket.write(encodeFrame(frame));
+    } catch (error) {
+      log(`client ${peer}: ${words(error)}, closing the connection`);
+      socket.destroy();
+    }
+  });
+  socket.on('end', () => {
+    try {
+      decoder.end();
+    } catch (error) {
+      log(`client ${peer}: ${words(error)}`);
+    }
+    socket.end();
+  });
+  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
+  socket.on('close', () => log(`client ${peer} closed`));
+}
+
+if (isMain(import.meta.url))
+  runServerProgram({
+    ...program,
+    create: (cli) =>
+      createEchoServer({
+        log: console.log,
+        maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: 0xffff_ffff }),
+      }),
+  });

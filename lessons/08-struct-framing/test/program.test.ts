@@ -1,0 +1,38 @@
+import { assertBytes, connect, lessonOf } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { frame, frames } from './support.ts';
+
+// The real program, run as a learner runs it: `npx tsx lessons/08-struct-framing/exercise/server.ts`.
+const lesson = lessonOf(import.meta.url);
+
+describe('the program: server.ts', () => {
+  test('echoes frames, logs an oversized header, exits 0 on Ctrl-C; a bad flag exits 2', async () => {
+    const [server, bad] = await Promise.all([
+      lesson.startServer('server', ['--max-frame-bytes', '1000']),
+      lesson.run('server', ['--max-frame-bytes', 'lots']),
+    ]);
+    expect(bad.code, 'a bad --max-frame-bytes is bad usage: exit 2').toBe(2);
+    expect(bad.stderr).toBe(
+      "server.ts: --max-frame-bytes must be a whole number from 0 to 4294967295, not 'lots' (see server.ts --help)\n",
+    );
+
+    expect(server.host).toBe('127.0.0.1');
+    const peer = await connect(server.port);
+    await peer.write(frames('hi', '', 'there'));
+    assertBytes(await peer.bytes(19), frames('hi', '', 'there'), { what: 'the echo' });
+
+    const rude = await connect(server.port);
+    await rude.write(frame(Buffer.alloc(1001)).subarray(0, 4));
+    await rude.closed({ allowReset: true, expected: 'the server to close a frame over --max-frame-bytes' });
+    await server.waitForLine(
+      /: a frame of 1001 bytes is over the limit of 1000 bytes \(EFRAMETOOLARGE\), closing the connection$/,
+      'a log line for the frame over the limit',
+    );
+
+    const started = performance.now();
+    const result = await server.stop('SIGINT');
+    expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await peer.closed({ allowReset: true });
+  });
+});
