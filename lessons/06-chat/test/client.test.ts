@@ -1,0 +1,239 @@
+import type net from 'node:net';
+import readline from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { closeAfterTest, closedPort, startProxy, startServer, within } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { ChatError, chat, printAbove } from '#impl/client.ts';
+import { Screen } from './support.ts';
+
+/** One turn of the event loop: readline handles what was typed. */
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A readline prompt `bob> ` on a Screen, as on a terminal; `input` is the keyboard. */
+function terminal(columns = 80) {
+  const screen = new Screen(columns);
+  const input = new PassThrough();
+  const rl = readline.createInterface({ input, output: screen, terminal: true, prompt: 'bob> ' });
+  closeAfterTest(() => rl.close());
+  const entered: string[] = [];
+  rl.on('line', (line) => entered.push(line));
+  screen.write('$ earlier output\n');
+  rl.prompt();
+  return { screen, input, rl, entered };
+}
+
+/** Collects what is written to it, as text. */
+function collector() {
+  const output = new PassThrough();
+  let text = '';
+  output.setEncoding('utf8').on('data', (piece: string) => {
+    text += piece;
+  });
+  return { output, text: () => text };
+}
+
+/**
+ * A stand-in chat server that plays a script: `answer(line, socket)` is called with each line the
+ * client sends. It records every byte it received, and `closed` resolves when the client is gone.
+ */
+async function scriptedServer(answer: (line: string, socket: net.Socket) => void) {
+  const received: Buffer[] = [];
+  let resolveClosed: () => void = () => {};
+  const closed = new Promise<void>((resolve) => {
+    resolveClosed = resolve;
+  });
+  const port = await startServer((socket) => {
+    let pending = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (text: string) => {
+      received.push(Buffer.from(text));
+      pending += text;
+      let newline = pending.indexOf('\n');
+      while (newline !== -1) {
+        answer(pending.slice(0, newline), socket);
+        pending = pending.slice(newline + 1);
+        newline = pending.indexOf('\n');
+      }
+    });
+    socket.on('end', () => socket.end());
+    socket.on('close', resolveClosed);
+  });
+  return { port, closed, received: () => Buffer.concat(received).toString('utf8') };
+}
+
+describe('step 6: print above the line being typed', () => {
+  test('without a terminal, each line is printed as it is, control characters made harmless', () => {
+    const { output, text } = collector();
+    printAbove(output, undefined, 'alice: hi');
+    printAbove(output, undefined, '* carol joined');
+    printAbove(output, undefined, 'mallory: \x1b[2J\x07gotcha');
+    expect(text(), 'control characters from the room must not reach the terminal').toBe(
+      'alice: hi\n* carol joined\nmallory: \uFFFD[2J\uFFFDgotcha\n',
+    );
+  });
+
+  test('on a terminal, a line arrives above the prompt, and what was typed stays', async () => {
+    const { screen, input, rl, entered } = terminal();
+    input.write('hel');
+    await tick();
+    printAbove(screen, rl, 'alice: hi');
+    expect(
+      screen.rows,
+      'the line replaces the prompt; the prompt and `hel` are drawn again below it',
+    ).toEqual(['$ earlier output', 'alice: hi', 'bob> hel']);
+    input.write('lo\r');
+    await tick();
+    expect(entered, 'typing goes on where it was').toEqual(['hello']);
+  });
+
+  test('the cursor stays where it was in the typed line', async () => {
+    const { screen, input, rl, entered } = terminal();
+    input.write('helo');
+    await tick();
+    input.write('\x1b[D'); // the left arrow: the cursor goes before the o
+    await tick();
+    printAbove(screen, rl, 'alice: hi');
+    expect(screen.rows).toEqual(['$ earlier output', 'alice: hi', 'bob> helo']);
+    input.write('l'); // typed where the cursor was
+    await tick();
+    input.write('\r');
+    await tick();
+    expect(entered, 'redraw with rl.prompt(true): prompt() alone moves the cursor to the start').toEqual([
+      'hello',
+    ]);
+  });
+
+  test('a typed line longer than the terminal is wide is erased and drawn again whole', async () => {
+    const { screen, input, rl, entered } = terminal(20);
+    for (const key of 'abcdefghijklmnopqrstuvwxyz0123X') input.write(key);
+    input.write('\x7f'); // backspace: readline redraws the line, two rows high
+    await tick();
+    printAbove(screen, rl, 'alice: hi');
+    printAbove(screen, rl, 'carol: a long line!');
+    expect(
+      screen.rows,
+      "go up to the prompt's first row (rl.getCursorPos().rows), erase down, print, then redraw",
+    ).toEqual([
+      '$ earlier output',
+      'alice: hi',
+      'carol: a long line!',
+      'bob> abcdefghijklmno',
+      'pqrstuvwxyz0123',
+    ]);
+    input.write('\r');
+    await tick();
+    expect(entered).toEqual(['abcdefghijklmnopqrstuvwxyz0123']);
+  });
+});
+
+describe('step 7: the terminal client', () => {
+  test('sends the nickname, then each line once joined, shows every line from the server, and ends on close', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.write('OK bob\n* carol joined\ncarol: héllo bob\n');
+      else if (line === 'hi carol') socket.write('USERS bob,carol\n');
+      else if (line === '/quit') socket.end('BYE\n');
+    });
+    const input = new PassThrough();
+    input.write('hi carol\n\n/quit\n'); // typed before the server answered: held until OK
+    const { output, text } = collector();
+    await within(chat({ port: server.port, nick: 'bob', input, output }), () => ({
+      expected: 'chat() to resolve once the server has closed the connection',
+      received: text(),
+    }));
+    expect(text()).toBe('OK bob\n* carol joined\ncarol: héllo bob\nUSERS bob,carol\nBYE\n');
+    expect(server.received(), 'the nickname first, then each non-empty line').toBe('bob\nhi carol\n/quit\n');
+  });
+
+  test('a refused nickname rejects with `cannot join as NICK: <reason>`; nothing typed is sent', async () => {
+    const server = await scriptedServer((_line, socket) => socket.write('ERR nickname taken\n'));
+    const input = new PassThrough();
+    input.write('hello\n');
+    const error = await chat({ port: server.port, nick: 'alice', input, output: collector().output }).catch(
+      (e: unknown) => e,
+    );
+    expect(error, 'reject with a ChatError').toBeInstanceOf(ChatError);
+    expect((error as ChatError).message).toBe('cannot join as alice: nickname taken');
+    await within(server.closed, () => ({ expected: 'the client to close the connection after ERR' }));
+    expect(server.received(), 'until OK, every line is a nickname: send nothing else').toBe('alice\n');
+  });
+
+  test('the end of the input half-closes; chat() resolves when the server closes', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.write('OK bob\n');
+    });
+    const input = new PassThrough();
+    input.end('last words\n');
+    const { output, text } = collector();
+    await within(chat({ port: server.port, nick: 'bob', input, output }), () => ({
+      expected: 'chat() to resolve: at the end of the input, socket.end(); the server then closes',
+      received: text(),
+    }));
+    expect(server.received()).toBe('bob\nlast words\n');
+  });
+
+  test('lines the network cut anywhere, even inside a character, are shown whole', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.end('OK bob\ncarol: 你好 🎉\n');
+    });
+    const proxy = await startProxy(server.port, { cut: 'bytes', direction: 'reply' });
+    const { output, text } = collector();
+    await chat({ port: proxy.port, nick: 'bob', input: new PassThrough(), output });
+    expect(text()).toBe('OK bob\ncarol: 你好 🎉\n');
+  });
+
+  test('a refused connection rejects with `cannot connect to HOST:PORT: connection refused (ECONNREFUSED)`', async () => {
+    const port = await closedPort();
+    const error = await chat({
+      port,
+      nick: 'bob',
+      input: new PassThrough(),
+      output: collector().output,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ChatError);
+    expect((error as ChatError).message).toBe(
+      `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
+    );
+  });
+
+  test('on a terminal: a prompt once joined, and lines from the room above the line being typed', async () => {
+    let room: net.Socket | undefined;
+    const server = await scriptedServer((line, socket) => {
+      room = socket;
+      if (line === 'bob') socket.write('OK bob\n');
+      if (line === 'hello') socket.end('BYE\n');
+    });
+    const screen = new Screen(40);
+    const input = new PassThrough();
+    const done = chat({ port: server.port, nick: 'bob', input, output: screen, terminal: true });
+    // Waits until the screen shows `rows`; fails at once if chat() ends first.
+    const ended = done.then(
+      () => 'chat() resolved',
+      (error: Error) => `chat() failed: ${error.message}`,
+    );
+    const shows = (rows: string[], expected: string) =>
+      within(
+        new Promise<void>((resolve, reject) => {
+          const check = () => {
+            if (JSON.stringify(screen.rows) !== JSON.stringify(rows)) return;
+            screen.off('drawn', check);
+            resolve();
+          };
+          screen.on('drawn', check);
+          check();
+          ended.then((why) => reject(new Error(`${why} before the screen showed ${JSON.stringify(rows)}`)));
+        }),
+        () => ({ expected, received: JSON.stringify(screen.rows) }),
+      );
+    await shows(['OK bob', 'bob>'], 'the OK line, then the prompt `bob> `');
+    input.write('hel');
+    await tick();
+    room?.write('carol: hey bob\n');
+    await shows(['OK bob', 'carol: hey bob', 'bob> hel'], 'the line from the room above the typed `hel`');
+    input.write('lo\r');
+    await within(done, () => ({
+      expected: 'chat() to resolve after BYE',
+      received: JSON.stringify(screen.rows),
+    }));
+    expect(screen.rows, 'the BYE line is shown too').toContain('BYE');
+  });
+});

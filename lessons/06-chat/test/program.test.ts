@@ -1,0 +1,54 @@
+import { closedPort, LogLines, lessonOf, listen } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { createChatServer } from '#impl/server.ts';
+import { joined } from './support.ts';
+
+// The real programs, run as a learner runs them: `npx tsx lessons/06-chat/exercise/server.ts`.
+const lesson = lessonOf(import.meta.url);
+
+/** server.ts: `listening on HOST:PORT`, a working room, and a clean exit on Ctrl-C with clients in it. */
+async function checkServerProgram() {
+  const server = await lesson.startServer('server');
+  expect(server.host).toBe('127.0.0.1');
+  const alice = await joined(server.port, 'alice');
+  const bob = await joined(server.port, 'bob');
+  await alice.send('hi bob\n');
+  await bob.expect('alice: hi bob');
+  await server.waitForLine(/joined as bob$/, 'a log line `127.0.0.1:PORT joined as bob`');
+  const started = performance.now();
+  const result = await server.stop('SIGINT');
+  expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
+  expect(performance.now() - started).toBeLessThan(1_000);
+  await alice.closed({ allowReset: true });
+}
+
+/** client.ts, piped: chats and exits 0; exits 1 with one clear line when refused, 2 on bad usage. */
+async function checkClientProgram() {
+  const port = await listen(createChatServer({ log: new LogLines().add }));
+  const alice = await joined(port, 'alice');
+  const closed = await closedPort();
+  const [bob, refused, usage] = await Promise.all([
+    lesson.run('client', ['--port', String(port), '--nick', 'bob'], { stdin: 'hello alice\n/who\n' }),
+    lesson.run('client', ['--port', String(closed), '--nick', 'bob']),
+    lesson.run('client', ['--port', String(port)]),
+  ]);
+  expect(bob.stderr).toBe('');
+  expect(bob.stdout, 'bob sees OK, then the answer to /who; the end of stdin ends the chat').toBe(
+    'OK bob\nUSERS alice,bob\n',
+  );
+  expect(bob.code).toBe(0);
+  expect(await alice.next(3)).toEqual(['* bob joined', 'bob: hello alice', '* bob left']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toBe(`cannot connect to 127.0.0.1:${closed}: connection refused (ECONNREFUSED)\n`);
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toBe(
+    'client.ts: --nick is required: your nickname in the room (see client.ts --help)\n',
+  );
+}
+
+describe('the programs: server.ts and client.ts', () => {
+  // One test, both programs side by side: each child process costs a few hundred milliseconds.
+  test('server.ts runs a room and exits 0 on Ctrl-C; client.ts chats with piped stdin, exits 1 on failure, 2 on bad usage', async () => {
+    await Promise.all([checkServerProgram(), checkClientProgram()]);
+  });
+});

@@ -1,0 +1,357 @@
+import type net from 'node:net';
+import {
+  connect,
+  hasCommand,
+  LogLines,
+  lessonOf,
+  listen,
+  runCommand,
+  startProxy,
+  WireError,
+} from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { type ChatOptions, createChatServer, LineSplitter, MAX_LINE_BYTES } from '#impl/server.ts';
+import { chatter, joined } from './support.ts';
+
+/** The learner's chat server, in this process, on a free port, with its log lines collected. */
+async function startChat(options: ChatOptions = {}) {
+  const log = new LogLines();
+  const server = createChatServer({ log: log.add, ...options });
+  const port = await listen(server);
+  return { port, log, server };
+}
+
+/** Feeds `parts` to a new LineSplitter, one push each, and returns every line that came out. */
+function split(parts: (string | Buffer)[], maxLineBytes?: number) {
+  const splitter = new LineSplitter(maxLineBytes);
+  const lines = parts.flatMap((part) => splitter.push(Buffer.from(part)));
+  return { lines, splitter };
+}
+
+const INVALID = /^ERR invalid nickname/;
+
+/** How to send a line of `n` bytes by hand, for failure messages (printf would print all of it). */
+function longLineRepro(n: number, nick?: string): string {
+  return [
+    `${lessonOf(import.meta.url).command('server', ['--port', '9000'])}     # in one terminal`,
+    `(${nick ? `echo ${nick}; ` : ''}head -c ${n} /dev/zero | tr '\\0' x; echo) | nc -N 127.0.0.1 9000     # in another`,
+  ].join('\n');
+}
+
+describe('step 1: cut the byte stream into lines', () => {
+  test('push() returns each complete line without its \\n, or the \\r before it', () => {
+    expect(split(['hello\nworld\r\n']).lines).toEqual(['hello', 'world']);
+    expect(split(['one\ntwo\nthree\n']).lines, 'three lines in one chunk are three lines').toEqual([
+      'one',
+      'two',
+      'three',
+    ]);
+    expect(split(['\n\r\n']).lines, 'empty lines come out as empty strings').toEqual(['', '']);
+    expect(split(['a\rb\n']).lines, 'only a \\r right before the \\n is part of the ending').toEqual([
+      'a\rb',
+    ]);
+  });
+
+  test('a line stays inside the splitter until its \\n arrives, however it was cut', () => {
+    const splitter = new LineSplitter();
+    expect(splitter.push(Buffer.from('par')), 'no \\n yet: no line yet').toEqual([]);
+    expect(splitter.push(Buffer.from('tial\nne'))).toEqual(['partial']);
+    expect(splitter.push(Buffer.from('xt\r'))).toEqual([]);
+    expect(splitter.push(Buffer.from('\n'))).toEqual(['next']);
+  });
+
+  test('UTF-8 cut anywhere, even one byte at a time, comes out whole', () => {
+    const text = 'héllo 你好 🎉';
+    const bytes = [...Buffer.from(`${text}\n`)].map((byte) => Buffer.from([byte]));
+    expect(
+      split(bytes).lines,
+      'keep bytes until the line is complete, then decode it once: a chunk can end inside a character',
+    ).toEqual([text]);
+  });
+
+  test('a line of maxLineBytes is fine; one byte more sets tooLong, even before its \\n arrives', () => {
+    expect(MAX_LINE_BYTES).toBe(4096);
+    expect(split(['0123456789\r\n'], 10).lines, 'the line ending does not count').toEqual(['0123456789']);
+    const long = split(['ok\n01234567890\nafter\n'], 10);
+    expect(long.lines, 'lines before the long one still come out; nothing after it').toEqual(['ok']);
+    expect(long.splitter.tooLong).toBe(true);
+    const endless = split(['0123456', '789012345'], 10);
+    expect(endless.splitter.tooLong, 'a line with no end must not fill the memory: stop at the limit').toBe(
+      true,
+    );
+  });
+
+  test('a line over 4096 bytes gets `ERR line too long`, then the server closes the connection', async () => {
+    const { port } = await startChat();
+    const fine = await chatter(port, 'fine', longLineRepro(4096));
+    await fine.send(`${'é'.repeat(2048)}\r\n`); // 4096 bytes, plus \r\n
+    const [reply] = await fine.next(1, { hint: 'a line of exactly 4096 bytes is allowed' });
+    expect(reply, 'a line of exactly 4096 bytes (plus its \\r\\n) is not too long').not.toBe(
+      'ERR line too long',
+    );
+
+    const long = await chatter(port, 'long', longLineRepro(4097));
+    await long.send(`${'x'.repeat(4097)}\n`);
+    await long.expect('ERR line too long', 'count the bytes of a line; past 4096, answer ERR line too long');
+    await long.closed({ hint: 'after ERR line too long, close the connection: socket.end()' });
+  });
+});
+
+describe('step 2: join with a nickname', () => {
+  test('a valid nickname, in any script, gets `OK <nick>`', async () => {
+    const { port } = await startChat();
+    for (const nick of ['alice', 'Zoë_2', '名前', 'Ω-7', 'a'.repeat(32)]) await joined(port, nick);
+  });
+
+  test('an invalid nickname gets `ERR invalid nickname ...`, and the server waits for another', async () => {
+    const { port } = await startChat();
+    const c = await chatter(port, 'newcomer');
+    for (const bad of ['a b', 'bob!', 'x'.repeat(33), '😀', ' alice']) {
+      await c.send(`${bad}\n`);
+      const [reply = ''] = await c.next(1);
+      expect(reply, `the nickname ${JSON.stringify(bad)} is not 1 to 32 letters, digits, _ or -`).toMatch(
+        INVALID,
+      );
+    }
+    await c.send('\nbob\n'); // an empty line is ignored, even here
+    await c.expect('OK bob', 'after ERR, the next line is another nickname attempt');
+  });
+
+  test('a nickname already in the room gets `ERR nickname taken`; another one then works', async () => {
+    const { port } = await startChat();
+    await joined(port, 'alice');
+    const c = await chatter(port, 'second');
+    await c.send('alice\n');
+    await c.expect('ERR nickname taken', 'keep the joined nicknames (a Map) and check it');
+    await c.send('alicia\n');
+    await c.expect('OK alicia');
+  });
+
+  test('the others get `* <nick> joined`, in the order people join; the newcomer does not', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    await alice.expect('* bob joined', 'tell every other joined member: `* bob joined`');
+    await joined(port, 'carol');
+    await alice.expect('* carol joined');
+    await bob.expect('* carol joined', 'bob should not get `* bob joined`: only the others are told');
+  });
+
+  test('a multi-byte nickname sent one byte at a time joins whole (through the chunking proxy)', async () => {
+    const { port } = await startChat();
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    const c = await chatter(proxy.port, '名前');
+    await c.send('名前\r\n');
+    await c.expect('OK 名前', 'one "data" event is not one line: keep the bytes until the \\n');
+  });
+});
+
+describe('step 3: talk: messages, /who, /quit', () => {
+  test('each message reaches every other member as `<nick>: <text>`, in the order sent', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    const carol = await joined(port, 'carol');
+    await alice.next(2); // * bob joined, * carol joined
+    await bob.next(1); // * carol joined
+    await alice.send('one\ntwo\nthree\n');
+    for (const c of [bob, carol]) {
+      expect(await c.next(3), `${c.name} should get alice's three lines, in order`).toEqual([
+        'alice: one',
+        'alice: two',
+        'alice: three',
+      ]);
+    }
+    await bob.send('héllo 你好\n');
+    await alice.expect('bob: héllo 你好', 'alice never gets her own lines back: the next one is from bob');
+    await carol.expect('bob: héllo 你好');
+  });
+
+  test('empty lines are ignored and a trailing \\r is dropped', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    await alice.send('\n\r\nhi there\r\n\nlast\n');
+    expect(await bob.next(2), 'no `alice: ` for the empty lines').toEqual(['alice: hi there', 'alice: last']);
+  });
+
+  test('/who answers the sender alone: `USERS` and every nickname, sorted by code point', async () => {
+    const { port } = await startChat();
+    const zoe = await joined(port, 'zoë');
+    await joined(port, 'Ｚed'); // fullwidth Ｚ, U+FF3A
+    await joined(port, '𝒜da'); // 𝒜, U+1D49C: two UTF-16 units
+    const bob = await joined(port, 'bob');
+    await zoe.next(3);
+    await bob.send('/who\n');
+    await bob.expect(
+      'USERS bob,zoë,Ｚed,𝒜da',
+      "compare code points (or UTF-8 bytes): JavaScript's default sort compares UTF-16 units",
+    );
+    await bob.send('done\n');
+    await zoe.expect('bob: done', 'only the sender gets the USERS line');
+  });
+
+  test('/quit and byebye: `BYE`, then the server closes the connection', async () => {
+    const { port } = await startChat();
+    for (const [nick, goodbye] of [
+      ['alice', '/quit'],
+      ['bob', 'byebye'],
+    ]) {
+      const c = await joined(port, nick as string);
+      await c.send(`${goodbye}\nignored\n`);
+      await c.expect('BYE', `answer ${goodbye} with BYE`);
+      await c.closed({ hint: 'after BYE, close the connection: socket.end()' });
+    }
+  });
+
+  test('a message cut one byte at a time arrives whole (through the chunking proxy)', async () => {
+    const { port } = await startChat();
+    const bob = await joined(port, 'bob');
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    const alice = await chatter(proxy.port, 'alice');
+    await alice.send('alice\nhéllo 你好 🎉\n');
+    await alice.expect('OK alice');
+    await bob.expect('* alice joined');
+    await bob.expect('alice: héllo 你好 🎉', 'decode a line once it is complete, never a chunk on its own');
+  });
+
+  test('a dozen messages cut at random places arrive whole and in order', async () => {
+    const { port } = await startChat();
+    const bob = await joined(port, 'bob');
+    const proxy = await startProxy(port, { cut: { maxPiece: 16 }, direction: 'request' });
+    const alice = await chatter(proxy.port, 'alice');
+    const messages = Array.from({ length: 12 }, (_, i) => `message ${i}: ${'ça va? '.repeat(i % 4)}`.trim());
+    await alice.send(`alice\n${messages.join('\r\n')}\r\n`);
+    await bob.expect('* alice joined');
+    expect(await bob.next(12)).toEqual(messages.map((m) => `alice: ${m}`));
+  });
+});
+
+describe('step 4: leave, however the client goes', () => {
+  test('three people join, talk and leave: everyone sees it in order', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    const carol = await joined(port, 'carol');
+    await alice.next(2);
+    await bob.next(1);
+    await carol.send('hi both\n');
+    await bob.expect('carol: hi both');
+    await bob.send('/quit\n');
+    await bob.expect('BYE');
+    expect(await alice.next(2)).toEqual(['carol: hi both', '* bob left']);
+    await carol.expect('* bob left', 'when a member quits, tell the others: `* bob left`');
+    await carol.peer.end(); // carol's side sends FIN: she is gone too
+    await alice.expect('* carol left', 'a FIN ("end") is a leave too');
+    await alice.send('/who\n');
+    await alice.expect('USERS alice', 'a member who left is no longer in the room');
+  });
+
+  test('a client that resets is seen leaving, and the room carries on', async () => {
+    const { port, log } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    await alice.expect('* bob joined');
+    bob.peer.reset();
+    await alice.expect('* bob left', 'a reset ("error", then "close") is a leave too');
+    await log.line(/^bob left/, 'a log line `bob left (...)`');
+    const carol = await joined(port, 'carol');
+    await alice.expect('* carol joined');
+    await carol.send('still here?\n');
+    await alice.expect('carol: still here?');
+  });
+
+  test('a client whose line is too long leaves the room; its nickname is free again', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const bob = await joined(port, 'bob');
+    await alice.expect('* bob joined');
+    bob.repro = longLineRepro(5000, 'bob');
+    await bob.send(`${'x'.repeat(5000)}\n`);
+    await bob.expect('ERR line too long');
+    await alice.expect('* bob left');
+    await joined(port, 'bob');
+    await alice.expect('* bob joined');
+  });
+
+  test('a client that goes before joining tells no one, and nothing breaks', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const early = await connect(port);
+    await early.write('bo');
+    early.reset();
+    await (await connect(port)).end();
+    await joined(port, 'bob');
+    await alice.expect('* bob joined', 'only joined members are announced, arriving or leaving');
+  });
+});
+
+describe('step 5: a slow reader must not stall the room', () => {
+  test('a client that stops reading is dropped once its queue passes maxQueueBytes; the others chat on', async () => {
+    const bound = 64 * 1024;
+    const { port, server, log } = await startChat({ maxQueueBytes: bound });
+    const sockets = new Map<number, net.Socket>(); // the server's side of each connection, by client port
+    server.on('connection', (socket) => sockets.set(socket.remotePort ?? 0, socket));
+    const alice = await joined(port, 'alice');
+    const carol = await joined(port, 'carol');
+    const slow = await joined(port, 'slow');
+    slow.socket.pause(); // slow reads nothing more: the kernel's buffers fill, then the server's queue
+    await alice.next(2);
+    await carol.expect('* slow joined');
+    const slowOnServer = sockets.get(slow.socket.localPort ?? -1);
+    expect(slowOnServer, "the server's socket for slow").toBeDefined();
+
+    // Alice sends batches of long messages, each once Carol has read the one before (Carol is
+    // never the slow one), until the server drops slow. The kernel's buffers take a few MiB
+    // first; after that every byte for slow waits in Node's buffer, in the server's memory.
+    const batch = `${'x'.repeat(4000)}\n`.repeat(32);
+    let sent = 0;
+    let carolSawSlowLeave = false;
+    while (!alice.lines.includes('* slow left')) {
+      if (sent > 64 * 1024 * 1024) {
+        throw new WireError('slow was never dropped', {
+          expected: `the server to drop slow once more than ${bound} bytes wait for it`,
+          received: `${sent} bytes sent to the room; slow's queue on the server: ${slowOnServer?.writableLength} bytes`,
+        });
+      }
+      await alice.send(batch);
+      sent += batch.length;
+      const unread = await carol.until(
+        (lines) => (lines.filter((l) => l.startsWith('alice: ')).length >= 32 ? lines : undefined),
+        "carol to get alice's 32 messages: the room must not wait for a client that does not read",
+      );
+      carol.seen += unread.length;
+      carolSawSlowLeave ||= unread.includes('* slow left');
+      const queued = slowOnServer?.destroyed ? 0 : (slowOnServer?.writableLength ?? 0);
+      if (queued > bound + MAX_LINE_BYTES + 64) {
+        throw new WireError("slow's queue on the server grew past the bound", {
+          expected: `at most about maxQueueBytes = ${bound} bytes queued for a client that does not read`,
+          received: `${queued} bytes queued in Node's buffer for slow (socket.writableLength)`,
+          hint: 'after each write(), compare socket.writableLength with maxQueueBytes and destroy() the socket past it',
+        });
+      }
+    }
+    await log.line(/^slow /, 'a log line about dropping slow');
+    await alice.send('still chatting\n');
+    await carol.until(
+      (lines) => (lines.includes('alice: still chatting') ? true : undefined),
+      'the room goes on after slow is dropped',
+    );
+    expect(carolSawSlowLeave || carol.lines.includes('* slow left'), 'carol sees `* slow left`').toBe(true);
+    slow.socket.resume();
+    await slow.closed({ allowReset: true, expected: 'the server to have closed the slow connection' });
+  });
+});
+
+describe('other clients: nc', () => {
+  test.skipIf(!hasCommand('nc'))('nc is a usable client: plain text lines (needs nc)', async () => {
+    const { port } = await startChat();
+    const alice = await joined(port, 'alice');
+    const stdout = await runCommand('sh', [
+      '-c',
+      `printf 'dave\\nhello from nc\\n/quit\\n' | nc 127.0.0.1 ${port}`,
+    ]);
+    expect(stdout.toString('utf8')).toBe('OK dave\nBYE\n');
+    expect(await alice.next(3)).toEqual(['* dave joined', 'dave: hello from nc', '* dave left']);
+  });
+});
