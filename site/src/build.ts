@@ -25,7 +25,8 @@ interface LessonSource {
 }
 
 interface DiagramModule {
-  diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }>;
+  /** `client` and `server` name the two lifelines (default: client, server). */
+  diagrams: Record<string, { title: string; client?: string; server?: string; record(): Promise<WireEvent[]> }>;
 }
 
 function readLessons(): LessonSource[] {
@@ -67,7 +68,8 @@ async function diagramsFor(lesson: LessonSource): Promise<Map<string, string>> {
   for (const name of wanted) {
     const scenario = diagrams[name];
     if (!scenario) throw new Error(`lessons/${lesson.id}/diagrams.ts has no diagram called '${name}'`);
-    out.set(`wire:${name}`, renderWire(await scenario.record(), { title: scenario.title }));
+    const { title, client, server } = scenario;
+    out.set(`wire:${name}`, renderWire(await scenario.record(), { title, client, server }));
   }
   return out;
 }
