@@ -20,13 +20,17 @@ export { Lesson, lessonOf, type ProgramResult, RunningProgram, reproLines, start
 export { startProxy } from './proxy.ts';
 export { asHex, asText, describeBytes, ncLine, printfArgument } from './show.ts';
 export { hasCommand, runCommand } from './tools.ts';
+export * from './udp.ts';
 export {
   assertBytes,
+  Changes,
   DEFAULT_WAIT_MS,
   type Explanation,
   formatExplanation,
+  type Outcome,
   type WaitOptions,
   WireError,
+  waitUntil,
   within,
 } from './wait.ts';
 export {

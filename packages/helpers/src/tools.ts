@@ -18,8 +18,8 @@ export function hasCommand(command: string): boolean {
   return false;
 }
 
-/** Runs `command` to its end (3 s at most) and returns its stdout; fails with its stderr. */
-export function runCommand(command: string, args: string[], ms = 3_000): Promise<Buffer> {
+/** Runs `command` to its end (10 s at most) and returns its stdout; fails with its stderr. */
+export function runCommand(command: string, args: string[], ms = 10_000): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = execFile(command, args, { encoding: 'buffer', timeout: ms }, (error, stdout, stderr) =>
       error

@@ -3,8 +3,9 @@
  * command-line flags with --help, the exit-code convention (0 ok, 1 network failure,
  * 2 bad usage), plain words for socket error codes, and a clean stop on SIGINT / SIGTERM.
  */
+import type { Socket as UdpSocket } from 'node:dgram';
 import { realpathSync } from 'node:fs';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { type AddressInfo, isIPv6, type Server, type Socket } from 'node:net';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -124,7 +125,8 @@ export function parseCommandLine(spec: ProgramSpec, argv = process.argv.slice(2)
     if (raw === undefined) return fallback;
     const n = Number(raw);
     if (typeof raw !== 'string' || !/^\d+$/.test(raw) || n < min || n > max) {
-      return usageError(`--${name} must be a whole number from ${min} to ${max}, not '${raw}'`);
+      const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+      return usageError(`--${name} must be a whole number ${range}, not '${raw}'`);
     }
     return n;
   };
@@ -162,7 +164,8 @@ const ERRNO_WORDS: Record<string, string> = {
 export function describeError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code && ERRNO_WORDS[code]) return `${ERRNO_WORDS[code]} (${code})`;
-  if (code) return `${(error as Error).message.replace(/^\w+ /, '')} (${code})`;
+  // Node's own messages start with the call and the code (`connect ECONNREFUSED 127.0.0.1:9`).
+  if (code) return `${(error as Error).message.replace(new RegExp(`^\\w+ ${code}:? *`), '')} (${code})`;
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -184,6 +187,15 @@ export function announceListening(server: Server): void {
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
   console.log(`listening on ${formatAddress(address.address, address.port)}`);
+}
+
+/**
+ * The same first line for a UDP server, once its socket is bound: `listening on HOST:PORT`.
+ * UDP has no listen() call, but a bound socket already receives every datagram sent to it.
+ */
+export function announceBound(socket: UdpSocket): void {
+  const { address, port } = socket.address();
+  console.log(`listening on ${formatAddress(address, port)}`);
 }
 
 /**
@@ -267,10 +279,91 @@ export function runServerProgram(program: ServerProgram, argv = process.argv.sli
     backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
   };
   const server = program.create(cli);
+  // Ready for Ctrl-C before anyone can read `listening on` and send one.
+  stopOnSignals(server, spec.name);
   (program.listen ?? listenOn)(server, options).then(
+    () => announceListening(server),
+    (error) =>
+      fail(
+        `cannot listen on ${formatAddress(options.host, options.port)}: ${describeError(error)}`,
+        EXIT.network,
+      ),
+  );
+}
+
+/** Where a UDP server binds. */
+export interface BindOptions {
+  /** Address to bind: 127.0.0.1 (this machine only) or 0.0.0.0 (every network interface). */
+  host: string;
+  /** 0 asks the kernel for any free port. */
+  port: number;
+}
+
+/** `udp6` for an IPv6 address (`::1`, `::`), else `udp4`: a UDP socket has one address family. */
+export function udpTypeFor(host: string): 'udp4' | 'udp6' {
+  return isIPv6(host) ? 'udp6' : 'udp4';
+}
+
+/** Binds a UDP socket; resolves with the bound address, rejects with the error (EADDRINUSE...). */
+export function bindOn(socket: UdpSocket, { host, port }: BindOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: host, port }, () => {
+      socket.off('error', reject);
+      resolve(socket.address());
+    });
+  });
+}
+
+/**
+ * On SIGINT (Ctrl-C) or SIGTERM: close the UDP socket and exit 0. There are no connections to
+ * close; the process exits within a second whatever happens.
+ */
+export function stopUdpOnSignals(socket: UdpSocket, name = basename(process.argv[1] ?? 'server')): void {
+  const stop = (signal: NodeJS.Signals) => {
+    console.log(`${name}: ${signal}, closing the socket and stopping`);
+    setTimeout(() => process.exit(EXIT.ok), 500).unref();
+    try {
+      socket.close(() => process.exit(EXIT.ok));
+    } catch {
+      process.exit(EXIT.ok); // already closed
+    }
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** A UDP server program: its own flags, how to build its socket, and optionally how to bind it. */
+export interface UdpServerProgram {
+  /** The program's name, summary and own options; --host and --port are added. */
+  spec: ProgramSpec;
+  /** Builds the socket, of `type` udp4 or udp6 as --host asks (udpTypeFor), not yet bound. */
+  create(cli: CommandLine, type: 'udp4' | 'udp6'): UdpSocket;
+  bind?(socket: UdpSocket, options: BindOptions): Promise<unknown>;
+}
+
+/**
+ * Runs a UDP server program by the course's conventions: `--host` (default 127.0.0.1), `--port`
+ * (default 0); prints `listening on HOST:PORT` once bound; exits 1 with one line when it cannot
+ * bind; closes its socket and exits 0 on SIGINT / SIGTERM.
+ */
+export function runUdpServerProgram(program: UdpServerProgram, argv = process.argv.slice(2)): void {
+  const spec: ProgramSpec = {
+    ...program.spec,
+    options: {
+      host: { type: 'string', value: 'HOST', description: 'address to bind (default 127.0.0.1)' },
+      port: { type: 'string', value: 'PORT', description: 'port to bind (default 0: any free port)' },
+      ...program.spec.options,
+    },
+  };
+  const cli = parseCommandLine(spec, argv);
+  const options: BindOptions = { host: cli.string('host', '127.0.0.1'), port: cli.port('port', 0) };
+  const socket = program.create(cli, udpTypeFor(options.host));
+  (program.bind ?? bindOn)(socket, options).then(
     () => {
-      announceListening(server);
-      stopOnSignals(server, spec.name);
+      // Signal handlers first: a test (or a person) may send SIGINT the moment the line appears.
+      stopUdpOnSignals(socket, spec.name);
+      announceBound(socket);
     },
     (error) =>
       fail(

@@ -70,7 +70,10 @@ describe('describeError and formatAddress', () => {
   test('socket error codes in words, with the code', () => {
     const error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
     expect(describeError(error)).toBe('connection refused (ECONNREFUSED)');
-    expect(describeError(Object.assign(new Error('x'), { code: 'EWEIRD' }))).toBe('x (EWEIRD)');
+    expect(describeError(Object.assign(new Error('x y'), { code: 'EWEIRD' }))).toBe('x y (EWEIRD)');
+    expect(describeError(Object.assign(new Error('read EWEIRD: odd'), { code: 'EWEIRD' }))).toBe(
+      'odd (EWEIRD)',
+    );
     expect(describeError(new Error('plain'))).toBe('plain');
   });
 

@@ -1,0 +1,40 @@
+/**
+ * The wire diagrams of lesson 05, recorded from the solution when the site is built: the README's
+ * `<!-- wire: NAME -->` draws `diagrams[NAME]`. The lossy UDP proxy sits between client and
+ * server; a datagram it drops is still drawn (the renderer has no mark for "lost"), so the
+ * titles say which one was lost.
+ */
+import { recordDatagrams } from '@course/helpers';
+import type { WireEvent } from '@course/helpers/wire';
+import { request } from './solution/client.ts';
+import { createUpperServer } from './solution/server.ts';
+
+export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+  'lost-request': {
+    title:
+      'The first hello is lost on the way (the proxy drops it); after 100 ms without a reply the client sends it again, and HELLO comes back',
+    record: () =>
+      recordDatagrams({
+        server: createUpperServer(),
+        proxy: { rules: [{ action: 'drop', direction: 'request', first: 1 }] },
+        client: async (port) => {
+          const reply = await request({ port, message: 'hello', timeoutMs: 100 });
+          if (reply !== 'HELLO') throw new Error(`expected the reply HELLO, got ${JSON.stringify(reply)}`);
+        },
+      }),
+  },
+  boundaries: {
+    title: 'Three datagrams, three replies: each arrives whole, never joined to the next or split',
+    record: () =>
+      recordDatagrams({
+        server: createUpperServer(),
+        client: async (port) => {
+          // One request after another, so that the drawing shows each reply after its request.
+          for (const word of ['one', 'two', 'héllo 你好']) {
+            const reply = await request({ port, message: word, timeoutMs: 500 });
+            if (reply !== word.toUpperCase()) throw new Error(`expected ${word.toUpperCase()}, got ${reply}`);
+          }
+        },
+      }),
+  },
+};

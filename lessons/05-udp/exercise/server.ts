@@ -1,0 +1,110 @@
+/**
+ * Lesson 05: UDP, the server side: recvfrom and sendto.
+ *
+ * One socket, no connections: every datagram arrives whole, with its sender's address and port
+ * (rinfo), and is answered to that sender with the payload in upper case.
+ *
+ *   npx tsx lessons/05-udp/exercise/server.ts --port 9000
+ *   printf 'héllo 你好' | nc -u -W1 127.0.0.1 9000          → HÉLLO 你好
+ */
+import dgram, { type RemoteInfo } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import {
+  type BindOptions,
+  describeError,
+  formatAddress,
+  isMain,
+  runUdpServerProgram,
+  type UdpServerProgram,
+} from '@course/program';
+
+/** Where the server writes its one line per event (console.log in the program). */
+export type Log = (line: string) => void;
+
+export interface ServerOptions {
+  log?: Log;
+  /** `udp4` (default) for an IPv4 address, `udp6` for IPv6: a UDP socket has one family. */
+  type?: 'udp4' | 'udp6';
+  /**
+   * The kernel's receive buffer for this socket, in bytes (SO_RCVBUF; Linux doubles it for its
+   * own bookkeeping). Datagrams that arrive while it is full are dropped. Default: the system's.
+   */
+  recvBufferSize?: number;
+}
+
+// region step-1
+/**
+ * Step 1: the socket. One UDP socket serves every client: there is no listening socket and no
+ * socket per connection, because there are no connections. Each 'message' event is one whole
+ * datagram and who sent it.
+ */
+export function createUpperServer(options: ServerOptions = {}): dgram.Socket {
+  const { log = () => {}, type = 'udp4', recvBufferSize } = options;
+  // TODO(1): create the socket with dgram.createSocket({ type, recvBufferSize }). Listen for its
+  // 'message' event, which brings one datagram and its sender (rinfo): hand both to
+  // handleDatagram(socket, datagram, sender, log). Listen for 'error' too, and log
+  // `socket error: ...` with describeError(error). Return the socket, not yet bound.
+  throw new Error('TODO(1): create the socket with dgram.createSocket() — see README step 1');
+}
+// endregion step-1
+
+// region step-2
+/**
+ * Step 2: bind. Claim host:port; from then on the kernel queues every datagram sent there, and
+ * Node emits 'message' for each. UDP has no listen() and no accept(). Resolves with the address
+ * actually bound (the real port when `port` is 0); rejects with the error, EADDRINUSE say.
+ */
+export function bind(socket: dgram.Socket, { host, port }: BindOptions): Promise<AddressInfo> {
+  // TODO(2): return a Promise. socket.bind({ address: host, port }, callback) claims the address;
+  // when the port is taken it does not throw: the socket emits 'error' instead, so listen for it
+  // (once) and reject. In the callback, remove that listener and resolve with socket.address(),
+  // which holds the real port.
+  throw new Error('TODO(2): bind the socket with socket.bind({ address: host, port }) — see README step 2');
+}
+// endregion step-2
+
+// region step-3
+/**
+ * Step 3: recvfrom, then sendto. `datagram` is exactly what one send() put on the wire, never
+ * part of one and never two glued together, so it can be decoded at once. The reply goes to
+ * `sender`: the address and port that datagram came from.
+ */
+export function handleDatagram(socket: dgram.Socket, datagram: Buffer, sender: RemoteInfo, log: Log): void {
+  // TODO(3): log `datagram from IP:PORT: N bytes` (formatAddress(sender.address, sender.port)
+  // gives IP:PORT). Then reply to the sender: decode the datagram as UTF-8, upper-case it, and
+  // socket.send(reply, sender.port, sender.address, callback). Always pass the callback: it is
+  // where send() reports failure; log `reply to IP:PORT failed: ...` with describeError there.
+
+  // Until then, every sender is told what is missing. Delete this line.
+  socket.send(
+    'TODO(3): answer the datagram in handleDatagram() — see README step 3\n',
+    sender.port,
+    sender.address,
+    () => {},
+  );
+}
+// endregion step-3
+
+// region program
+/** The command line of server.ts (`--help` lists it). */
+export const program: UdpServerProgram = {
+  spec: {
+    name: 'server.ts',
+    summary: 'Answers every datagram, to its sender, with the payload in upper case.',
+    options: {
+      'recv-buffer': {
+        type: 'string',
+        value: 'BYTES',
+        description: "the socket's receive buffer (default: the system's)",
+      },
+    },
+  },
+  create: (cli, type) => {
+    const size = cli.integer('recv-buffer', 0, { min: 1, max: 2 ** 31 - 1 });
+    return createUpperServer({ log: console.log, type, recvBufferSize: size || undefined });
+  },
+  bind,
+};
+
+if (isMain(import.meta.url)) runUdpServerProgram(program);
+// endregion program

@@ -1,0 +1,205 @@
+/**
+ * Lesson 05: UDP, the client side: a request that survives lost datagrams.
+ *
+ * Send MESSAGE in one datagram and print the server's reply. UDP may lose either, and says
+ * nothing when it does, so the client waits a while and sends again, a few times, before it
+ * gives up with a clear message.
+ *
+ *   npx tsx lessons/05-udp/solution/client.ts --port 9000 'hello'
+ */
+import dgram from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
+import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+
+export interface RequestOptions {
+  /** An IPv4 or IPv6 address, or a name (resolved to IPv4). Default 127.0.0.1. */
+  host?: string;
+  port: number;
+  /** Sent as UTF-8 when a string; at most MAX_PAYLOAD bytes. */
+  message: string | Uint8Array;
+  /** How long to wait for a reply before sending again. Default 1000 ms. */
+  timeoutMs?: number;
+  /** How many times to send again after the first try. Default 3 (4 datagrams at most). */
+  retries?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 1_000;
+export const DEFAULT_RETRIES = 3;
+/** The largest UDP payload over IPv4: 65535 (the IP packet's limit) − 20 (IP header) − 8 (UDP header). */
+export const MAX_PAYLOAD = 65_507;
+
+/** A request that failed, with a code: EMSGSIZE, ETIMEDOUT, ENOTFOUND... */
+export class RequestError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'RequestError';
+    this.code = code;
+  }
+}
+
+/** The server's address as an IP, as the `rinfo` of its replies shows it. */
+export interface ServerAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/**
+ * The server's IP address: a name such as `localhost` is looked up once, so that the replies'
+ * sender (always an IP) can be compared with it.
+ */
+export async function resolveServer(host: string): Promise<ServerAddress> {
+  try {
+    const { address, family } = await lookup(host, { family: isIPv6(host) ? 6 : 4 });
+    return { address, family: family === 6 ? 6 : 4 };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    throw new RequestError(`cannot resolve ${host}: ${describeError(error)}`, code);
+  }
+}
+
+// region step-4
+/**
+ * Step 4: one message, one datagram. Encode it as UTF-8 and refuse it, before anything is sent,
+ * when it cannot fit in one datagram: UDP never splits a message across datagrams for you.
+ */
+export function encodeMessage(message: string | Uint8Array): Buffer {
+  const bytes = typeof message === 'string' ? Buffer.from(message, 'utf8') : Buffer.from(message);
+  if (bytes.length > MAX_PAYLOAD) {
+    throw new RequestError(
+      `the message is ${bytes.length} bytes, more than the ${MAX_PAYLOAD} one UDP datagram can carry (EMSGSIZE)`,
+      'EMSGSIZE',
+    );
+  }
+  return bytes;
+}
+// endregion step-4
+
+// region step-5
+/**
+ * Step 5: sendto. Sends one datagram to address:port and resolves once the kernel has taken it,
+ * or rejects with its error. Taken is all: nobody tells the sender whether it arrived.
+ */
+export function sendDatagram(
+  socket: dgram.Socket,
+  bytes: Uint8Array,
+  port: number,
+  address: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The callback is how send() reports failure: without it, an error such as EMSGSIZE is lost.
+    socket.send(bytes, port, address, (error) => (error ? reject(error) : resolve()));
+  });
+}
+// endregion step-5
+
+// region steps-6-7
+/**
+ * Steps 6 and 7, the whole request: send `message` to the server and resolve with its reply,
+ * decoded as UTF-8. If no reply comes within `timeoutMs`, send again, `retries` times at most;
+ * then reject with ETIMEDOUT. Datagrams from anyone but the server are ignored, and a second copy
+ * of the reply changes nothing. The socket is closed and the timer cleared in every case.
+ */
+export async function request(options: RequestOptions): Promise<string> {
+  const {
+    host = '127.0.0.1',
+    port,
+    message,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+    retries = DEFAULT_RETRIES,
+  } = options;
+  const bytes = encodeMessage(message); // step 4: refused before a socket even exists
+  const where = formatAddress(host, port);
+  const server = await resolveServer(host);
+  // A new socket, so a new port, for each request: late replies to an earlier one never reach it.
+  const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const failed = (error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+        reject(new RequestError(`request to ${where} failed: ${describeError(error)}`, code));
+      };
+      socket.on('error', failed);
+
+      // Step 6: recvfrom. Anyone can send a datagram to our port: only the server's is the reply.
+      socket.on('message', (reply, sender) => {
+        if (sender.address !== server.address || sender.port !== port) return;
+        resolve(reply.toString('utf8')); // a duplicate resolves nothing more
+      });
+
+      // Step 7: no reply within timeoutMs? The request or the reply was lost: send again.
+      let attempts = 0;
+      const attempt = () => {
+        if (attempts > retries) {
+          const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+          reject(
+            new RequestError(
+              `no reply from ${where} after ${tries}, ${timeoutMs} ms each (ETIMEDOUT)`,
+              'ETIMEDOUT',
+            ),
+          );
+          return;
+        }
+        attempts += 1;
+        sendDatagram(socket, bytes, port, server.address).catch(failed);
+        timer = setTimeout(attempt, timeoutMs);
+      };
+      attempt();
+    });
+  } finally {
+    // Whatever happened: no timer left to fire, no socket left open.
+    clearTimeout(timer);
+    socket.close();
+  }
+}
+// endregion steps-6-7
+
+// region program
+/** The command line of client.ts; `send` is the request function to use (mistakes/ pass theirs). */
+export function runClient(argv: string[], send: typeof request = request): void {
+  const cli = parseCommandLine(
+    {
+      name: 'client.ts',
+      summary: 'Sends MESSAGE in one UDP datagram and prints the reply, sending again if none comes.',
+      options: {
+        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
+        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        timeout: {
+          type: 'string',
+          value: 'MS',
+          description: `how long to wait for a reply before sending again (default ${DEFAULT_TIMEOUT_MS})`,
+        },
+        retries: {
+          type: 'string',
+          value: 'N',
+          description: `how many times to send again after the first try (default ${DEFAULT_RETRIES})`,
+        },
+      },
+      positionals: [{ name: 'MESSAGE', description: `the text to send (at most ${MAX_PAYLOAD} bytes)` }],
+    },
+    argv,
+  );
+  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
+  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const message = cli.positionals[0] ?? '';
+  try {
+    encodeMessage(message);
+  } catch (error) {
+    fail(`client.ts: ${(error as Error).message}`, EXIT.usage); // too big: bad usage, nothing sent
+  }
+  send({
+    host: cli.string('host', '127.0.0.1'),
+    port,
+    message,
+    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+    retries: cli.integer('retries', DEFAULT_RETRIES, { min: 0, max: 100 }),
+  }).then(
+    (reply) => process.stdout.write(reply),
+    (error: Error) => fail(error.message, EXIT.network),
+  );
+}
+
+if (isMain(import.meta.url)) runClient(process.argv.slice(2));
+// endregion program
