@@ -26,7 +26,10 @@ interface LessonSource {
 
 interface DiagramModule {
   /** `client` and `server` name the two lifelines (default: client, server). */
-  diagrams: Record<string, { title: string; client?: string; server?: string; record(): Promise<WireEvent[]> }>;
+  diagrams: Record<
+    string,
+    { title: string; client?: string; server?: string; record(): Promise<WireEvent[]> }
+  >;
 }
 
 function readLessons(): LessonSource[] {
