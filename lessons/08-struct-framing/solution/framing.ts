@@ -127,6 +127,14 @@ export class FrameDecoder {
     return out;
   }
 
+  /** The next `n` unread bytes as one view when they sit in one chunk (the usual case), else undefined. */
+  protected inOneChunk(n: number): Buffer | undefined {
+    const chunk = this.chunks[this.first];
+    return chunk && chunk.length - this.offset >= n
+      ? chunk.subarray(this.offset, this.offset + n)
+      : undefined;
+  }
+
   /** Marks the next `n` unread bytes as used, and lets go of the chunks they used up. */
   protected consume(n: number): void {
     this.bufferedBytes -= n;
@@ -194,9 +202,8 @@ export class FrameDecoder {
    * Throws EFRAMETOOLARGE when it is over the limit: the payload is never waited for.
    */
   protected readHeader(): number {
-    const pieces = this.views(HEADER_BYTES);
     // Usually the header sits in one chunk; when it is cut, join its 4 bytes (a tiny copy).
-    const header = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, HEADER_BYTES);
+    const header = this.inOneChunk(HEADER_BYTES) ?? Buffer.concat(this.views(HEADER_BYTES), HEADER_BYTES);
     const size = header.readUInt32BE(0); // unsigned: 80 00 00 00 is 2147483648, not negative
     if (size > this.maxFrameBytes) throw frameTooLarge(size, this.maxFrameBytes);
     return size;
@@ -210,7 +217,9 @@ export class FrameDecoder {
    */
   protected takeFrame(size: number): Buffer {
     this.consume(HEADER_BYTES);
-    const payload = Buffer.concat(this.views(size), size); // the one copy of these bytes
+    // The one copy of these bytes: from one chunk, or joined from the chunks they span.
+    const whole = this.inOneChunk(size);
+    const payload = whole ? Buffer.from(whole) : Buffer.concat(this.views(size), size);
     this.consume(size);
     return payload;
   }

@@ -1,0 +1,359 @@
+/**
+ * `npm run bench`: the course's benchmarks. Every figure is a ratio against a baseline measured
+ * in the same run (this machine is shared and noisy): a peer npm package, Node's own module,
+ * the naive approach, or a plain copy of the same bytes. A table on stdout; `--json` for machines.
+ *
+ *   npm run bench                  everything
+ *   npm run bench -- framing lines feedback chat udp   some groups
+ */
+import { spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import net, { type AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { ROOT } from '@course/cli/lessons';
+import { mulberry32 } from '@course/helpers/wire';
+import * as lp from 'it-length-prefixed';
+import { createUpperServer as createUdpServer } from '../lessons/05-udp/solution/server.ts';
+import { createChatServer } from '../lessons/06-chat/solution/server.ts';
+import { LineDecoder } from '../lessons/07-sticky-packets/solution/line-decoder.ts';
+import { encodeFrame, FrameDecoder } from '../lessons/08-struct-framing/solution/framing.ts';
+
+const { values, positionals } = parseArgs({ options: { json: { type: 'boolean' } }, allowPositionals: true });
+const groups = new Set(positionals.length ? positionals : ['feedback', 'framing', 'lines', 'chat', 'udp']);
+
+interface Row {
+  group: string;
+  what: string;
+  value: number;
+  unit: string;
+  baseline?: string;
+  ratio?: number;
+  target?: string;
+  met?: boolean;
+}
+const rows: Row[] = [];
+const say = (text: string) => values.json || console.log(text);
+
+/** The median of `runs` timings of `fn` (after one warm-up run), in milliseconds. */
+async function median(fn: () => unknown, runs = 5): Promise<number> {
+  await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await fn();
+    times.push(performance.now() - started);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] as number;
+}
+
+/** Cuts `bytes` into chunks of 1..max bytes, the same for the same seed. */
+function cut(bytes: Buffer, max: number, seed = 1): Buffer[] {
+  const random = mulberry32(seed);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const size = max === 0 ? 65_536 : 1 + Math.floor(random() * max);
+    chunks.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return chunks;
+}
+
+// ── Framing (lesson 08) ────────────────────────────────────────────────────────────────────────
+async function framing(): Promise<void> {
+  const cases = [
+    { name: '200,000 frames of 100 B in 1–4096 B chunks', frames: 200_000, size: 100, max: 4096 },
+    { name: 'ten 10 MiB frames in 64 KiB chunks', frames: 10, size: 10 * 1024 * 1024, max: 0 },
+  ];
+  for (const c of cases) {
+    const payload = Buffer.alloc(c.size, 7);
+    const stream = Buffer.concat(Array.from({ length: c.frames }, () => encodeFrame(payload)));
+    const chunks = cut(stream, c.max);
+    const ours = await median(() => {
+      const decoder = new FrameDecoder({ maxFrameBytes: c.size });
+      let n = 0;
+      for (const chunk of chunks) n += decoder.push(chunk).length;
+      if (n !== c.frames) throw new Error(`decoded ${n} frames, not ${c.frames}`);
+    });
+    const copy = await median(() => {
+      const all = Buffer.allocUnsafe(stream.length);
+      let at = 0;
+      for (const chunk of chunks) at += chunk.copy(all, at);
+    });
+    const naive = await median(
+      () => {
+        let held = Buffer.alloc(0);
+        let n = 0;
+        for (const chunk of chunks) {
+          held = Buffer.concat([held, chunk]); // one concat per chunk: the quadratic way
+          while (held.length >= 4 && held.length >= 4 + held.readUInt32BE(0)) {
+            const length = held.readUInt32BE(0);
+            held.subarray(4, 4 + length);
+            held = held.subarray(4 + length);
+            n++;
+          }
+        }
+        if (n !== c.frames) throw new Error('naive decoder lost frames');
+      },
+      c.max === 0 ? 1 : 3,
+    );
+    const fixed = Object.assign((data: { getUint32(i: number): number }) => data.getUint32(0), { bytes: 4 });
+    const itlp = await median(async () => {
+      let n = 0;
+      // Each frame as one Buffer, as FrameDecoder gives it (it-length-prefixed yields lazy lists).
+      for await (const frame of lp.decode(chunks, { lengthDecoder: fixed as never, maxDataLength: c.size })) {
+        if (frame.subarray().length === c.size) n++;
+      }
+      if (n !== c.frames) throw new Error(`it-length-prefixed decoded ${n} frames`);
+    }, 3);
+    rows.push(
+      { group: 'framing', what: `${c.name}: FrameDecoder`, value: ours, unit: 'ms' },
+      {
+        group: 'framing',
+        what: `${c.name}: vs it-length-prefixed`,
+        value: itlp,
+        unit: 'ms',
+        baseline: 'faster than it-length-prefixed',
+        ratio: itlp / ours,
+        target: c.max === 0 ? '≥ 1× (no slower)' : '≥ 4× faster',
+        met: c.max === 0 ? itlp / ours >= 1 : itlp / ours >= 4,
+      },
+      {
+        group: 'framing',
+        what: `${c.name}: vs one Buffer.concat per chunk`,
+        value: naive,
+        unit: 'ms',
+        baseline: 'faster than the naive decoder',
+        ratio: naive / ours,
+      },
+      {
+        group: 'framing',
+        what: `${c.name}: vs a plain copy of the bytes`,
+        value: copy,
+        unit: 'ms',
+        baseline: 'the time of a plain copy',
+        ratio: ours / copy,
+        target: '≤ 1.5× the copy',
+        met: ours / copy <= 1.5,
+      },
+    );
+  }
+}
+
+// ── Lines (lesson 07) ──────────────────────────────────────────────────────────────────────────
+async function lines(): Promise<void> {
+  const text = Array.from(
+    { length: 200_000 },
+    (_, i) => `line ${i}: the quick brown fox jumps, 你好 🎉`,
+  ).join('\n');
+  const chunks = cut(Buffer.from(`${text}\n`), 4096);
+  const ours = await median(() => {
+    const decoder = new LineDecoder();
+    let n = 0;
+    for (const chunk of chunks) decoder.push(chunk, () => n++);
+    if (n !== 200_000) throw new Error(`decoded ${n} lines`);
+  });
+  const readline = await median(async () => {
+    let n = 0;
+    for await (const _ of createInterface({
+      input: Readable.from(chunks),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    }))
+      n++;
+    if (n !== 200_000) throw new Error(`readline read ${n} lines`);
+  });
+  rows.push({
+    group: 'lines',
+    what: '200,000 lines in 1–4096 B chunks: LineDecoder vs node:readline',
+    value: ours,
+    unit: 'ms',
+    baseline: 'faster than node:readline',
+    ratio: readline / ours,
+  });
+}
+
+// ── Feedback loop ──────────────────────────────────────────────────────────────────────────────
+function wall(command: string[], env: NodeJS.ProcessEnv = {}): number {
+  const started = performance.now();
+  spawnSync(command[0] as string, command.slice(1), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+  return performance.now() - started;
+}
+
+async function feedback(): Promise<void> {
+  const node = process.execPath;
+  const bare = await median(() => wall([node, '-e', '0']), 3);
+  const verify = await median(
+    () => wall([node, 'packages/cli/bin/course.mjs', 'verify', '01'], { COURSE_TARGET: '' }),
+    3,
+  );
+  const site = await median(() => wall([node, '--import', 'tsx', 'site/src/build.ts']), 3);
+  const all = wall([node, '--import', './scripts/preload-vitest.mjs', '--import', 'tsx', 'scripts/test.ts']);
+  rows.push(
+    {
+      group: 'feedback',
+      what: 'course verify 01, from a cold process',
+      value: verify,
+      unit: 'ms',
+      target: '≤ 1500 ms',
+      met: verify <= 1500,
+      baseline: 'the time of `node -e 0`',
+      ratio: verify / bare,
+    },
+    {
+      group: 'feedback',
+      what: 'site build (every lesson), from a cold process',
+      value: site,
+      unit: 'ms',
+      target: '≤ 3000 ms',
+      met: site <= 3000,
+    },
+    { group: 'feedback', what: 'npm test, the whole course against exercise/', value: all, unit: 'ms' },
+  );
+}
+
+// ── Chat fan-out (lesson 06) ───────────────────────────────────────────────────────────────────
+async function chat(): Promise<void> {
+  for (const count of [200, 1000]) {
+    const server = createChatServer({ maxQueueBytes: 1024 * 1024 });
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const { port } = server.address() as AddressInfo;
+    const sockets: net.Socket[] = [];
+    const received = new Map<number, number>(); // message number → receivers so far
+    const latencies: number[] = [];
+    const sentAt = new Map<number, number>();
+    let done: () => void = () => {};
+    const messages = 50;
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const join = (i: number) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write(`u${i}\n`));
+        sockets.push(socket);
+        let buffered = '';
+        socket.setEncoding('utf8').on('data', (text: string) => {
+          buffered += text;
+          let at = buffered.indexOf('\n');
+          while (at >= 0) {
+            const line = buffered.slice(0, at);
+            buffered = buffered.slice(at + 1);
+            if (line.startsWith('OK ')) resolve();
+            const match = /^u0: m(\d+)$/.exec(line);
+            if (match) {
+              const n = Number(match[1]);
+              const seen = (received.get(n) ?? 0) + 1;
+              received.set(n, seen);
+              if (seen === count - 1) {
+                latencies.push(performance.now() - (sentAt.get(n) ?? 0));
+                if (latencies.length === messages) done();
+              }
+            }
+            at = buffered.indexOf('\n');
+          }
+        });
+        socket.on('error', reject);
+      });
+    for (let i = 0; i < count; i += 50)
+      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => join(i + j)));
+    // Joins announce themselves to everyone: let that traffic settle before measuring.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = performance.now();
+    for (let n = 0; n < messages; n++) {
+      sentAt.set(n, performance.now());
+      sockets[0]?.write(`m${n}\n`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    const seconds = (performance.now() - started) / 1000;
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+    const sorted = latencies.sort((a, b) => a - b);
+    const pick = (p: number) =>
+      sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+    rows.push(
+      {
+        group: 'chat',
+        what: `${count} clients: messages delivered per second`,
+        value: (latencies.length * (count - 1)) / seconds,
+        unit: 'msg/s',
+      },
+      {
+        group: 'chat',
+        what: `${count} clients: p50 latency, send to last receiver`,
+        value: pick(0.5),
+        unit: 'ms',
+      },
+      {
+        group: 'chat',
+        what: `${count} clients: p99 latency, send to last receiver`,
+        value: pick(0.99),
+        unit: 'ms',
+        target: count === 1000 ? '< 100 ms' : undefined,
+        met: count === 1000 ? pick(0.99) < 100 : undefined,
+      },
+    );
+  }
+}
+
+// ── UDP server (lesson 05) ─────────────────────────────────────────────────────────────────────
+async function udp(): Promise<void> {
+  const server = createUdpServer();
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  for (const paced of [true, false]) {
+    const client = dgram.createSocket('udp4');
+    const total = 20_000;
+    let answered = 0;
+    client.on('message', () => answered++);
+    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+    const started = performance.now();
+    for (let i = 0; i < total; i++) {
+      await new Promise<void>((resolve) => client.send(`datagram ${i}`, port, '127.0.0.1', () => resolve()));
+      if (paced && i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Replies still in flight arrive within moments on loopback.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const seconds = (performance.now() - started) / 1000;
+    client.close();
+    rows.push(
+      {
+        group: 'udp',
+        what: `${paced ? 'paced' : 'unpaced'} burst of ${total}: answered per second`,
+        value: answered / seconds,
+        unit: 'dgram/s',
+      },
+      {
+        group: 'udp',
+        what: `${paced ? 'paced' : 'unpaced'} burst of ${total}: lost`,
+        value: (100 * (total - answered)) / total,
+        unit: '%',
+      },
+    );
+  }
+  server.close();
+}
+
+const benches: Record<string, () => Promise<void>> = { feedback, framing, lines, chat, udp };
+for (const [name, run] of Object.entries(benches)) {
+  if (!groups.has(name)) continue;
+  say(`running ${name}…`);
+  await run();
+}
+
+if (values.json) {
+  console.log(JSON.stringify(rows, null, 2));
+} else {
+  const width = Math.max(...rows.map((r) => r.what.length));
+  console.log('');
+  for (const r of rows) {
+    const value = `${r.value >= 100 ? Math.round(r.value) : r.value.toFixed(1)} ${r.unit}`;
+    const ratio = r.ratio === undefined ? '' : ` · ${r.ratio.toFixed(2)}× (${r.baseline})`;
+    const target = r.target ? ` · target ${r.target}: ${r.met ? 'met' : 'NOT met'}` : '';
+    console.log(`${r.group.padEnd(9)} ${r.what.padEnd(width)}  ${value.padStart(13)}${ratio}${target}`);
+  }
+}
