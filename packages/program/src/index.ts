@@ -158,14 +158,20 @@ const ERRNO_WORDS: Record<string, string> = {
   ENOTFOUND: 'host not found',
   EAI_AGAIN: 'host name lookup failed',
   EMSGSIZE: 'message too long',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ENOSPC: 'no space left on device',
+  EEXIST: 'already exists',
 };
 
 /** `connection refused (ECONNREFUSED)` for an error with a `code`, else the error's message. */
 export function describeError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code && ERRNO_WORDS[code]) return `${ERRNO_WORDS[code]} (${code})`;
-  // Node's own messages start with the call and the code (`connect ECONNREFUSED 127.0.0.1:9`).
-  if (code) return `${(error as Error).message.replace(new RegExp(`^\\w+ ${code}:? *`), '')} (${code})`;
+  // Node's own messages start with the call and the code (`connect ECONNREFUSED 127.0.0.1:9`),
+  // or with the code alone (`ENOENT: no such file or directory, open '...'`).
+  if (code) return `${(error as Error).message.replace(new RegExp(`^(\\w+ )?${code}:? *`), '')} (${code})`;
   return error instanceof Error ? error.message : String(error);
 }
 

@@ -1,0 +1,39 @@
+/**
+ * The wire diagrams of lesson 09, recorded from the solution when the site is built: the README's
+ * `<!-- wire: NAME -->` draws `diagrams[NAME]`.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordExchange, type WireEvent } from '@course/helpers/wire';
+import { upload } from './solution/client.ts';
+import { createUploadServer } from './solution/server.ts';
+
+/** The file uploaded: small enough that every frame fits on one arrow. */
+export const CONTENT = 'hello, world\n';
+
+export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+  'small-upload': {
+    title:
+      'client.ts uploads hello.txt (13 bytes): a header frame, one body frame, FIN, and the answer frame',
+    record: async () => {
+      const root = mkdtempSync(join(tmpdir(), 'course-09-diagram-'));
+      try {
+        const file = join(root, 'hello.txt');
+        writeFileSync(file, CONTENT);
+        const events = await recordExchange({
+          server: createUploadServer({ dir: join(root, 'uploads') }),
+          client: async (port) => {
+            const answer = await upload({ port, file });
+            if (readFileSync(join(root, 'uploads', 'hello.txt'), 'utf8') !== CONTENT) {
+              throw new Error(`the upload did not store hello.txt: ${JSON.stringify(answer)}`);
+            }
+          },
+        });
+        return events;
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+  },
+};

@@ -1,0 +1,283 @@
+/**
+ * Lesson 09: the upload client.
+ *
+ * Two passes over the file, never the whole file in memory: the first hashes it (the header
+ * must carry the SHA-256 before the first body byte is sent), the second sends it in frames of
+ * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Then it
+ * half-closes and waits for the server's one answer.
+ *
+ *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import net from 'node:net';
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+import {
+  BODY_FRAME_BYTES,
+  encodeFrame,
+  FrameDecoder,
+  fileProblem,
+  jsonFrame,
+  MAX_FRAME_BYTES,
+  parseAnswer,
+  type UploadAnswer,
+  type UploadHeader,
+} from './protocol.ts';
+
+/** What the server answers when the file is stored. */
+export type Stored = Extract<UploadAnswer, { ok: true }>;
+
+/** An upload that failed: `code` is the socket's (ECONNREFUSED...), ESERVER when the server said no. */
+export class UploadError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string) {
+    super(message);
+    this.name = 'UploadError';
+    this.code = code;
+  }
+}
+
+export interface UploadOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  port: number;
+  /** The file to send; the server gets its base name. */
+  file: string;
+  /** Size of the body frames. Default 64 KiB. */
+  frameBytes?: number;
+  /** Fails when the connection is silent this long. Default 30 s. */
+  timeoutMs?: number;
+  /** Called as the body goes out: bytes handed to the socket so far, and the file's size. */
+  onProgress?: (sent: number, total: number) => void;
+}
+
+export interface SendOptions {
+  /** The number of bytes the header announced: exactly this many are sent. */
+  size: number;
+  /** The largest body frame. Default 64 KiB. */
+  frameBytes?: number;
+  onProgress?: (sent: number, total: number) => void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The answer is a few hundred bytes: a longer frame is not an answer. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+// region step-7
+/**
+ * Step 7, the first pass: the file's size and SHA-256, read through a stream, a chunk at a time.
+ * Memory stays the same for 1 KB or 100 GB.
+ */
+export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
+  // TODO(7): const hash = createHash('sha256'); then read the file with createReadStream(path)
+  // in a `for await (const chunk of stream)` loop: hash.update(chunk) and add chunk.length to
+  // the size. Return { size, sha256: hash.digest('hex') }. Never readFile(): a 200 MB file
+  // would take 200 MB of memory. A missing file rejects with the stream's error (ENOENT): fine.
+  throw new Error('TODO(7): hash the file in hashFile() — see README step 7');
+}
+// endregion step-7
+
+// region step-8
+/**
+ * Step 8, the second pass: writes the bytes of `source` to `out` as body frames of at most
+ * `frameBytes`, waiting for 'drain' each time write() returns false, and reports progress.
+ * Exactly `size` bytes must come out of `source`: a file that grew or shrank since it was hashed
+ * rejects, since the server would refuse it anyway.
+ */
+export async function sendBody(
+  source: AsyncIterable<Uint8Array>,
+  out: Writable,
+  { size, frameBytes = BODY_FRAME_BYTES, onProgress }: SendOptions,
+): Promise<void> {
+  // TODO(8): for await each chunk of source, and cut it into pieces of at most frameBytes
+  // (chunk.subarray(offset, offset + frameBytes)). For each piece:
+  //   - if it would take the count past size, throw new UploadError(
+  //       `the file grew while it was being sent (more than ${size} bytes)`, 'ECHANGED');
+  //   - count it, and out.write(encodeFrame(piece)). When write() returns false, wait:
+  //     `await drained(out)` (below) resolves on the next 'drain';
+  //   - onProgress?.(sent, size).
+  // After the loop, fewer than size bytes means the file shrank: throw new UploadError(
+  //   `the file shrank while it was being sent (${sent} of ${size} bytes)`, 'ECHANGED').
+  throw new Error('TODO(8): send the body frames in sendBody() — see README step 8');
+}
+// endregion step-8
+
+/** Resolves on `out`'s next 'drain'; rejects if it closes or fails first. */
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (error?: Error) => {
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', done);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onClose = () => done(new UploadError('the connection closed while sending', 'EPIPE'));
+    if (out.destroyed) return onClose();
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', done);
+  });
+}
+
+/** `cannot connect to ...` before the connection is made, `connection to ... failed` after. */
+function describeFailure(error: NodeJS.ErrnoException, where: string, connected: boolean): UploadError {
+  const what = connected ? `connection to ${where} failed` : `cannot connect to ${where}`;
+  return new UploadError(`${what}: ${describeError(error)}`, error.code ?? 'EUNKNOWN');
+}
+
+// region step-9
+/**
+ * Step 9, the whole upload: hash the file, connect, send the header frame and the body frames,
+ * half-close, and resolve with the server's answer once it says ok. Rejects with an UploadError
+ * when the server answers an error (code ESERVER, its words as the message) or the connection
+ * fails; the file and the socket are closed in every case.
+ */
+export async function upload(options: UploadOptions): Promise<Stored> {
+  const { host = '127.0.0.1', port, file, frameBytes = BODY_FRAME_BYTES, onProgress } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const where = formatAddress(host, port);
+  // TODO(9): the whole upload.
+  //   1. await hashFile(file) (step 7); on failure throw new UploadError(
+  //      `cannot read ${file}: ${fileProblem(error)}`, error.code). The header is
+  //      { name: basename(file), size, sha256 }: the base name, never the path.
+  //   2. In a new Promise: net.connect({ host, port }). On 'connect', write jsonFrame(header),
+  //      call onProgress?.(0, size), then (unless size is 0) sendBody() (step 8) from
+  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark: frameBytes }), and
+  //      socket.end() once it is all sent: the FIN says "that is the whole body".
+  //   3. Read the answer from the start, even while sending (a refused name comes back early):
+  //      push each 'data' chunk into a FrameDecoder; the first frame is the answer, parseAnswer().
+  //      ok (and the same size and sha256 as yours): resolve with it. Not ok: reject with
+  //      new UploadError(answer.error, 'ESERVER').
+  //   4. 'end' before any answer: reject `${where} closed the connection without answering`;
+  //      'error': reject with describeFailure(error, where, connected) (below);
+  //      socket.setTimeout(timeoutMs, ...): reject `${where} sent nothing for ${timeoutMs} ms (ETIMEDOUT)`.
+  //   5. Settle once, and whatever happened, destroy the file stream and the socket.
+  throw new UploadError(`TODO(9): upload ${file} to ${where} in upload() — see README step 9`, 'ETODO');
+}
+// endregion step-9
+
+// region program
+/** 1.5 MiB, 200.0 MiB: sizes for people. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${Math.round(bytes)} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Where progress goes: a terminal gets a bar redrawn in place, anything else plain lines. */
+export interface ProgressOutput {
+  isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/**
+ * Progress for people. On a terminal: one line redrawn in place at most 10 times a second,
+ * `[##########----------]  50%  100.0 MiB of 200.0 MiB  95.2 MiB/s`. Elsewhere (a pipe, a log
+ * file, the tests): a plain line each time another tenth is sent, `sent 1048576 of 2097152
+ * bytes (50%)`. Both end with the total and the rate.
+ */
+export function progressReporter(out: ProgressOutput, now: () => number = () => performance.now()) {
+  const started = now();
+  let lastDraw = -Infinity;
+  let lastTenth = -1;
+  let drawn = false;
+  const rate = (sent: number) => `${formatBytes(sent / Math.max((now() - started) / 1000, 0.001))}/s`;
+  return {
+    update(sent: number, total: number): void {
+      const fraction = total === 0 ? 1 : sent / total;
+      const percent = Math.floor(fraction * 100);
+      if (out.isTTY) {
+        if (now() - lastDraw < 100 && sent < total) return;
+        lastDraw = now();
+        const bar = '#'.repeat(Math.floor(fraction * 20)).padEnd(20, '-');
+        const line = `[${bar}] ${String(percent).padStart(3)}%  ${formatBytes(sent)} of ${formatBytes(total)}  ${rate(sent)}`;
+        out.write(`\r${line}\x1b[K`);
+        drawn = true;
+      } else {
+        const tenth = Math.floor(percent / 10);
+        if (tenth === lastTenth) return;
+        lastTenth = tenth;
+        out.write(`sent ${sent} of ${total} bytes (${percent}%)\n`);
+      }
+    },
+    /** The closing line, once the server has answered. */
+    done(sent: number): void {
+      if (drawn) out.write('\n');
+      const seconds = (now() - started) / 1000;
+      out.write(`sent ${formatBytes(sent)} in ${seconds.toFixed(2)} s (${rate(sent)})\n`);
+    },
+    /** Leaves the terminal's line clean before an error is printed. */
+    abort(): void {
+      if (drawn) out.write('\n');
+    },
+  };
+}
+
+/** The command line of client.ts; `send` is the upload function to use (mistakes/ pass theirs). */
+export function runClient(argv: string[], send: typeof upload = upload): void {
+  const cli = parseCommandLine(
+    {
+      name: 'client.ts',
+      summary: "Uploads FILE to a lesson 09 server and prints the server's answer.",
+      options: {
+        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
+        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        timeout: {
+          type: 'string',
+          value: 'MS',
+          description: `give up when the server is silent this long (default ${DEFAULT_TIMEOUT_MS})`,
+        },
+        'frame-bytes': {
+          type: 'string',
+          value: 'N',
+          description: `size of the body frames (default ${BODY_FRAME_BYTES})`,
+        },
+      },
+      positionals: [{ name: 'FILE', description: 'the file to upload' }],
+    },
+    argv,
+  );
+  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
+  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const file = cli.positionals[0] as string;
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (error) {
+    cli.usageError(`cannot read ${file}: ${fileProblem(error)}`);
+  }
+  if (!isFile) cli.usageError(`cannot upload ${file}: it is not a regular file`);
+  const progress = progressReporter(process.stdout);
+  send({
+    host: cli.string('host', '127.0.0.1'),
+    port,
+    file,
+    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+    frameBytes: cli.integer('frame-bytes', BODY_FRAME_BYTES, { min: 1, max: MAX_FRAME_BYTES }),
+    onProgress: progress.update,
+  }).then(
+    (answer) => {
+      progress.done(answer.size);
+      process.stdout.write(`${JSON.stringify(answer)}\n`);
+    },
+    (error: UploadError) => {
+      progress.abort();
+      fail(
+        error.code === 'ESERVER' ? `the server refused the upload: ${error.message}` : error.message,
+        EXIT.network,
+      );
+    },
+  );
+}
+
+if (isMain(import.meta.url)) runClient(process.argv.slice(2));
+// endregion program

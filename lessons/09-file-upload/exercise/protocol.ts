@@ -1,0 +1,154 @@
+/**
+ * Lesson 09: the upload protocol, shared by server.ts and client.ts.
+ *
+ * Over lesson 08's frames (a 4-byte unsigned big-endian length, then that many bytes):
+ *
+ *   client → server   one header frame, JSON: {"name": "report.pdf", "size": N, "sha256": "<64 hex>"}
+ *   client → server   body frames carrying exactly N bytes in total (none when N is 0), then FIN
+ *   server → client   one answer frame, JSON: {"ok": true, "name", "size", "sha256"}
+ *                                         or {"ok": false, "error": "..."}
+ *
+ * The server never trusts the header: checkName() and parseHeader() are where a client's words
+ * become values the server may act on.
+ */
+import { encodeFrame } from '../../08-struct-framing/solution/framing.ts';
+
+export {
+  encodeFrame,
+  FrameDecoder,
+  FramingError,
+  MAX_FRAME_BYTES,
+} from '../../08-struct-framing/solution/framing.ts';
+
+/** The first frame: what the client is about to send. */
+export interface UploadHeader {
+  /** A plain file name, no directory: `report.pdf`. */
+  name: string;
+  /** The exact number of body bytes that follow. */
+  size: number;
+  /** SHA-256 of those bytes, 64 hexadecimal digits (lower case once parsed). */
+  sha256: string;
+}
+
+/** The server's one answer. */
+export type UploadAnswer =
+  | { ok: true; name: string; size: number; sha256: string }
+  | { ok: false; error: string };
+
+/** The longest file name, in UTF-8 bytes, that common file systems (ext4, APFS, NTFS) store. */
+export const MAX_NAME_BYTES = 255;
+
+/** The size of the body frames the client sends: 64 KiB. */
+export const BODY_FRAME_BYTES = 64 * 1024;
+
+/**
+ * The largest frame the server accepts, header or body: 1 MiB. A frame is held whole in memory
+ * until its last byte arrives, so this bounds what one client can make the server hold.
+ */
+export const MAX_BODY_FRAME_BYTES = 1024 * 1024;
+
+/** The SHA-256 of nothing: the hash an empty file announces. */
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** The client broke the protocol; the message is what the server answers, word for word. */
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+// region step-1
+/**
+ * Step 1: why `name` may not be used as a file name in the upload directory, or undefined when
+ * it may. Only a plain name is safe: no directory part of any kind, so that joining it to the
+ * upload directory can never point anywhere else.
+ */
+export function checkName(name: string): string | undefined {
+  // TODO(1): return the reason a name is refused, checking in this order:
+  //   ''                                  → 'it is empty'
+  //   a NUL byte ('\0') anywhere          → 'it contains a NUL byte'
+  //   a '/' anywhere                      → 'it contains a slash (/)'
+  //   a '\\' anywhere                     → 'it contains a backslash (\\)'
+  //   '..' anywhere                       → 'it contains ".."'
+  //   exactly '.'                         → 'it is "." (the directory itself)'
+  //   over MAX_NAME_BYTES bytes in UTF-8  → `it is longer than ${MAX_NAME_BYTES} bytes`
+  //                                         (Buffer.byteLength(name), not name.length)
+  // and undefined for any other name ('report.pdf', 'héllo 你好.txt', '.hidden').
+  throw new Error('TODO(1): refuse unsafe file names in checkName() — see README step 1');
+}
+// endregion step-1
+
+// region step-2
+/**
+ * Step 2: the header frame's payload as an UploadHeader, or a ProtocolError saying what is wrong
+ * with it. Every field is checked, because every field comes from the client: a name that
+ * checkName() refuses, a size that is not a whole number of bytes, a hash that is not 64 hex
+ * digits. Fields the protocol does not know are ignored.
+ */
+export function parseHeader(payload: Uint8Array): UploadHeader {
+  // TODO(2): decode the payload as UTF-8 and JSON.parse() it, then check each field, throwing a
+  // ProtocolError with these messages (the server answers them word for word):
+  //   not JSON                              → 'the header is not valid JSON'
+  //   not an object (null, an array, 5...)  → 'the header must be a JSON object with "name", "size" and "sha256"'
+  //   name not a string                     → '"name" must be a string'
+  //   checkName(name) gives a reason        → `refused name ${JSON.stringify(name)}: ${reason}`
+  //   size not a safe integer >= 0          → '"size" must be a whole number of bytes, 0 or more'
+  //   sha256 not 64 hex digits (any case)   → '"sha256" must be 64 hexadecimal digits'
+  // Return { name, size, sha256 } with sha256 in lower case, and nothing else.
+  throw new Error('TODO(2): check the header in parseHeader() — see README step 2');
+}
+// endregion step-2
+
+/** One frame holding `value` as JSON (UTF-8): a header or an answer. */
+export function jsonFrame(value: UploadHeader | UploadAnswer): Buffer {
+  return encodeFrame(Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+/** The answer frame's payload, checked; a ProtocolError when it is not an answer at all. */
+export function parseAnswer(payload: Uint8Array): UploadAnswer {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch {
+    throw new ProtocolError('the answer is not valid JSON');
+  }
+  const answer = value as Partial<Record<string, unknown>> | null;
+  if (answer?.ok === false && typeof answer.error === 'string') return { ok: false, error: answer.error };
+  if (
+    answer?.ok === true &&
+    typeof answer.name === 'string' &&
+    typeof answer.size === 'number' &&
+    typeof answer.sha256 === 'string'
+  ) {
+    return { ok: true, name: answer.name, size: answer.size, sha256: answer.sha256 };
+  }
+  throw new ProtocolError(`the answer is not {"ok": true, ...} or {"ok": false, "error": ...}`);
+}
+
+/** Plain words for the file system's error codes. */
+const FILE_WORDS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EEXIST: 'file already exists',
+  ENAMETOOLONG: 'file name too long',
+  EMFILE: 'too many open files',
+};
+
+/**
+ * `permission denied (EACCES)` for a file system error. Node's own message names the path
+ * (`EACCES: permission denied, open '/srv/uploads/.upload-1f2e.part'`): a server must not send
+ * its paths to a client, so only the words and the code are kept.
+ */
+export function fileProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return error instanceof Error ? error.message : String(error);
+  const words = FILE_WORDS[code] ?? /^\w+: ([^,]+)/.exec((error as Error).message)?.[1] ?? 'failed';
+  return `${words} (${code})`;
+}

@@ -1,0 +1,375 @@
+/**
+ * Lesson 09: the upload server.
+ *
+ * One upload per connection: a JSON header frame, body frames carrying exactly the announced
+ * number of bytes, one JSON answer frame. The body goes to a temporary file in the upload
+ * directory and is renamed to its real name only once its size and SHA-256 match the header, so
+ * the file is complete before anyone can see it under that name, and a client that disconnects
+ * or lies leaves nothing behind. Memory stays the same whatever the file's size: the socket is
+ * paused whenever the disk falls behind.
+ *
+ *   npx tsx lessons/09-file-upload/solution/server.ts --port 9000 --dir uploads
+ *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
+ */
+import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rename, stat, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import {
+  describeError,
+  EXIT,
+  fail,
+  isMain,
+  peerAddress,
+  runServerProgram,
+  type ServerProgram,
+} from '@course/program';
+import {
+  FrameDecoder,
+  fileProblem,
+  jsonFrame,
+  MAX_BODY_FRAME_BYTES,
+  MAX_FRAME_BYTES,
+  ProtocolError,
+  parseHeader,
+  type UploadAnswer,
+  type UploadHeader,
+} from './protocol.ts';
+
+/** Where the server writes its one line per client event (console.log in the program). */
+export type Log = (line: string) => void;
+
+/** Opens a file for writing: where the body's bytes go. */
+export type OpenFile = (path: string) => Writable;
+
+export interface ServerOptions {
+  /** The upload directory, created if missing. Default `./uploads`. */
+  dir?: string;
+  log?: Log;
+  /** The largest frame accepted, header or body. Default 1 MiB. */
+  maxFrameBytes?: number;
+  /** A client silent for this long is dropped, and its upload discarded. Default 30 s. */
+  idleTimeoutMs?: number;
+  /**
+   * Opens the temporary file. Default: `fs.createWriteStream(path, { flags: 'wx' })` ('wx': create
+   * it, and fail if it already exists). The tests pass their own, to watch what reaches the disk.
+   */
+  openFile?: OpenFile;
+}
+
+export const DEFAULT_DIR = './uploads';
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/** The options of one server, every default filled in; the directory is absolute. */
+export interface Settings {
+  dir: string;
+  log: Log;
+  maxFrameBytes: number;
+  idleTimeoutMs: number;
+  openFile: OpenFile;
+}
+
+/**
+ * A name for a temporary file in the upload directory: `.upload-1f2e3d4c5b6a7988.part`. Random,
+ * so that two uploads of the same name never share one; hidden (the leading dot), so that a
+ * listing does not show half-written files.
+ */
+export function temporaryName(): string {
+  return `.upload-${randomBytes(8).toString('hex')}.part`;
+}
+
+/** What temporaryName() makes, and nothing else. */
+export const TEMPORARY_NAME = /^\.upload-[0-9a-f]{16}\.part$/;
+
+/** What one connection is doing: reading the header, the body, finishing, or done (answered or gone). */
+export type State = 'header' | 'body' | 'finishing' | 'done';
+
+/**
+ * One connection, one upload. The given parts read frames and route them: the first frame to
+ * begin(), the next ones to receive(); a client that breaks the protocol gets fail(), and one
+ * that goes away gets abort(). Steps 3 to 6 are begin(), receive(), discard() and finish().
+ */
+export class UploadSession {
+  protected readonly socket: net.Socket;
+  /** The client's IP:PORT, for the log. */
+  protected readonly peer: string;
+  protected readonly settings: Settings;
+  protected readonly decoder: FrameDecoder;
+  protected state: State = 'header';
+  /** The upload's header, once it has arrived. */
+  protected header: UploadHeader | undefined;
+  /** The temporary file's path and stream, while they exist. */
+  protected temporaryPath: string | undefined;
+  protected file: Writable | undefined;
+  /** The SHA-256 of the body so far, and its size. */
+  protected hash: Hash | undefined;
+  protected received = 0;
+  /** True while the socket is paused until the file's 'drain'. */
+  protected waitingForDisk = false;
+  /** The clean-up of a failed or aborted upload, once one has started. */
+  private cleaning: Promise<void> = Promise.resolve();
+
+  constructor(socket: net.Socket, settings: Settings) {
+    this.socket = socket;
+    this.settings = settings;
+    this.peer = peerAddress(socket);
+    this.decoder = new FrameDecoder({ maxFrameBytes: settings.maxFrameBytes });
+    this.log(`client connected from ${this.peer}`);
+
+    socket.setTimeout(settings.idleTimeoutMs, () => {
+      if (this.state === 'finishing') return; // the wait is ours (the disk), not the client's
+      // Answered, but the client never closed: let it go. Otherwise: the upload stalled.
+      if (this.state === 'done') socket.destroy();
+      else void this.abort(`no data for ${settings.idleTimeoutMs} ms`);
+    });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (error) => {
+      // Once the upload is answered, or all in and being stored, an error ends only the connection.
+      if (this.state === 'done' || this.state === 'finishing') {
+        this.log(`client ${this.peer} failed: ${describeError(error)}`);
+      } else void this.abort(describeError(error));
+    });
+    socket.on('close', () => {
+      void this.abort('the connection closed').then(() => this.log(`client ${this.peer} closed`));
+    });
+  }
+
+  protected log(line: string): void {
+    this.settings.log(line);
+  }
+
+  /** Frames in, one chunk at a time: the header first, then the body. */
+  private onData(chunk: Buffer): void {
+    // After the answer nothing more is read into the upload; the bytes are dropped until the
+    // client closes (closing with unread bytes would reset the connection, losing the answer).
+    if (this.state === 'done') return;
+    try {
+      for (const frame of this.decoder.push(chunk)) {
+        if (this.state === 'header') this.begin(this.readHeader(frame));
+        else if (this.state === 'body') this.receive(frame);
+        // 'finishing': every byte announced is in, and the answer is on its way. 'done': failed.
+        else break;
+      }
+    } catch (error) {
+      void this.fail(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** The client half-closed (FIN): fine once the body is complete, a failure before. */
+  private onEnd(): void {
+    if (this.state === 'body') {
+      const { size } = this.header as UploadHeader;
+      void this.fail(`the connection ended after ${this.received} of ${size} bytes`);
+    } else if (this.state === 'header') {
+      if (this.decoder.buffered > 0) void this.fail('the connection ended in the middle of the header');
+      else this.finishQuietly();
+    }
+  }
+
+  /** The header frame, checked (step 2's parseHeader); a mistake may trust it instead. */
+  protected readHeader(frame: Buffer): UploadHeader {
+    return parseHeader(frame);
+  }
+
+  // region step-3
+  /**
+   * Step 3: the header is good, so the upload begins. Opens a temporary file in the upload
+   * directory (never the final name: that comes with the rename in step 6), starts the hash,
+   * and logs `client IP:PORT uploads "NAME" (N bytes)`. An empty file is finished at once.
+   */
+  protected begin(header: UploadHeader): void {
+    // TODO(3): start the upload:
+    //   - remember the header (this.header) and move on: this.state = 'body';
+    //   - this.hash = createHash('sha256'): it will see every body byte;
+    //   - this.temporaryPath = join(this.settings.dir, temporaryName()), in the upload directory
+    //     itself, and this.file = this.settings.openFile(this.temporaryPath);
+    //   - listen for the file's 'error' (a directory you may not write to, a full disk) and
+    //     this.fail(`cannot store the file: ${fileProblem(error)}`);
+    //   - log `client ${this.peer} uploads ${JSON.stringify(header.name)} (${header.size} bytes)`;
+    //   - an empty file has no body frames: when header.size is 0, call this.finish() now.
+    // Until then, every upload is answered with this TODO. Delete the line below.
+    void this.fail('TODO(3): start the upload in begin() — see README step 3');
+  }
+  // endregion step-3
+
+  // region step-4
+  /**
+   * Step 4: one body frame. Refuses bytes beyond the announced size, feeds the hash, writes to
+   * the file, and pauses the socket while the file's write() says its buffer is full: the
+   * socket is resumed on the file's 'drain'. When the last announced byte is in, finish().
+   */
+  protected receive(frame: Buffer): void {
+    // TODO(4): one body frame, in this order:
+    //   - if this.received + frame.length would pass the header's size, throw
+    //     new ProtocolError(`the body is longer than the ${size} bytes announced`);
+    //   - count the bytes (this.received) and feed the hash (this.hash.update(frame));
+    //   - this.file.write(frame). When it returns false, the file's buffer is full: pause the
+    //     socket (this.socket.pause()) and resume it on the file's next 'drain'. Use
+    //     this.waitingForDisk so that you wait for one 'drain' at a time;
+    //   - when this.received reaches the size, call this.finish().
+    void this.fail('TODO(4): write the body to the file in receive() — see README step 4');
+  }
+  // endregion step-4
+
+  // region step-5
+  /**
+   * Step 5: throws away the upload under way, if any: destroys the file stream, waits until it
+   * is closed, and removes the temporary file. Whatever went wrong, nothing is left behind.
+   */
+  protected async discard(): Promise<void> {
+    // TODO(5): take this.file and this.temporaryPath, and set both to undefined. Then:
+    //   - if there is a file stream that is not closed yet (file.closed), destroy() it and wait
+    //     for its 'close' event: only then is the file really closed;
+    //   - if there is a temporary path, unlink() it (from node:fs/promises). It may not exist,
+    //     when opening it failed: ignore the errors ENOENT and ENOTDIR, rethrow any other.
+    throw new Error('TODO(5): remove the temporary file in discard() — see README step 5');
+  }
+  // endregion step-5
+
+  // region step-6
+  /**
+   * Step 6: every announced byte is in. Closes the file, checks its size on disk and its
+   * SHA-256 against the header, renames it to its real name, logs
+   * `client IP:PORT stored "NAME" (N bytes, sha256 HEX)`, and only then answers ok. On a
+   * mismatch: fail(), which discards the file and answers the error.
+   */
+  protected async finish(): Promise<void> {
+    this.state = 'finishing';
+    // TODO(6): finish the upload:
+    //   - end the file (this.file.end()) and wait for its 'close' (reject on its 'error');
+    //   - the size on disk (stat() from node:fs/promises) must be the header's size, else
+    //     return this.fail(`${size} bytes reached the disk, not the ${header.size} announced`);
+    //   - this.hash.digest('hex') must be the header's sha256, else return this.fail(
+    //     `the SHA-256 of the ${size} bytes received is ${sha256}, not ${header.sha256}`);
+    //   - rename() the temporary file to join(this.settings.dir, header.name), then set
+    //     this.temporaryPath and this.file to undefined: there is nothing left to discard;
+    //   - any error on the way: return this.fail(`cannot store the file: ${fileProblem(error)}`);
+    //   - then this.state = 'done', log
+    //     `client ${this.peer} stored ${JSON.stringify(name)} (${size} bytes, sha256 ${sha256})`
+    //     and this.answer({ ok: true, name, size, sha256 }).
+    return this.fail('TODO(6): check and rename the file in finish() — see README step 6');
+  }
+  // endregion step-6
+
+  /**
+   * The client broke the protocol, or its upload cannot be stored: discard the upload, log why,
+   * and answer `{"ok": false, "error": reason}`. The answer comes after the clean-up, so a
+   * client that reads it finds nothing left behind.
+   */
+  protected async fail(reason: string): Promise<void> {
+    if (this.state === 'done') return this.cleaning;
+    this.state = 'done';
+    this.cleaning = this.cleanUp(reason);
+    await this.cleaning;
+    this.answer({ ok: false, error: reason });
+  }
+
+  /** The client went away (reset, closed, silent): discard the upload; there is no one to answer. */
+  protected async abort(reason: string): Promise<void> {
+    // 'finishing': every byte is in; the file is stored even if nobody reads the answer.
+    if (this.state === 'done' || this.state === 'finishing') return this.cleaning;
+    const started = this.header !== undefined || this.decoder.buffered > 0;
+    this.state = 'done';
+    this.socket.destroy();
+    if (started) this.cleaning = this.cleanUp(reason);
+    return this.cleaning;
+  }
+
+  private async cleanUp(reason: string): Promise<void> {
+    if (this.file !== undefined || this.temporaryPath !== undefined) {
+      try {
+        await this.discard();
+      } catch (error) {
+        this.log(`client ${this.peer}: could not remove the temporary file: ${describeError(error)}`);
+      }
+    }
+    const what = this.header ? `${JSON.stringify(this.header.name)} not stored` : 'nothing stored';
+    this.log(`client ${this.peer}: ${what}: ${reason}`);
+  }
+
+  /** One answer frame, then our FIN; reading resumes so that the client's own close is seen. */
+  protected answer(answer: UploadAnswer): void {
+    if (this.socket.writable) this.socket.end(jsonFrame(answer));
+    this.socket.resume();
+  }
+
+  /** A connection that ends before any header: nothing to answer. */
+  private finishQuietly(): void {
+    this.state = 'done';
+    this.socket.end();
+  }
+}
+
+/** Every default filled in. */
+export function settingsFrom(options: ServerOptions = {}): Settings {
+  return {
+    dir: resolve(options.dir ?? DEFAULT_DIR),
+    log: options.log ?? (() => {}),
+    maxFrameBytes: options.maxFrameBytes ?? MAX_BODY_FRAME_BYTES,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    openFile: options.openFile ?? ((path) => createWriteStream(path, { flags: 'wx' })),
+  };
+}
+
+/**
+ * The upload server, not yet listening. Creates the upload directory if it is missing (throws
+ * when it cannot), and removes the temporary files an earlier server left there. `Session` is
+ * the class that serves each connection.
+ */
+export function createUploadServer(
+  options: ServerOptions = {},
+  Session: typeof UploadSession = UploadSession,
+): net.Server {
+  const settings = settingsFrom(options);
+  mkdirSync(settings.dir, { recursive: true });
+  // A server that stopped mid-upload (Ctrl-C, killed, a power cut) left its temporary files, and
+  // nobody will finish them. (So two servers must not share one directory.)
+  for (const name of readdirSync(settings.dir)) {
+    if (TEMPORARY_NAME.test(name)) rmSync(join(settings.dir, name), { force: true });
+  }
+  // allowHalfOpen: the client's FIN ("the body is complete") must not close our side before we answer.
+  return net.createServer({ allowHalfOpen: true }, (socket) => new Session(socket, settings));
+}
+
+// region program
+/** The command line of server.ts, serving with `create` (mistakes/ pass theirs). */
+export function serverProgram(create: typeof createUploadServer = createUploadServer): ServerProgram {
+  return {
+    spec: {
+      name: 'server.ts',
+      summary: 'Receives files (a header frame, then body frames) and stores them, checked, in --dir.',
+      options: {
+        dir: {
+          type: 'string',
+          value: 'DIR',
+          description: `where files are stored (default ${DEFAULT_DIR}, created if missing)`,
+        },
+        'max-frame': {
+          type: 'string',
+          value: 'BYTES',
+          description: `largest frame accepted (default ${MAX_BODY_FRAME_BYTES})`,
+        },
+      },
+    },
+    create: (cli) => {
+      const dir = cli.string('dir', DEFAULT_DIR);
+      const maxFrameBytes = cli.integer('max-frame', MAX_BODY_FRAME_BYTES, {
+        min: 4096,
+        max: MAX_FRAME_BYTES,
+      });
+      try {
+        return create({ dir, maxFrameBytes, log: console.log });
+      } catch (error) {
+        return fail(`cannot use --dir ${dir}: ${fileProblem(error)}`, EXIT.network);
+      }
+    },
+  };
+}
+
+export const program = serverProgram();
+
+if (isMain(import.meta.url)) runServerProgram(program);
+// endregion program

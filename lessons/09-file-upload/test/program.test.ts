@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lessonOf } from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { sha256, startUploads, tempRoot } from './support.ts';
+
+// The real programs, run as a learner runs them: `npx tsx lessons/09-file-upload/exercise/server.ts`.
+const lesson = lessonOf(import.meta.url);
+
+describe('the programs: server.ts and client.ts', () => {
+  test('the client uploads (plain progress lines when not on a terminal), exit codes 0, 1 and 2; Ctrl-C stops the server', async () => {
+    const { root, dir } = tempRoot();
+    const body = randomBytes(300_000);
+    writeFileSync(join(root, 'photo.jpg'), body);
+    writeFileSync(join(root, 'notes..txt'), 'two dots');
+    // Each program costs a moment of CPU to start: four in all, three of them at once. The
+    // refusal comes from a server in this process, so that it needs no program of its own.
+    const refusing = await startUploads();
+    const [server, refused, usage] = await Promise.all([
+      lesson.startServer('server', ['--dir', dir]),
+      lesson.run('client', ['--port', String(refusing.port), join(root, 'notes..txt')]),
+      lesson.run('client', ['--port', String(refusing.port), join(root, 'nothing-here.txt')]),
+    ]);
+    expect(existsSync(dir), '--dir is created when it is missing').toBe(true);
+    expect(refused.code, "the server's error: exit 1").toBe(1);
+    expect(refused.stderr).toBe(
+      'the server refused the upload: refused name "notes..txt": it contains ".."\n',
+    );
+    expect(usage.code, 'a FILE that cannot be read: exit 2').toBe(2);
+    expect(usage.stderr).toBe(
+      `client.ts: cannot read ${join(root, 'nothing-here.txt')}: no such file or directory (ENOENT) (see client.ts --help)\n`,
+    );
+
+    const ok = await lesson.run('client', ['--port', String(server.port), join(root, 'photo.jpg')]);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    const lines = ok.stdout.trimEnd().split('\n');
+    const answer = { ok: true, name: 'photo.jpg', size: body.length, sha256: sha256(body) };
+    expect(lines.at(-1), "the last line is the server's answer, as JSON").toBe(JSON.stringify(answer));
+    expect(lines[0], 'stdout is not a terminal here: plain progress lines').toBe(
+      `sent 0 of ${body.length} bytes (0%)`,
+    );
+    expect(lines).toContain(`sent ${body.length} of ${body.length} bytes (100%)`);
+    expect(lines.at(-2)).toMatch(/^sent 293\.0 KiB in \d+\.\d\d s \(.+\/s\)$/);
+    expect(readFileSync(join(dir, 'photo.jpg')).equals(body)).toBe(true);
+
+    await server.waitForLine(
+      / stored "photo\.jpg" \(300000 bytes, sha256 [0-9a-f]{64}\)$/,
+      'a `stored` log line',
+    );
+    const stopped = await server.stop('SIGINT');
+    expect(stopped.code, 'on SIGINT the server should exit 0').toBe(0);
+  });
+});
