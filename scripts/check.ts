@@ -1,8 +1,9 @@
 /**
  * `npm run check`: the course's own check, the one CI runs. Turbo runs, and caches, for every
  * package: lint, typecheck, the harness's own tests, and per lesson the course check
- * (scripts/check-course.ts: solution passes, starter and mistakes fail, files complete).
- * Then one table of what each lesson's check found, and a closing line of totals.
+ * (scripts/check-course.ts: solution passes, starter and mistakes fail, files complete); then
+ * the short soak (scripts/soak.ts); then one table of what each lesson's check found, and a
+ * closing line of totals.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,6 +30,12 @@ const run = spawnSync(
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
 );
 
+// The short robustness run: every solution server against hostile traffic and a flood.
+const soak = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', '--short'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+
 let passed = 0;
 let failed = 0;
 console.log(`\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught')}`);
@@ -50,7 +57,7 @@ for (const lesson of listLessons()) {
       ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught`,
   );
 }
-const ok = run.status === 0 && failed === 0;
+const ok = run.status === 0 && soak.status === 0 && failed === 0;
 console.log(`\ncheck: ${passed} passed, ${failed} failed`);
 if (!ok) console.log(paint.red('The course check failed: see the messages above.'));
 process.exitCode = ok ? 0 : 1;
