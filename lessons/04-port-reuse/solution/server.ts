@@ -1,0 +1,203 @@
+/**
+ * Lesson 04: port reuse, or "address already in use".
+ *
+ * A small server that answers every connection with one line, `hello from port P`, and closes
+ * it first (so the server's side of each connection waits in TIME_WAIT afterwards); a listen that
+ * turns EADDRINUSE into one clear sentence and can wait for a busy port to free up; and a restart
+ * that listens again on the same port at once, while the old connections are still in TIME_WAIT.
+ *
+ *   npx tsx lessons/04-port-reuse/solution/server.ts --port 9000 --retries 20
+ *   nc 127.0.0.1 9000                                   → hello from port 9000
+ */
+import net, { type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  describeError,
+  EXIT,
+  fail,
+  isMain,
+  type ListenOptions,
+  peerAddress,
+  runServerProgram,
+  type ServerProgram,
+} from '@course/program';
+
+/** Where the server writes its one line per client event (console.log in the program). */
+export type Log = (line: string) => void;
+
+/** How long a connection may stay open after the hello line before it is cut off. */
+export const LINGER_MS = 5_000;
+
+// region step-1
+/**
+ * Step 1: one connection. The server speaks first: it writes `hello from port P` (P is the port
+ * the client connected to) and closes at once with end(), which sends the line, then our FIN.
+ * The side that closes first is the side that waits in TIME_WAIT: here, the server.
+ */
+export function handleConnection(socket: net.Socket, log: Log): void {
+  const peer = peerAddress(socket);
+  log(`client connected from ${peer}`);
+  socket.end(`hello from port ${socket.localPort}\n`);
+  // Nothing the client sends matters, but it must be read: only then does Node see the
+  // client's FIN ('end') and close the socket. A client that never closes is cut off.
+  socket.resume();
+  socket.setTimeout(LINGER_MS, () => socket.destroy());
+  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
+  socket.on('close', () => log(`client ${peer} closed`));
+}
+// endregion step-1
+
+/** The hello server: every connection gets one line and is closed. */
+export function createHelloServer({ log = () => {} }: { log?: Log } = {}): net.Server {
+  return net.createServer((socket) => handleConnection(socket, log));
+}
+
+// region step-2
+/** The port was taken: `port 9000 on 127.0.0.1 is already in use (EADDRINUSE)`. */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  readonly host: string;
+  readonly port: number;
+
+  /** `cause` is Node's own error (syscall 'listen', with address and port). */
+  constructor(host: string, port: number, cause?: unknown) {
+    super(`port ${port} on ${host} is already in use (EADDRINUSE)`, { cause });
+    this.name = 'PortInUseError';
+    this.host = host;
+    this.port = port;
+  }
+}
+
+/**
+ * Step 2: one attempt to listen. Resolves with the bound address; rejects with a PortInUseError
+ * when the port is taken, or with Node's own error for anything else (a bad port, EACCES...).
+ * Whatever happens, it leaves no listener behind on the server, so it can be called again.
+ */
+export function listenOnce(server: net.Server, { host, port, backlog }: ListenOptions): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      server.off('listening', onListening);
+      server.off('error', onError);
+    };
+    const onListening = () => {
+      done();
+      resolve(server.address() as AddressInfo);
+    };
+    const onError = (error: NodeJS.ErrnoException) => {
+      done();
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, port, error) : error);
+    };
+    // Not listen(options, callback): that callback would stay on 'listening' after a failure,
+    // and fire, late and stale, when a later attempt succeeds.
+    server.on('listening', onListening);
+    server.on('error', onError);
+    try {
+      server.listen({ host, port, backlog });
+    } catch (error) {
+      // Bad arguments (port 70000, say) throw at once instead of emitting 'error'.
+      done();
+      reject(error);
+    }
+  });
+}
+// endregion step-2
+
+// region step-3
+export interface RetryOptions {
+  /** How many more attempts after the first one fails with EADDRINUSE. Default 0. */
+  retries?: number;
+  /** The pause after each failed attempt. Default 500 ms. */
+  retryDelayMs?: number;
+  /** Told about each failed attempt that will be retried (attempt counts from 1). */
+  onRetry?: (error: PortInUseError, attempt: number, delayMs: number) => void;
+}
+
+export const DEFAULT_RETRY_DELAY_MS = 500;
+
+/**
+ * Step 3: listen, and while the port is busy, wait and try again, `retries` more times. Each
+ * attempt ends (in 'listening' or 'error') before the next one starts; a success resolves at
+ * once; only EADDRINUSE is worth retrying, any other error rejects at once.
+ */
+export async function listenWithRetries(
+  server: net.Server,
+  options: ListenOptions,
+  { retries = 0, retryDelayMs = DEFAULT_RETRY_DELAY_MS, onRetry }: RetryOptions = {},
+): Promise<AddressInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listenOnce(server, options);
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt > retries) throw error;
+      onRetry?.(error, attempt, retryDelayMs);
+      await sleep(retryDelayMs);
+    }
+  }
+}
+// endregion step-3
+
+// region step-4
+/**
+ * Step 4: replace `old` with `next` on the same host and port, at once. close() releases the
+ * listening socket immediately; the old connections (open, or in TIME_WAIT) do not stop the
+ * new listener, because Node sets SO_REUSEADDR on every TCP server. They are left to finish on
+ * their own: old's 'close' event, which waits for all of them, is not awaited.
+ */
+export async function restart(old: net.Server, next: net.Server): Promise<AddressInfo> {
+  const address = old.address();
+  if (address === null || typeof address === 'string') {
+    throw new Error('restart(): the old server is not listening on a TCP port');
+  }
+  old.close();
+  return listenOnce(next, { host: address.address, port: address.port });
+}
+// endregion step-4
+
+// region program
+/**
+ * The command line of server.ts (`--help` lists it). `listen` is the retrying listen to use
+ * (mistakes/ pass their own). runServerProgram hands the listen hook only host, port and
+ * backlog, so create() reads --retries and --retry-delay and leaves them here for it.
+ */
+export function serverProgram(listen: typeof listenWithRetries = listenWithRetries): ServerProgram {
+  const retryOf = new WeakMap<net.Server, RetryOptions>();
+  return {
+    spec: {
+      name: 'server.ts',
+      summary: 'Answers every connection with one line, `hello from port P`, and closes it.',
+      options: {
+        retries: {
+          type: 'string',
+          value: 'N',
+          description: 'when the port is busy, try N more times (default 0)',
+        },
+        'retry-delay': {
+          type: 'string',
+          value: 'MS',
+          description: `pause between tries (default ${DEFAULT_RETRY_DELAY_MS})`,
+        },
+      },
+    },
+    create: (cli) => {
+      const server = createHelloServer({ log: console.log });
+      const retries = cli.integer('retries', 0);
+      retryOf.set(server, {
+        retries,
+        retryDelayMs: cli.integer('retry-delay', DEFAULT_RETRY_DELAY_MS),
+        // On stderr: stdout's first line must stay `listening on HOST:PORT`.
+        onRetry: (error, attempt, delayMs) =>
+          console.error(`${error.message}: trying again in ${delayMs} ms (${attempt} of ${retries})`),
+      });
+      return server;
+    },
+    listen: (server, options) =>
+      listen(server, options, retryOf.get(server)).catch((error: unknown) => {
+        // The one clear line, as it is (runServerProgram would prefix `cannot listen on ...`).
+        if (error instanceof PortInUseError) fail(error.message, EXIT.network);
+        throw error;
+      }),
+  };
+}
+
+if (isMain(import.meta.url)) runServerProgram(serverProgram());
+// endregion program
