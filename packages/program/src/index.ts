@@ -243,11 +243,21 @@ export const DEFAULT_BACKLOG = 511;
 /** Binds and listens; resolves with the bound address, rejects with the error (EADDRINUSE...). */
 export function listenOn(server: Server, { host, port, backlog }: ListenOptions): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port, backlog }, () => {
-      server.off('error', reject);
+    // Both listeners go whatever happens, so that a later listen() on this server starts clean.
+    const onError = (error: Error) => {
+      server.off('listening', onListening);
+      reject(error);
+    };
+    const onListening = () => {
+      server.off('error', onError);
       resolve(server.address() as AddressInfo);
-    });
+    };
+    server.once('error', onError).once('listening', onListening);
+    try {
+      server.listen({ host, port, backlog });
+    } catch (error) {
+      onError(error as Error); // a bad port or host throws at once instead
+    }
   });
 }
 
