@@ -256,7 +256,8 @@ export function listenOn(server: Server, { host, port, backlog }: ListenOptions)
     try {
       server.listen({ host, port, backlog });
     } catch (error) {
-      onError(error as Error); // a bad port or host throws at once instead
+      server.off('error', onError); // a bad port or host throws at once instead
+      onError(error as Error);
     }
   });
 }
