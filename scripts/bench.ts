@@ -285,7 +285,7 @@ async function chat(): Promise<void> {
     rows.push(
       {
         group: 'chat',
-        what: `${count} clients: messages delivered per second`,
+        what: `${count} clients: deliveries per second, one message at a time`,
         value: (latencies.length * (count - 1)) / seconds,
         unit: 'msg/s',
       },
