@@ -1,32 +1,5 @@
-/**
- * Test helpers of lesson 03 that the shared harness does not have (yet): closing a server the
- * learner's code owns whatever its stop() does, and reading an HTTP/1.1 response byte by byte
- * with explanations a learner can act on.
- */
-import type net from 'node:net';
-import { closeAfterTest, connect, WireError } from '@course/helpers';
+import { connect, WireError } from '@course/helpers';
 import { expect } from 'vitest';
-
-/**
- * Closes `server` when the test ends, whatever the code under test does (a stop() that hangs,
- * or none at all): every connection it accepted is destroyed and the listening socket closed.
- * Call it before the server starts listening.
- */
-export function closeServerAfterTest(server: net.Server): void {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  closeAfterTest(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-      }),
-  );
-}
 
 export interface HttpResponseBytes {
   /** `HTTP/1.1 200 OK` */
@@ -129,3 +102,5 @@ export async function httpExchange(
 
 /** `GET / HTTP/1.1` with a Host header, as a client sends it. */
 export const GET = 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+
+export { closeServerAfterTest } from '@course/helpers';

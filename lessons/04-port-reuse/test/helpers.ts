@@ -164,22 +164,4 @@ export function watchAttempts(server: net.Server, { slowMs = 0 }: { slowMs?: num
   return attempts;
 }
 
-/**
- * Closes `server` when the test ends, destroying the connections it still has first (its
- * 'close' waits for every one of them).
- */
-export function closeServerAfterTest(server: net.Server): void {
-  const sockets = new Set<net.Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  closeAfterTest(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-      }),
-  );
-}
+export { closeServerAfterTest } from '@course/helpers';

@@ -7,6 +7,7 @@ export { closeAfterTest } from './cleanup.ts';
 export { LogLines } from './log.ts';
 export {
   closedPort,
+  closeServerAfterTest,
   connect,
   type Ending,
   type ExchangeOptions,

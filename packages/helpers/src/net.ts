@@ -9,8 +9,12 @@ import { Changes, type WaitOptions, WireError, waitUntil, within } from './wait.
 
 export const LOOPBACK = '127.0.0.1';
 
-/** Listens on 127.0.0.1 port 0 (any free port), closes the server after the test, returns the port. */
-export async function listen(server: net.Server, host = LOOPBACK): Promise<number> {
+/**
+ * Closes `server` when the test ends, whatever the code under test does (a stop() that hangs,
+ * or none at all): every connection it accepted is destroyed, then the listening socket closed
+ * (its 'close' waits for every connection). Call it before the server starts listening.
+ */
+export function closeServerAfterTest(server: net.Server): void {
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -24,6 +28,11 @@ export async function listen(server: net.Server, host = LOOPBACK): Promise<numbe
         server.close(() => resolve());
       }),
   );
+}
+
+/** Listens on 127.0.0.1 port 0 (any free port), closes the server after the test, returns the port. */
+export async function listen(server: net.Server, host = LOOPBACK): Promise<number> {
+  closeServerAfterTest(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port: 0 }, () => {
