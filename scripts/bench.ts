@@ -6,9 +6,13 @@
  *   npm run bench                  everything
  *   npm run bench -- framing lines feedback chat udp   some groups
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
+import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -20,8 +24,13 @@ import { createChatServer } from '../lessons/06-chat/solution/server.ts';
 import { LineDecoder } from '../lessons/07-sticky-packets/solution/line-decoder.ts';
 import { encodeFrame, FrameDecoder } from '../lessons/08-struct-framing/solution/framing.ts';
 
-const { values, positionals } = parseArgs({ options: { json: { type: 'boolean' } }, allowPositionals: true });
-const groups = new Set(positionals.length ? positionals : ['feedback', 'framing', 'lines', 'chat', 'udp']);
+const { values, positionals } = parseArgs({
+  options: { json: { type: 'boolean' }, 'upload-mib': { type: 'string', default: '1024' } },
+  allowPositionals: true,
+});
+const groups = new Set(
+  positionals.length ? positionals : ['feedback', 'framing', 'lines', 'chat', 'udp', 'upload'],
+);
 
 interface Row {
   group: string;
@@ -345,7 +354,122 @@ async function udp(): Promise<void> {
   server.close();
 }
 
-const benches: Record<string, () => Promise<void>> = { feedback, framing, lines, chat, udp };
+// ── Upload (lesson 09) ─────────────────────────────────────────────────────────────────────────
+/** Starts a program under /usr/bin/time, to read its peak memory (kB) once it exits. */
+function measured(args: string[], onStdout?: (text: string) => void) {
+  // Its own process group: a stop signal reaches the program under `time`, as Ctrl-C would.
+  const child = spawn('/usr/bin/time', ['-f', 'maxrss %M', process.execPath, ...args], {
+    cwd: ROOT,
+    detached: true,
+  });
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => onStdout?.(text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const done = new Promise<{ code: number | null; maxKb: number }>((resolve) =>
+    child.on('close', (code) =>
+      resolve({ code, maxKb: Number(/maxrss (\d+)/.exec(stderr)?.[1] ?? Number.NaN) }),
+    ),
+  );
+  return { child, done };
+}
+
+async function upload(): Promise<void> {
+  const mib = Number(values['upload-mib']);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-upload-'));
+  try {
+    const file = join(dir, 'big.bin');
+    // A file of random-looking bytes, written in 1 MiB pieces.
+    const block = randomBytes(1024 * 1024);
+    const out = openSync(file, 'w');
+    for (let i = 0; i < mib; i++) writeSync(out, block);
+    closeSync(out);
+
+    // The baseline: the same bytes over loopback, written and discarded, no framing, no disk.
+    const sink = net.createServer((socket) => socket.resume());
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const sinkPort = (sink.address() as AddressInfo).port;
+    const rawStarted = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: sinkPort }, () =>
+        createReadStream(file).pipe(socket).on('finish', resolve),
+      );
+      socket.on('error', reject);
+    });
+    const raw = performance.now() - rawStarted;
+    sink.close();
+
+    const stored = join(dir, 'uploads');
+    let port = 0;
+    let listening: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      listening = resolve;
+    });
+    const server = measured(
+      ['--import', 'tsx', 'lessons/09-file-upload/solution/server.ts', '--port', '0', '--dir', stored],
+      (text) => {
+        const match = /listening on .*:(\d+)/.exec(text);
+        if (match) {
+          port = Number(match[1]);
+          listening();
+        }
+      },
+    );
+    await ready;
+    const started = performance.now();
+    const client = await measured([
+      '--import',
+      'tsx',
+      'lessons/09-file-upload/solution/client.ts',
+      '--port',
+      String(port),
+      file,
+    ]).done;
+    const took = performance.now() - started;
+    if (server.child.pid) process.kill(-server.child.pid, 'SIGINT');
+    const serverResult = await server.done;
+    // What Node and tsx cost before a program does anything, for scale.
+    const idle = await measured(['--import', 'tsx', '-e', 'setTimeout(() => {}, 100)']).done;
+    const bytes = mib * 1024 * 1024;
+    rows.push(
+      {
+        group: 'upload',
+        what: `${mib} MiB upload (hash, then frames) vs the raw loopback pipe`,
+        value: bytes / 1024 / 1024 / (took / 1000),
+        unit: 'MiB/s',
+        baseline: 'of the raw pipe',
+        ratio: raw / took,
+        target: '≥ 0.5 of the raw pipe',
+        met: raw / took >= 0.5 && client.code === 0,
+      },
+      {
+        group: 'upload',
+        what: 'upload: peak memory of the server',
+        value: serverResult.maxKb / 1024,
+        unit: 'MiB',
+        baseline: `of an idle node + tsx, ${Math.round(idle.maxKb / 1024)} MiB`,
+        ratio: serverResult.maxKb / idle.maxKb,
+        target: '< 100 MiB',
+        met: serverResult.maxKb / 1024 < 100,
+      },
+      {
+        group: 'upload',
+        what: 'upload: peak memory of the client',
+        value: client.maxKb / 1024,
+        unit: 'MiB',
+        baseline: `of an idle node + tsx, ${Math.round(idle.maxKb / 1024)} MiB`,
+        ratio: client.maxKb / idle.maxKb,
+        target: '< 100 MiB',
+        met: client.maxKb / 1024 < 100,
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const benches: Record<string, () => Promise<void>> = { feedback, framing, lines, chat, udp, upload };
 for (const [name, run] of Object.entries(benches)) {
   if (!groups.has(name)) continue;
   say(`running ${name}…`);
