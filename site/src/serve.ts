@@ -7,6 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { paint } from '@course/cli/paint';
+import { loadProgress } from '@course/cli/progress';
+import { printCourse } from '@course/cli/report';
 import { buildSite, DIST } from './build.ts';
 import { REPO_ROOT } from './markdown.ts';
 import { escapeHtml } from './page.ts';
@@ -88,10 +91,11 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { pages, ms } = await buildSite();
   const server = createSiteServer();
   const port = await listenFrom(server, Number(process.env.PORT) || 4321);
-  console.log(`\nSockets, by hand: ${pages} pages built in ${Math.round(ms)} ms.\n`);
-  console.log(`  Open http://127.0.0.1:${port}/ to read the course.`);
-  console.log('  Work on a lesson, then run `npm test -- 01` (its number) to see where you are.');
-  console.log('  Ctrl-C stops this server.\n');
+  printCourse(loadProgress());
+  console.log(
+    `\n${pages} pages built in ${Math.round(ms)} ms. Read the course at ${paint.bold(`http://127.0.0.1:${port}/`)}`,
+  );
+  console.log(paint.dim('Ctrl-C stops this server.\n'));
   const stop = () => {
     server.close(() => process.exit(0));
     server.closeAllConnections(); // browsers keep connections open; do not wait for them
