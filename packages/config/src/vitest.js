@@ -40,7 +40,12 @@ export function packageConfig(name, overrides = {}) {
   return defineConfig({ test: { ...testOptions, name, ...overrides } });
 }
 
+// COURSE_SHUFFLE=<seed> runs test files and tests in an order shuffled from that seed: a test
+// that passes only after another has run is found this way.
+const shuffleSeed = Number(process.env.COURSE_SHUFFLE);
+
 const testOptions = {
+  ...(shuffleSeed ? { sequence: { shuffle: true, seed: shuffleSeed } } : {}),
   include: ['test/**/*.test.ts'],
   // Socket tests mostly wait on the network and on child processes, not on the CPU: run a
   // lesson's test files side by side even on a 2-core machine.
