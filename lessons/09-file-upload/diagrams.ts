@@ -23,6 +23,10 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
         writeFileSync(file, CONTENT);
         const events = await recordExchange({
           server: createUploadServer({ dir: join(root, 'uploads') }),
+          // The client's frames reach the server as one piece when it half-closes: arrivals are
+          // otherwise cut by chance, and the diagram must be the same on every build.
+          cut: 'coalesce',
+          direction: 'request',
           client: async (port) => {
             const answer = await upload({ port, file });
             if (readFileSync(join(root, 'uploads', 'hello.txt'), 'utf8') !== CONTENT) {
