@@ -48,3 +48,24 @@ export async function slowReader(port: number, data: string | Uint8Array = ''): 
   if (data.length > 0) await peer.write(data);
   return peer;
 }
+
+/**
+ * Slowloris: sends `data` one byte every `everyMs` and never finishes (after the last byte it
+ * stays connected, silent). Each byte is activity, so a plain idle timer (socket.setTimeout)
+ * never fires: only a deadline for the whole request, line or frame cuts it off. The trickle
+ * stops when the server closes the connection; wait for that with `peer.closed({ allowReset: true })`.
+ */
+export async function trickle(port: number, data: string | Uint8Array, everyMs = 20): Promise<Peer> {
+  const peer = await connect(port);
+  const bytes = Buffer.from(data);
+  let next = 0;
+  const timer = setInterval(() => {
+    if (next >= bytes.length || peer.ending !== 'open' || peer.socket.destroyed) {
+      clearInterval(timer);
+      return;
+    }
+    peer.write(bytes.subarray(next, ++next)).catch(() => clearInterval(timer));
+  }, everyMs);
+  peer.socket.once('close', () => clearInterval(timer));
+  return peer;
+}

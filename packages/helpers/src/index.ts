@@ -2,7 +2,7 @@
  * @course/helpers: the test harness every lesson uses. Real sockets on loopback, port 0, bounded
  * waits that explain themselves to a learner, and everything closed when each test ends.
  */
-export { halfClose, resetAfter, slowReader, vanish } from './adversaries.ts';
+export { halfClose, resetAfter, slowReader, trickle, vanish } from './adversaries.ts';
 export { closeAfterTest } from './cleanup.ts';
 export { LogLines } from './log.ts';
 export {

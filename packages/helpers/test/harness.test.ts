@@ -17,6 +17,7 @@ import {
   slowReader,
   startProxy,
   startServer,
+  trickle,
   vanish,
   WireError,
   within,
@@ -236,6 +237,28 @@ describe('adversarial clients', () => {
     await slowReader(port);
     const written = await within(backpressure, () => ({ expected: 'write() to return false' }));
     expect(written).toBeLessThan(256 * 1024 * 1024);
+  });
+
+  test('trickle: bytes arrive one at a time, the trickle stops when the server closes', async () => {
+    const arrivals: Buffer[] = [];
+    let gotThree: () => void = () => {};
+    const three = new Promise<void>((resolve) => {
+      gotThree = resolve;
+    });
+    const port = await startServer((socket) => {
+      socket.on('data', (chunk: Buffer) => {
+        arrivals.push(chunk);
+        if (arrivals.length === 3) {
+          gotThree();
+          socket.destroy();
+        }
+      });
+    });
+    const peer = await trickle(port, 'abcdefgh', 5);
+    await within(three, () => ({ expected: 'three separate one-byte chunks' }));
+    await peer.closed({ allowReset: true });
+    expect(Buffer.concat(arrivals).toString()).toBe('abc');
+    expect(arrivals.every((chunk) => chunk.length === 1)).toBe(true);
   });
 });
 
