@@ -92,7 +92,7 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
 /**
  * A streaming decoder: push() the chunks as they arrive, cut anywhere, and get back every frame
  * they complete, in order. The chunks are kept in a list, never joined as they arrive: each byte
- * is copied once, when its frame is complete, so the cost grows linearly with the input however
+ * is copied at most once, when its frame is complete, so the cost grows linearly with the input however
  * it is cut. Memory is bounded by the limit: a header over it throws at once.
  *
  * Its parts are `protected` rather than private so that each variant in mistakes/ can override
@@ -202,9 +202,12 @@ export class FrameDecoder {
    * Throws EFRAMETOOLARGE when it is over the limit: the payload is never waited for.
    */
   protected readHeader(): number {
-    // Usually the header sits in one chunk; when it is cut, join its 4 bytes (a tiny copy).
-    const header = this.inOneChunk(HEADER_BYTES) ?? Buffer.concat(this.views(HEADER_BYTES), HEADER_BYTES);
-    const size = header.readUInt32BE(0); // unsigned: 80 00 00 00 is 2147483648, not negative
+    // Usually the header sits in one chunk: read it there. When it is cut, join its 4 bytes.
+    const chunk = this.chunks[this.first] as Buffer;
+    const size =
+      chunk.length - this.offset >= HEADER_BYTES
+        ? chunk.readUInt32BE(this.offset) // unsigned: 80 00 00 00 is 2147483648, not negative
+        : Buffer.concat(this.views(HEADER_BYTES), HEADER_BYTES).readUInt32BE(0);
     if (size > this.maxFrameBytes) throw frameTooLarge(size, this.maxFrameBytes);
     return size;
   }
@@ -213,13 +216,14 @@ export class FrameDecoder {
   // region take-frame
   /**
    * Step 4: removes the complete frame at the front (header and `size` payload bytes) and
-   * returns its payload, copied once into a Buffer of its own.
+   * returns its payload: a view of the chunk when it sits in one (no copy: the usual case for
+   * small frames), else its pieces joined once. A view keeps its chunk alive: a caller that
+   * stores frames for long should copy them (Buffer.from).
    */
   protected takeFrame(size: number): Buffer {
     this.consume(HEADER_BYTES);
-    // The one copy of these bytes: from one chunk, or joined from the chunks they span.
-    const whole = this.inOneChunk(size);
-    const payload = whole ? Buffer.from(whole) : Buffer.concat(this.views(size), size);
+    // In one chunk: a view (subarray), no copy. Across chunks: the one copy of these bytes.
+    const payload = this.inOneChunk(size) ?? Buffer.concat(this.views(size), size);
     this.consume(size);
     return payload;
   }
