@@ -6,7 +6,7 @@
  *   npm run bench                  everything
  *   npm run bench -- framing lines feedback chat udp   some groups
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '@course/cli/lessons';
 import { mulberry32 } from '@course/helpers/wire';
 import * as lp from 'it-length-prefixed';
-import { createUpperServer as createUdpServer } from '../lessons/05-udp/solution/server.ts';
 import { createChatServer } from '../lessons/06-chat/solution/server.ts';
 import { LineDecoder } from '../lessons/07-sticky-packets/solution/line-decoder.ts';
 import { encodeFrame, FrameDecoder } from '../lessons/08-struct-framing/solution/framing.ts';
@@ -317,41 +316,95 @@ async function chat(): Promise<void> {
 }
 
 // ── UDP server (lesson 05) ─────────────────────────────────────────────────────────────────────
-async function udp(): Promise<void> {
-  const server = createUdpServer();
-  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  for (const paced of [true, false]) {
-    const client = dgram.createSocket('udp4');
-    const total = 20_000;
-    let answered = 0;
-    client.on('message', () => answered++);
-    await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
-    const started = performance.now();
-    for (let i = 0; i < total; i++) {
-      await new Promise<void>((resolve) => client.send(`datagram ${i}`, port, '127.0.0.1', () => resolve()));
-      if (paced && i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
-    }
-    // Replies still in flight arrive within moments on loopback.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const seconds = (performance.now() - started) / 1000;
-    client.close();
-    rows.push(
-      {
-        group: 'udp',
-        what: `${paced ? 'paced' : 'unpaced'} burst of ${total}: answered per second`,
-        value: answered / seconds,
-        unit: 'dgram/s',
-      },
-      {
-        group: 'udp',
-        what: `${paced ? 'paced' : 'unpaced'} burst of ${total}: lost`,
-        value: (100 * (total - answered)) / total,
-        unit: '%',
-      },
-    );
+/**
+ * Starts `node ...args` and resolves with the child, the port of its `listening on` line, and a
+ * count of the log lines after it (the lesson's server logs one per datagram it receives).
+ */
+function listening(args: string[]): Promise<{ child: ChildProcess; port: number; logged: () => number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let seen = '';
+    let lines = 0;
+    child.stdout.setEncoding('utf8').on('data', (text: string) => {
+      for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) lines++;
+      if (seen.length > 200) return;
+      seen += text;
+      const match = /listening on .*:(\d+)/.exec(seen);
+      if (match) resolve({ child, port: Number(match[1]), logged: () => lines - 1 });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}) before listening`)));
+  });
+}
+
+/**
+ * Sends `total` datagrams as fast as send() completes (`paced`: with a pause to the event loop
+ * every 64) and counts the answers. The rate is answers per second up to the last answer.
+ */
+async function burst(port: number, total: number, paced: boolean) {
+  const client = dgram.createSocket('udp4');
+  let answered = 0;
+  let last = 0;
+  client.on('message', () => {
+    answered++;
+    last = performance.now();
+  });
+  await new Promise<void>((resolve) => client.bind(0, '127.0.0.1', resolve));
+  const started = performance.now();
+  for (let i = 0; i < total; i++) {
+    await new Promise<void>((resolve) => client.send(`datagram ${i}`, port, '127.0.0.1', () => resolve()));
+    if (paced && i % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
   }
-  server.close();
+  // Answers still in flight arrive within moments on loopback.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  client.close();
+  return { perSecond: answered / ((last - started) / 1000), lost: (100 * (total - answered)) / total };
+}
+
+async function udp(): Promise<void> {
+  // Both servers in processes of their own, as they would run: the lesson's program (which logs a
+  // line per datagram) and a bare echo, the most a Node UDP server can answer here.
+  const lesson = await listening(['--import', 'tsx', 'lessons/05-udp/solution/server.ts', '--port', '0']);
+  const echo = await listening([
+    '-e',
+    "const s = require('node:dgram').createSocket('udp4');" +
+      "s.on('message', (m, r) => s.send(m, r.port, r.address));" +
+      "s.bind(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + s.address().port));",
+  ]);
+  try {
+    const total = 20_000;
+    for (const paced of [true, false]) {
+      const before = lesson.logged();
+      const ours = await burst(lesson.port, total, paced);
+      const reached = lesson.logged() - before;
+      const bare = await burst(echo.port, total, paced);
+      const name = `${paced ? 'paced' : 'unpaced'} burst of ${total}`;
+      rows.push(
+        {
+          group: 'udp',
+          what: `${name}: answered per second`,
+          value: ours.perSecond,
+          unit: 'dgram/s',
+          baseline: `of a bare echo server (${Math.round(bare.perSecond)}/s)`,
+          ratio: ours.perSecond / bare.perSecond,
+        },
+        {
+          group: 'udp',
+          what: `${name}: lost on the way to the server`,
+          value: (100 * (total - reached)) / total,
+          unit: '%',
+        },
+        {
+          group: 'udp',
+          what: `${name}: lost in all (a bare echo server: ${bare.lost.toFixed(1)}%)`,
+          value: ours.lost,
+          unit: '%',
+        },
+      );
+    }
+  } finally {
+    lesson.child.kill();
+    echo.child.kill();
+  }
 }
 
 // ── Upload (lesson 09) ─────────────────────────────────────────────────────────────────────────

@@ -1,13 +1,25 @@
 /**
- * `npm run soak`: the solution servers against hostile and heavy traffic. Each server runs as the
- * real program (a child process); it gets connections that send random bytes, invalid UTF-8,
- * absurd lengths and endless lines, that reset or vanish, then a flood of simultaneous
- * connections. Afterwards it must still be running, have logged no unhandled error, and serve a
- * well-behaved client correctly. `--short` (part of `npm run check`) sends less.
+ * `npm run soak`: the solution servers against hostile, slow and heavy traffic. Each server runs
+ * as the real program (a child process, with few file descriptors where `prlimit` exists) and
+ * gets, in turn:
+ *
+ *   hostile   connections that send random bytes, invalid UTF-8, absurd lengths and endless
+ *             lines, then half-close, reset or vanish;
+ *   slowloris connections that trickle a valid start one byte at a time and never finish: the
+ *             server, started with `--timeout 300`, must close every one of them in time;
+ *   flood     many connections at once, more than its file descriptors; a server with a
+ *             connection limit must refuse the extra ones cleanly;
+ *   killed    (lesson 09) an upload client killed mid-transfer must leave no file behind;
+ *
+ * and afterwards it must still be running, have logged no unhandled error, and serve a
+ * well-behaved client correctly. Lesson 05's UDP server gets hostile datagrams instead.
+ * `--short` (part of `npm run check`) sends less; `--seed N` replays the random bytes;
+ * `npm run soak -- 05 09` soaks only those lessons.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import dgram from 'node:dgram';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, watch, writeSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,22 +29,51 @@ import { paint } from '@course/cli/paint';
 import { mulberry32 } from '@course/helpers/wire';
 import { encodeFrame } from '../lessons/08-struct-framing/solution/framing.ts';
 
-const { values } = parseArgs({ options: { short: { type: 'boolean' }, seed: { type: 'string' } } });
+const { values, positionals } = parseArgs({
+  options: { short: { type: 'boolean' }, seed: { type: 'string' } },
+  allowPositionals: true,
+});
 const seed = Number(values.seed) || (Math.random() * 2 ** 32) >>> 0;
 const random = mulberry32(seed);
 const HOSTILE = values.short ? 60 : 600;
-const FLOOD = values.short ? 200 : 1000;
+const SLOW = values.short ? 10 : 100;
+const FLOOD = values.short ? 300 : 1000;
+/** The servers' deadline for a complete request, line or frame, and how late a close may come. */
+const TIMEOUT_MS = 300;
+const CLOSE_SLACK_MS = 2_000;
+/** File descriptors each server gets (where prlimit exists): fewer than the flood's connections. */
+const FD_LIMIT = 256;
+const PRLIMIT = spawnSync('prlimit', ['--version']).status === 0;
 
-/** How to talk to each lesson's server politely, and what it must answer. */
-const probes: Record<
-  string,
-  { args?: () => string[]; request: Buffer; halfClose: boolean; expect: (reply: string) => boolean }
-> = {
-  '02-tcp-server': { request: Buffer.from('héllo'), halfClose: true, expect: (r) => r === 'HÉLLO' },
+/** How to talk to each lesson's server: politely, slowly, and past its connection limit. */
+interface Probe {
+  args?: () => string[];
+  request: Buffer;
+  halfClose: boolean;
+  expect: (reply: string) => boolean;
+  /** A valid start of a request, line or frame, that slowloris trickles and never finishes. */
+  slow?: Buffer;
+  /** A connection limit: the flag that sets it to `LIMIT`, and how a refusal shows. */
+  limit?: { flag: string; refusal: RegExp };
+}
+const LIMIT = 20;
+
+const uploadHeader = (name: string, text: string) =>
+  encodeFrame(Buffer.from(JSON.stringify({ name, size: text.length, sha256: sha256(text) })));
+
+const probes: Record<string, Probe> = {
+  '02-tcp-server': {
+    request: Buffer.from('héllo'),
+    halfClose: true,
+    expect: (r) => r === 'HÉLLO',
+    slow: Buffer.from('a request that never ends'),
+    limit: { flag: '--max-connections', refusal: /refused/ },
+  },
   '03-oop-server': {
     request: Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\n\r\n'),
     halfClose: false,
     expect: (r) => r.startsWith('HTTP/1.1 200 OK'),
+    slow: Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: 1234567890'),
   },
   '04-port-reuse': {
     request: Buffer.alloc(0),
@@ -43,25 +84,27 @@ const probes: Record<
     request: Buffer.from('soaker\n/who\n/quit\n'),
     halfClose: false,
     expect: (r) => r.includes('USERS soaker'),
+    slow: Buffer.from('a-nickname-typed-slowly'),
+    limit: { flag: '--max-clients', refusal: /full/ },
   },
   '07-sticky-packets': {
     request: Buffer.from('hello\nbyebye\n'),
     halfClose: true,
     expect: (r) => r === '1 hello\n2 byebye\n',
+    slow: Buffer.from('a line that never ends'),
   },
   '08-struct-framing': {
     request: encodeFrame(Buffer.from('ping')),
     halfClose: true,
     expect: (r) => r === encodeFrame(Buffer.from('ping')).toString(),
+    slow: encodeFrame(Buffer.from('a frame that never ends')).subarray(0, 20),
   },
   '09-file-upload': {
     args: () => ['--dir', mkdtempSync(join(tmpdir(), 'soak-uploads-'))],
-    request: Buffer.concat([
-      encodeFrame(Buffer.from(JSON.stringify({ name: 'soak.txt', size: 2, sha256: sha256('hi') }))),
-      encodeFrame(Buffer.from('hi')),
-    ]),
+    request: Buffer.concat([uploadHeader('soak.txt', 'hi'), encodeFrame(Buffer.from('hi'))]),
     halfClose: false,
     expect: (r) => r.includes('"ok":true'),
+    slow: uploadHeader('slow.txt', 'never sent'),
   },
 };
 
@@ -82,29 +125,73 @@ function hostileBytes(): Buffer {
   return Buffer.alloc(70_000, 'x'); // a line with no end, longer than any limit
 }
 
-/** One hostile client: sends, then half-closes, resets, or vanishes; never waits long. */
-function hostile(port: number): Promise<void> {
+/**
+ * One client that resolves with what it received once the connection ends, or at `giveUpMs`.
+ * `onConnect` decides what it does; `closedByServer` tells whether the server ended it.
+ */
+function client(
+  port: number,
+  giveUpMs: number,
+  onConnect: (socket: net.Socket) => void,
+): Promise<{ received: string; closedByServer: boolean; ms: number }> {
   return new Promise((resolve) => {
+    const started = performance.now();
     const socket = net.connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    let closedByServer = false;
+    const timer = setTimeout(() => done(), giveUpMs);
     const done = () => {
+      clearTimeout(timer);
       socket.destroy();
-      resolve();
+      resolve({
+        received: Buffer.concat(chunks).toString('utf8'),
+        closedByServer,
+        ms: performance.now() - started,
+      });
     };
-    socket.on('error', done).on('close', done);
-    socket.on('data', () => {});
-    socket.setTimeout(2_000, done);
-    socket.once('connect', () => {
-      socket.write(hostileBytes());
-      const ending = Math.floor(random() * 3);
-      if (ending === 0) socket.end();
-      else if (ending === 1) setImmediate(() => socket.resetAndDestroy());
-      else setImmediate(done);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => {
+      closedByServer = true;
+      done();
     });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      closedByServer = error.code === 'ECONNRESET' || error.code === 'EPIPE';
+      done();
+    });
+    socket.on('close', done);
+    socket.once('connect', () => onConnect(socket));
   });
 }
 
+/** One hostile client: sends, then half-closes, resets, or vanishes. */
+function hostile(port: number) {
+  return client(port, 2_000, (socket) => {
+    socket.write(hostileBytes());
+    const ending = Math.floor(random() * 3);
+    if (ending === 0) socket.end();
+    else if (ending === 1) setImmediate(() => socket.resetAndDestroy());
+    else setImmediate(() => socket.destroy());
+  });
+}
+
+/** Slowloris: one byte every 20 ms of `start`, never the rest. */
+function slowloris(port: number, start: Buffer) {
+  return client(port, TIMEOUT_MS + CLOSE_SLACK_MS, (socket) => {
+    let next = 0;
+    const timer = setInterval(() => {
+      if (next < start.length && !socket.destroyed) socket.write(start.subarray(next, ++next));
+    }, 20);
+    socket.once('close', () => clearInterval(timer));
+  });
+}
+
+/** A client that connects and waits, to fill a connection limit. */
+function holder(port: number) {
+  return client(port, 1_000, () => {});
+}
+
 /** The polite client: sends the probe's request and collects the reply until close (or 3 s). */
-function polite(port: number, probe: (typeof probes)[string]): Promise<string> {
+function polite(port: number, probe: Probe): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
@@ -123,14 +210,19 @@ function polite(port: number, probe: (typeof probes)[string]): Promise<string> {
   });
 }
 
-function start(
-  file: string,
-  args: string[],
-): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+interface Running {
+  child: ChildProcess;
+  port: number;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** Starts a solution program with few file descriptors, and resolves once it is listening. */
+function start(file: string, args: string[]): Promise<Running> {
+  const node = [process.execPath, '--import', 'tsx', file, '--port', '0', ...args];
+  const command = PRLIMIT ? ['prlimit', `--nofile=${FD_LIMIT}`, ...node] : node;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, '--port', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (t: string) => {
@@ -139,25 +231,110 @@ function start(
     child.stdout?.setEncoding('utf8').on('data', (t: string) => {
       stdout += t;
       const match = /^listening on .*:(\d+)$/m.exec(stdout);
-      if (match) resolve({ child, port: Number(match[1]), stderr: () => stderr });
+      if (match) resolve({ child, port: Number(match[1]), stdout: () => stdout, stderr: () => stderr });
     });
     child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before listening:\n${stderr}`)));
   });
 }
 
-let failures = 0;
-console.log(`soak: ${HOSTILE} hostile connections and a flood of ${FLOOD} per server, seed ${seed}`);
-for (const lesson of listLessons()) {
-  const probe = probes[lesson.id];
-  if (!probe) continue;
-  const args = probe.args?.() ?? [];
+/** Runs `count` clients, `batch` at a time. */
+async function batches<T>(count: number, batch: number, one: () => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < count; i += batch)
+    results.push(...(await Promise.all(Array.from({ length: Math.min(batch, count - i) }, one))));
+  return results;
+}
+
+async function slowPhase(server: Running, probe: Probe, problems: string[]): Promise<string> {
+  if (!probe.slow) return '';
+  const slow = probe.slow;
+  const results = await batches(SLOW, LIMIT / 2, () => slowloris(server.port, slow));
+  const open = results.filter((r) => !r.closedByServer).length;
+  if (open > 0)
+    problems.push(
+      `slowloris: ${open} of ${SLOW} trickling connections were still open ${TIMEOUT_MS + CLOSE_SLACK_MS} ms later (started with --timeout ${TIMEOUT_MS})`,
+    );
+  const slowest = Math.max(...results.map((r) => r.ms));
+  return `slowloris cut after ≤ ${Math.round(slowest)} ms`;
+}
+
+async function limitPhase(server: Running, probe: Probe, problems: string[]): Promise<string> {
+  if (!probe.limit) return '';
+  const { refusal } = probe.limit;
+  const before = (server.stdout().match(new RegExp(refusal, 'g')) ?? []).length;
+  const results = await Promise.all(Array.from({ length: LIMIT * 5 }, () => holder(server.port)));
+  const refusedReplies = results.filter((r) => refusal.test(r.received)).length;
+  const refusedLogs = (server.stdout().match(new RegExp(refusal, 'g')) ?? []).length - before;
+  if (refusedLogs === 0 && refusedReplies === 0)
+    problems.push(`limit: ${LIMIT * 5} connections past a limit of ${LIMIT}, and not one refusal`);
+  return `limit ${LIMIT}: ${Math.max(refusedLogs, refusedReplies)} of ${LIMIT * 5} refused`;
+}
+
+/** Lesson 09: a real client process uploading 64 MiB, killed once the upload has started. */
+async function killedPhase(server: Running, dir: string, problems: string[]): Promise<string> {
+  const source = mkdtempSync(join(tmpdir(), 'soak-source-'));
+  try {
+    const file = join(source, 'big.bin');
+    const out = openSync(file, 'w');
+    const block = Buffer.alloc(1024 * 1024, 'x');
+    for (let i = 0; i < 64; i++) writeSync(out, block);
+    closeSync(out);
+    const started = new Promise<void>((resolve) => {
+      const watcher = watch(dir, () => {
+        watcher.close();
+        resolve();
+      });
+    });
+    const clientFile = join('lessons', '09-file-upload', 'solution', 'client.ts');
+    const uploader = spawn(
+      process.execPath,
+      ['--import', 'tsx', clientFile, '--port', String(server.port), file],
+      { stdio: 'ignore' },
+    );
+    const bound = setTimeout(() => uploader.kill('SIGKILL'), 10_000);
+    await started; // the server has created its temporary file: the body is on its way
+    uploader.kill('SIGKILL');
+    await new Promise((resolve) => uploader.once('exit', resolve));
+    clearTimeout(bound);
+    // The server notices the connection closing and removes the temporary file.
+    const left = await new Promise<string[]>((resolve) => {
+      const deadline = setTimeout(() => resolve(readdirSync(dir)), CLOSE_SLACK_MS);
+      const check = () => {
+        if (readdirSync(dir).length === 0) {
+          watcher.close();
+          clearTimeout(deadline);
+          resolve([]);
+        }
+      };
+      const watcher = watch(dir, check);
+      check();
+    });
+    if (left.length > 0)
+      problems.push(`killed mid-transfer: left ${left.join(', ')} in the upload directory`);
+    return 'client killed mid-upload left nothing';
+  } finally {
+    rmSync(source, { recursive: true, force: true });
+  }
+}
+
+async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promise<string[]> {
+  const args = [...(probe.args?.() ?? []), ...(probe.slow ? ['--timeout', String(TIMEOUT_MS)] : [])];
+  if (probe.limit) args.push(probe.limit.flag, String(LIMIT));
   const server = await start(join(lesson.dir, 'solution', 'server.ts'), args);
   const problems: string[] = [];
+  const notes: string[] = [];
+  const uploads = probe.args ? args[1] : undefined;
   try {
-    for (let i = 0; i < HOSTILE; i += 20)
-      await Promise.all(Array.from({ length: 20 }, () => hostile(server.port)));
+    await batches(HOSTILE, 20, () => hostile(server.port));
+    notes.push(await slowPhase(server, probe, problems));
     // The flood: everyone at once; a refused or reset connection is fine, a dead server is not.
     await Promise.all(Array.from({ length: FLOOD }, () => hostile(server.port)));
+    notes.push(await limitPhase(server, probe, problems));
+    if (uploads) {
+      // Leftovers of the hostile phase (none expected) would hide the killed upload's.
+      for (const name of readdirSync(uploads)) rmSync(join(uploads, name), { force: true });
+      notes.push(await killedPhase(server, uploads, problems));
+    }
     if (server.child.exitCode !== null) problems.push(`the server died (exit ${server.child.exitCode})`);
     const reply = await polite(server.port, probe);
     if (!probe.expect(reply))
@@ -166,13 +343,78 @@ for (const lesson of listLessons()) {
       problems.push(`stderr:\n${server.stderr().slice(0, 800)}`);
   } finally {
     server.child.kill('SIGKILL');
-    const dir = args[1];
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (uploads) rmSync(uploads, { recursive: true, force: true });
   }
-  failures += problems.length;
+  report(lesson.id, problems, notes);
+  return problems;
+}
+
+/** Lesson 05: datagrams of noise, empty ones, the largest allowed, text that grows in upper case. */
+async function soakUdp(lesson: { id: string; dir: string }): Promise<string[]> {
+  const server = await start(join(lesson.dir, 'solution', 'server.ts'), []);
+  const problems: string[] = [];
+  const socket = dgram.createSocket('udp4');
+  socket.on('error', () => {}); // the replies to hostile datagrams are not the point
+  try {
+    const kinds = [
+      () => Buffer.alloc(0),
+      () =>
+        Buffer.from(
+          Array.from({ length: 1 + Math.floor(random() * 1400) }, () => Math.floor(random() * 256)),
+        ),
+      () => Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xf0, 0x28, 0x8c]),
+      () => Buffer.alloc(65_507, 'x'),
+      // ΐ is 2 bytes and its capital 6: the reply outgrows the largest datagram (EMSGSIZE).
+      () => Buffer.from('ΐ'.repeat(32_000)),
+    ];
+    for (let i = 0; i < HOSTILE; i++) {
+      const datagram = (kinds[i % kinds.length] as () => Buffer)();
+      await new Promise<void>((resolve) => socket.send(datagram, server.port, '127.0.0.1', () => resolve()));
+    }
+    if (server.child.exitCode !== null) problems.push(`the server died (exit ${server.child.exitCode})`);
+    // A polite datagram, resent until answered: UDP may lose it under the burst's replies.
+    const reply = await new Promise<string>((resolve) => {
+      const polite = dgram.createSocket('udp4');
+      const send = () => polite.send('héllo', server.port, '127.0.0.1');
+      const timer = setInterval(send, 200);
+      const done = (text: string) => {
+        clearInterval(timer);
+        clearTimeout(bound);
+        polite.close();
+        resolve(text);
+      };
+      const bound = setTimeout(() => done('(no reply in 3 s)'), 3_000);
+      polite.on('message', (message) => done(message.toString('utf8')));
+      send();
+    });
+    if (reply !== 'HÉLLO') problems.push(`a well-behaved client got ${JSON.stringify(reply.slice(0, 200))}`);
+    if (/Error|Uncaught|at .*\.ts:\d+/.test(server.stderr()))
+      problems.push(`stderr:\n${server.stderr().slice(0, 800)}`);
+  } finally {
+    socket.close();
+    server.child.kill('SIGKILL');
+  }
+  report(lesson.id, problems, [`${HOSTILE} hostile datagrams`]);
+  return problems;
+}
+
+function report(id: string, problems: string[], notes: string[]): void {
+  const said = notes.filter(Boolean).join('; ');
   console.log(
-    `  ${problems.length ? paint.red('✗') : paint.green('✓')} ${lesson.id}${problems.map((p) => `\n      ${p}`).join('')}`,
+    `  ${problems.length ? paint.red('✗') : paint.green('✓')} ${id}${said ? paint.dim(` (${said})`) : ''}${problems.map((p) => `\n      ${p}`).join('')}`,
   );
+}
+
+console.log(
+  `soak: ${HOSTILE} hostile connections, ${SLOW} slowloris and a flood of ${FLOOD} per server` +
+    `${PRLIMIT ? `, each server with ${FD_LIMIT} file descriptors` : ''}; seed ${seed}`,
+);
+let failures = 0;
+for (const lesson of listLessons()) {
+  if (positionals.length && !positionals.some((p) => lesson.id.startsWith(p))) continue;
+  const probe = probes[lesson.id];
+  if (lesson.id === '05-udp') failures += (await soakUdp(lesson)).length;
+  else if (probe) failures += (await soakTcp(lesson, probe)).length;
 }
 console.log(
   `soak: ${failures === 0 ? 'every server survived and still served' : `${failures} problem(s); replay with --seed ${seed}`}`,
