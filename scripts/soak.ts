@@ -48,7 +48,8 @@ const PRLIMIT = spawnSync('prlimit', ['--version']).status === 0;
 /** How to talk to each lesson's server: politely, slowly, and past its connection limit. */
 interface Probe {
   args?: () => string[];
-  request: Buffer;
+  /** The request of the `n`th polite client (chat nicknames must differ). */
+  request: (n: number) => Buffer;
   halfClose: boolean;
   expect: (reply: string) => boolean;
   /** A valid start of a request, line or frame, that slowloris trickles and never finishes. */
@@ -63,45 +64,45 @@ const uploadHeader = (name: string, text: string) =>
 
 const probes: Record<string, Probe> = {
   '02-tcp-server': {
-    request: Buffer.from('héllo'),
+    request: () => Buffer.from('héllo'),
     halfClose: true,
     expect: (r) => r === 'HÉLLO',
     slow: Buffer.from('a request that never ends'),
     limit: { flag: '--max-connections', refusal: /refused/ },
   },
   '03-oop-server': {
-    request: Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\n\r\n'),
+    request: () => Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\n\r\n'),
     halfClose: false,
     expect: (r) => r.startsWith('HTTP/1.1 200 OK'),
     slow: Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\nX-Slow: 1234567890'),
   },
   '04-port-reuse': {
-    request: Buffer.alloc(0),
+    request: () => Buffer.alloc(0),
     halfClose: false,
     expect: (r) => /^hello from port \d+\n$/.test(r),
   },
   '06-chat': {
-    request: Buffer.from('soaker\n/who\n/quit\n'),
+    request: (n) => Buffer.from(`soaker${n}\n/who\n/quit\n`),
     halfClose: false,
-    expect: (r) => r.includes('USERS soaker'),
+    expect: (r) => /^USERS .*soaker/m.test(r),
     slow: Buffer.from('a-nickname-typed-slowly'),
     limit: { flag: '--max-clients', refusal: /full/ },
   },
   '07-sticky-packets': {
-    request: Buffer.from('hello\nbyebye\n'),
+    request: () => Buffer.from('hello\nbyebye\n'),
     halfClose: true,
     expect: (r) => r === '1 hello\n2 byebye\n',
     slow: Buffer.from('a line that never ends'),
   },
   '08-struct-framing': {
-    request: encodeFrame(Buffer.from('ping')),
+    request: () => encodeFrame(Buffer.from('ping')),
     halfClose: true,
     expect: (r) => r === encodeFrame(Buffer.from('ping')).toString(),
     slow: encodeFrame(Buffer.from('a frame that never ends')).subarray(0, 20),
   },
   '09-file-upload': {
     args: () => ['--dir', mkdtempSync(join(tmpdir(), 'soak-uploads-'))],
-    request: Buffer.concat([uploadHeader('soak.txt', 'hi'), encodeFrame(Buffer.from('hi'))]),
+    request: (n) => Buffer.concat([uploadHeader(`soak-${n}.txt`, 'hi'), encodeFrame(Buffer.from('hi'))]),
     halfClose: false,
     expect: (r) => r.includes('"ok":true'),
     slow: uploadHeader('slow.txt', 'never sent'),
@@ -191,7 +192,7 @@ function holder(port: number) {
 }
 
 /** The polite client: sends the probe's request and collects the reply until close (or 3 s). */
-function polite(port: number, probe: Probe): Promise<string> {
+function polite(port: number, probe: Probe, n = 0): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
@@ -206,7 +207,8 @@ function polite(port: number, probe: Probe): Promise<string> {
     });
     socket.on('end', finish).on('error', finish);
     socket.setTimeout(3_000, finish);
-    socket.once('connect', () => (probe.halfClose ? socket.end(probe.request) : socket.write(probe.request)));
+    const request = probe.request(n);
+    socket.once('connect', () => (probe.halfClose ? socket.end(request) : socket.write(request)));
   });
 }
 
@@ -256,6 +258,23 @@ async function slowPhase(server: Running, probe: Probe, problems: string[]): Pro
     );
   const slowest = Math.max(...results.map((r) => r.ms));
   return `slowloris cut after ≤ ${Math.round(slowest)} ms`;
+}
+
+/**
+ * Many polite clients at once: each must be served correctly, or refused cleanly (closed with
+ * no reply, or the server's refusal). A reply that is neither (cut short, garbled) is a failure.
+ */
+async function politeFlood(server: Running, probe: Probe, problems: string[]): Promise<string> {
+  const replies = await Promise.all(Array.from({ length: FLOOD }, (_, n) => polite(server.port, probe, n)));
+  const served = replies.filter((r) => probe.expect(r)).length;
+  const refused = replies.filter((r) => !probe.expect(r) && (r === '' || probe.limit?.refusal.test(r)));
+  const wrong = replies.filter((r) => !probe.expect(r) && !refused.includes(r));
+  if (wrong.length > 0)
+    problems.push(
+      `flood of polite clients: ${wrong.length} got neither an answer nor a refusal, e.g. ${JSON.stringify(wrong[0]?.slice(0, 200))}`,
+    );
+  if (served === 0) problems.push(`flood of polite clients: not one of ${FLOOD} was served`);
+  return `${served} of ${FLOOD} polite at once served, ${refused.length} refused`;
 }
 
 async function limitPhase(server: Running, probe: Probe, problems: string[]): Promise<string> {
@@ -329,6 +348,7 @@ async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promi
     notes.push(await slowPhase(server, probe, problems));
     // The flood: everyone at once; a refused or reset connection is fine, a dead server is not.
     await Promise.all(Array.from({ length: FLOOD }, () => hostile(server.port)));
+    notes.push(await politeFlood(server, probe, problems));
     notes.push(await limitPhase(server, probe, problems));
     if (uploads) {
       // Leftovers of the hostile phase (none expected) would hide the killed upload's.
