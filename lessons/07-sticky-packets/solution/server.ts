@@ -5,7 +5,9 @@
  * counts the lines of that connection from 1. Three lines in one write, or one byte per write,
  * get the same three answers. When the client half-closes, a last line without `\n` is answered
  * too, then the server closes. A line longer than --max-line bytes gets
- * `error: line longer than N bytes` and the connection is closed.
+ * `error: line longer than N bytes` and the connection is closed. So does a line that has
+ * started but is not complete (its `\n` received) within --timeout ms:
+ * `error: line not complete after N ms`. Between lines a connection may stay idle.
  *
  *   npx tsx lessons/07-sticky-packets/solution/server.ts --port 9000
  *   printf 'hello\nbyebye\nagain,bye\n' | nc -N 127.0.0.1 9000     → 1 hello, 2 byebye, 3 again,bye
@@ -21,7 +23,24 @@ export interface LineServerOptions {
   log?: Log;
   /** The longest line accepted, in bytes, not counting its line ending. Default 65536. */
   maxLineBytes?: number;
+  /**
+   * The deadline of one line, in milliseconds: once its first byte has arrived, its `\n` must
+   * arrive within this time, or the connection is closed. Default 30000. Unlike an idle timer
+   * (socket.setTimeout), which every byte restarts, only a complete line stops it: a client
+   * sending one byte a second cannot hold a connection for ever. A connection with no line
+   * started may stay idle.
+   */
+  lineTimeoutMs?: number;
 }
+
+/** How long a line may take, from its first byte to its `\n`, unless told otherwise: 30 s. */
+export const DEFAULT_LINE_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest --timeout: 2^31 - 1 ms (about 24.8 days), the longest delay setTimeout() can
+ * wait. Past it, Node warns and fires after 1 ms instead.
+ */
+export const MAX_LINE_TIMEOUT_MS = 2_147_483_647;
 
 /**
  * After refusing a line, how long the server keeps reading (and dropping) what the client still
@@ -34,15 +53,31 @@ export const MAX_LINE_LIMIT = 16 * 1024 * 1024;
 
 /** The server: one LineDecoder and one line counter per connection. */
 export function createLineServer(options: LineServerOptions = {}): net.Server {
-  const { log = () => {}, maxLineBytes = DEFAULT_MAX_LINE_BYTES } = options;
+  const {
+    log = () => {},
+    maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
+  } = options;
+  if (!Number.isSafeInteger(lineTimeoutMs) || lineTimeoutMs < 1 || lineTimeoutMs > MAX_LINE_TIMEOUT_MS) {
+    throw new RangeError(
+      `lineTimeoutMs must be a whole number from 1 to ${MAX_LINE_TIMEOUT_MS}, not ${lineTimeoutMs}`,
+    );
+  }
   // allowHalfOpen: the client's FIN does not close our side by itself. We still have to answer
   // its last line (step 6), then we close.
-  return net.createServer({ allowHalfOpen: true }, (socket) => handleConnection(socket, log, maxLineBytes));
+  return net.createServer({ allowHalfOpen: true }, (socket) =>
+    handleConnection(socket, log, maxLineBytes, lineTimeoutMs),
+  );
 }
 
 // region connection
 /** One connection: read lines, answer each `<n> <line>`, close politely. */
-export function handleConnection(socket: net.Socket, log: Log, maxLineBytes: number): void {
+export function handleConnection(
+  socket: net.Socket,
+  log: Log,
+  maxLineBytes: number,
+  lineTimeoutMs: number,
+): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
   // Without an 'error' listener, one client's reset would crash the whole server (lesson 02).
@@ -70,20 +105,45 @@ export function handleConnection(socket: net.Socket, log: Log, maxLineBytes: num
     }
   };
 
+  // Step 7: the deadline of the line in progress. It starts with the first byte of a line and
+  // stops when the line is complete, so only a whole line resets it. (socket.setTimeout() is an
+  // idle timer: every byte restarts it, and a client trickling one byte a second never trips
+  // it.) No line started, no timer: a connection may stay idle between lines, holding no bytes.
+  // The clock also runs while we pause for 'drain': a client that neither ends its line nor
+  // reads our answers for that long is one to let go of too.
+  let deadline: NodeJS.Timeout | undefined;
+  const stopDeadline = () => {
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  socket.on('close', stopDeadline); // no timer outlives its socket
+
   let refused = false;
   socket.on('data', (chunk: Buffer) => {
     if (refused) return; // what a refused client still sends is dropped (step 7)
+    const answered = count;
     try {
       decoder.push(chunk, answer);
     } catch (error) {
       return refuse(error);
     }
     flush();
+    // A line ended in this chunk: its deadline was met. Held bytes are a line in progress: one
+    // that started in this chunk gets a fresh deadline, one still going keeps the one it has.
+    if (count !== answered) stopDeadline();
+    if (decoder.pendingBytes > 0 && deadline === undefined) {
+      deadline = setTimeout(() => {
+        deadline = undefined;
+        const late = `line not complete after ${lineTimeoutMs} ms`;
+        endWithError(late, `client ${peer} too slow: ${late}, closing`);
+      }, lineTimeoutMs);
+    }
   });
 
   // Step 6: the client half-closed, so every byte has arrived. A last line without \n is
   // answered too, then we close our side.
   socket.on('end', () => {
+    stopDeadline(); // every byte has arrived: nothing is late any more
     if (refused) return;
     try {
       decoder.end(answer);
@@ -97,10 +157,17 @@ export function handleConnection(socket: net.Socket, log: Log, maxLineBytes: num
   // Step 7: a line too long. Anything else thrown is a bug, and is thrown on.
   const refuse = (error: unknown) => {
     if (!(error instanceof LineTooLongError)) throw error;
+    endWithError(error.message, `client ${peer} sent a line longer than ${maxLineBytes} bytes: closing`);
+  };
+
+  // Step 7: a line too long or too slow ends the connection the same way: the answers already
+  // collected, one log line, `error: <reason>`, then our FIN.
+  const endWithError = (reason: string, logLine: string) => {
     refused = true;
-    flush(); // the lines before the long one are answered first
-    log(`client ${peer} sent a line longer than ${maxLineBytes} bytes: closing`);
-    socket.end(`error: ${error.message}\n`);
+    stopDeadline();
+    flush(); // the lines before the refused one are answered first
+    log(logLine);
+    socket.end(`error: ${reason}\n`);
     // Keep reading, and drop it: closing a socket with unread bytes makes the kernel send a
     // reset, and a reset can wipe out the error line before the client reads it.
     socket.resume();
@@ -123,12 +190,18 @@ export const program: ServerProgram = {
         value: 'BYTES',
         description: `longest line accepted, in bytes (default ${DEFAULT_MAX_LINE_BYTES})`,
       },
+      timeout: {
+        type: 'string',
+        value: 'MS',
+        description: `a line must end (\\n) within MS ms of its first byte, or the connection is closed (default ${DEFAULT_LINE_TIMEOUT_MS}); idle between lines is fine`,
+      },
     },
   },
   create: (cli) =>
     createLineServer({
       log: console.log,
       maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: MAX_LINE_LIMIT }),
+      lineTimeoutMs: cli.integer('timeout', DEFAULT_LINE_TIMEOUT_MS, { min: 1, max: MAX_LINE_TIMEOUT_MS }),
     }),
 };
 

@@ -9,6 +9,7 @@ import {
   resetAfter,
   runCommand,
   startProxy,
+  trickle,
   vanish,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
@@ -136,7 +137,7 @@ describe('step 6: the client half-closes', () => {
   });
 });
 
-describe('step 7: a line too long closes the connection', () => {
+describe('step 7: a line too long or too slow closes the connection', () => {
   test('the lines before it are answered, then `error: line longer than N bytes`, then the close', async () => {
     const { port, log } = await startLines({ maxLineBytes: 16 });
     const peer = await connect(port);
@@ -185,6 +186,60 @@ describe('step 7: a line too long closes the connection', () => {
     const longest = 'x'.repeat(65_536);
     const reply = await exchange(port, `${longest}\n${longest}x\n`);
     assertBytes(reply, `1 ${longest}\nerror: line longer than 65536 bytes\n`, { what: 'the reply' });
+  });
+
+  test('a line trickled one byte at a time is cut off lineTimeoutMs after its first byte; an idle client is not', async () => {
+    const { port, log } = await startLines({ lineTimeoutMs: 150 });
+    // A client that sends a line, then says nothing for longer than the timeout: it owes nothing.
+    const idle = await connect(port);
+    await idle.write('before\n');
+    await expectAnswers(idle, '1 before\n');
+    const idleSince = performance.now();
+    // Slowloris: one byte every 20 ms, never a \n. The 100 bytes would take 2 s; the line's
+    // deadline ends it after 150 ms.
+    const slow = await trickle(port, 'slowloris '.repeat(10), 20);
+    const received = await slow.closed({
+      ms: 1_000,
+      allowReset: true,
+      expected: 'the error line, then the server closing the connection 150 ms after the line started',
+      hint:
+        'start a timer (setTimeout) at the first byte of a line and clear it when the line is complete. ' +
+        'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
+    });
+    assertBytes(received, 'error: line not complete after 150 ms\n', {
+      what: 'the reply to a line that never ends',
+      hint: 'end the socket with `error: line not complete after N ms\\n`, as for a line too long',
+    });
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ too slow: line not complete after 150 ms, closing$/,
+      'a log line `client IP:PORT too slow: line not complete after 150 ms, closing`',
+    );
+    // The idle client has now been quiet for longer than the timeout, and is still served.
+    expect(performance.now() - idleSince, 'the idle client waited out the timeout').toBeGreaterThanOrEqual(
+      150,
+    );
+    const idleHint =
+      'a connection with no line started has no deadline: start the timer with the first byte of a line, ' +
+      'not when the connection opens or when a line ends';
+    expect(idle.ending, `the idle client was cut off: ${idleHint}`).toBe('open');
+    await idle.write('after\n').catch(() => {}); // a connection closed meanwhile shows below
+    await expectAnswers(idle, '1 before\n2 after\n', idleHint);
+    assertBytes(await exchange(port, 'others?\n'), '1 others?\n', { what: 'the reply to another client' });
+  });
+
+  test('a slow client whose every line ends in time is not cut off', async () => {
+    const { port } = await startLines({ lineTimeoutMs: 150 });
+    const started = performance.now();
+    // 20 ms from each line's first byte to its \n, far within the deadline; 200 ms for the five
+    // lines, more than the deadline.
+    const slow = await trickle(port, 'a\nb\nc\nd\ne\n', 20);
+    await expectAnswers(
+      slow,
+      '1 a\n2 b\n3 c\n4 d\n5 e\n',
+      'the deadline is per line: clear the timer when a line is complete, and start a new one at the next line',
+    );
+    expect(performance.now() - started, 'the five lines took longer than the deadline').toBeGreaterThan(150);
+    expect(slow.ending, 'the connection should still be open: no line was late').toBe('open');
   });
 
   test('clients that vanish or reset do not stop the server', async () => {
