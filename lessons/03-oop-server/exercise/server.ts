@@ -1,8 +1,9 @@
 /**
  * Lesson 03: a web server, as a subclass of TcpServer. It speaks just enough real HTTP/1.1 for a
  * browser, curl or fetch: one small HTML page at /, 404 for any other path, HEAD like GET without
- * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB. Every
- * response says `Connection: close`, and the server closes the connection after it.
+ * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB, 408 for a
+ * head not complete within the deadline (10 s from connecting, `--timeout MS`). Every response
+ * says `Connection: close`, and the server closes the connection after it.
  *
  *   npx tsx lessons/03-oop-server/solution/server.ts --port 9000
  *   curl -i http://127.0.0.1:9000/                      → HTTP/1.1 200 OK ... the page
@@ -10,7 +11,6 @@
 import type net from 'node:net';
 import {
   announceListening,
-  type CommandLine,
   DEFAULT_BACKLOG,
   describeError,
   EXIT,
@@ -20,7 +20,7 @@ import {
   type ProgramSpec,
   parseCommandLine,
 } from '@course/program';
-import { TcpServer } from './tcp-server.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, TcpServer, type TcpServerOptions } from './tcp-server.ts';
 
 /** The longest request head accepted: the request line, the headers and the blank line. */
 export const MAX_HEAD_BYTES = 8 * 1024;
@@ -45,6 +45,7 @@ export const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };
 
@@ -128,7 +129,8 @@ export class WebServer extends TcpServer {
   /**
    * Step 6: one HTTP exchange per connection. Collect the request head, however many pieces it
    * arrives in, until its blank line; answer it; close. Memory stays bounded: a head over
-   * MAX_HEAD_BYTES gets 431 without waiting for its end.
+   * MAX_HEAD_BYTES gets 431 without waiting for its end. Time is bounded too: the head must be
+   * complete within requestTimeoutMs of connecting (requestComplete() stops the deadline).
    */
   protected override handleConnection(socket: net.Socket, peer: string): void {
     // TODO(6): on 'data', keep each chunk (and count the bytes) until headEnd() finds the blank
@@ -137,12 +139,31 @@ export class WebServer extends TcpServer {
     // to the blank line decoded as 'latin1', and log `IP:PORT GET / 200` (the request line
     // without its version, or `(not HTTP)` for a 400). More than MAX_HEAD_BYTES without a
     // complete head: answer textResponse(431) at once. If the client sends FIN ('end') after
-    // some bytes but before the blank line: textResponse(400). Answer each client only once.
+    // some bytes but before the blank line: textResponse(400). Answer each client only once:
+    // once socket.writableEnded (answered, 408, or stop()), ignore what arrives. When you
+    // answer, call this.requestComplete(socket): the head is in, its deadline is met.
 
     // Until this step is done, every client is told what is missing. Delete these lines.
     socket.end(
       'HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n' +
         'TODO(6): read the request head and answer it — see README step 6\n',
+    );
+  }
+
+  /**
+   * The head was not complete within requestTimeoutMs of connecting: a client that is gone
+   * without a word, or one trickling its head a byte at a time. HTTP has an answer for it:
+   * 408 Request Timeout, then close. handleConnection() ignores whatever arrives after it.
+   */
+  protected override requestTimedOut(socket: net.Socket, peer: string): void {
+    // TODO(6): log `client IP:PORT too slow: request head not complete after N ms, answering 408
+    // and closing` (N is this.requestTimeoutMs), then socket.end() with the bytes of
+    // textResponse(408).
+
+    // Until this step is done, the client is told what is missing. Delete these lines.
+    socket.end(
+      'HTTP/1.1 501 Not Implemented\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n' +
+        'TODO(6): answer 408 Request Timeout in requestTimedOut() — see README step 6\n',
     );
   }
   // endregion step-6
@@ -161,16 +182,21 @@ export const spec: ProgramSpec = {
       value: 'N',
       description: `connections waiting to be accepted (default ${DEFAULT_BACKLOG})`,
     },
+    timeout: {
+      type: 'string',
+      value: 'MS',
+      description: `a client's request head must be complete within MS ms of connecting, or it gets 408 (default ${DEFAULT_REQUEST_TIMEOUT_MS})`,
+    },
   },
 };
 
 /**
  * Runs server.ts by the course's conventions: `listening on HOST:PORT` once accepting, one log
  * line per request, and on Ctrl-C (SIGINT) or SIGTERM the server's own stop(), then exit 0.
- * `create` builds the server (a known-wrong version passes its own).
+ * `create` builds the server from the options the flags give (a known-wrong version passes its own).
  */
 export async function runProgram(
-  create: (cli: CommandLine) => TcpServer = () => new WebServer({ log: console.log }),
+  create: (options: TcpServerOptions) => TcpServer = (options) => new WebServer(options),
   argv = process.argv.slice(2),
 ): Promise<void> {
   const cli = parseCommandLine(spec, argv);
@@ -179,7 +205,10 @@ export async function runProgram(
     port: cli.port('port', 0),
     backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
   };
-  const server = create(cli);
+  const server = create({
+    log: console.log,
+    requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, { min: 1 }),
+  });
   try {
     await server.start(options);
   } catch (error) {

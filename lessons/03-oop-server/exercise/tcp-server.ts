@@ -3,8 +3,9 @@
  *
  * TcpServer owns everything every TCP server needs and nothing of any protocol: the listening
  * socket, the set of open connections, a start() that resolves to the bound address, a stop()
- * that closes every connection (idle ones too) and resolves when all are closed, and one method
- * a subclass overrides to speak its protocol: handleConnection(socket, peer).
+ * that closes every connection (idle ones too) and resolves when all are closed, a deadline for
+ * each client's request, and one method a subclass overrides to speak its protocol:
+ * handleConnection(socket, peer).
  *
  *   class Greeter extends TcpServer {
  *     protected override handleConnection(socket: net.Socket, peer: string) {
@@ -24,27 +25,39 @@ export type Log = (line: string) => void;
 
 export interface TcpServerOptions {
   log?: Log;
-  /** A connection that sends nothing for this long is closed (default 30 s). */
-  idleTimeoutMs?: number;
-  /** How long stop() lets a connection close politely before destroying it (default 250 ms). */
+  /**
+   * A deadline, not an idle timer: a client must have sent a complete request within this long
+   * of connecting (default 10 s). The subclass says when its request is complete, with
+   * requestComplete(); past the deadline, requestTimedOut() closes the connection. Bytes that
+   * trickle in do not push it back: only a complete request stops it.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Once the server has closed its side (an answer sent with socket.end(), or stop()), how long
+   * the client has to close its own before the socket is destroyed (default 250 ms).
+   */
   closeGraceMs?: number;
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** How long a client has, from connecting, to send a complete request: 10 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a client has to close its side once the server has closed its own: 250 ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 250;
 
 export class TcpServer {
   /** The listening socket. It only hands out connections; it never carries a byte of data. */
   readonly server: net.Server;
   protected readonly log: Log;
-  protected readonly idleTimeoutMs: number;
+  protected readonly requestTimeoutMs: number;
   protected readonly closeGraceMs: number;
   /** Every open connection: the state that stop() needs, and the reason this is a class. */
   protected readonly connections = new Set<net.Socket>();
+  /** The deadline timer of each connection whose request is not complete yet. */
+  private readonly deadlines = new Map<net.Socket, NodeJS.Timeout>();
 
   constructor(options: TcpServerOptions = {}) {
     this.log = options.log ?? (() => {});
-    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     this.server = net.createServer((socket) => this.accept(socket));
     // After start(), a failure of the listening socket (say, too many open files) is logged:
@@ -80,16 +93,40 @@ export class TcpServer {
   private accept(socket: net.Socket): void {
     const peer = peerAddress(socket);
     // TODO(2): the bookkeeping of every connection, then the subclass's handler:
-    //   - add the socket to this.connections, and delete it from the set once it emits 'close';
+    //   - add the socket to this.connections; once it emits 'close', delete it from the set and
+    //     call this.requestComplete(socket), which clears its deadline;
     //   - listen for 'error' and log `client IP:PORT failed: ...` (describeError), or one reset
     //     client crashes the process;
-    //   - socket.setTimeout(this.idleTimeoutMs, ...): log `client IP:PORT idle for N ms: closing`
-    //     and destroy the socket;
+    //   - the deadline: setTimeout(..., this.requestTimeoutMs), kept in this.deadlines. When it
+    //     fires, delete it from the map and, unless our side is already closing
+    //     (socket.writableEnded) or destroyed, call this.requestTimedOut(socket, peer). Not
+    //     socket.setTimeout(): every byte restarts that idle timer, and a trickle defeats it;
+    //   - once the socket emits 'finish' (our side closed and flushed), destroy it if it is
+    //     still open after this.closeGraceMs (clear that timer on 'close');
     //   - call this.handleConnection(socket, peer) inside try/catch: if it throws, log
     //     `client IP:PORT: handler failed: ...` and destroy the socket.
 
     // Until this step is done, every client is told what is missing. Delete this line.
     socket.end('TODO(2): track the connection and call handleConnection() — see README step 2\n');
+  }
+
+  /**
+   * The subclass calls this once the client's request is complete: it clears the connection's
+   * deadline. Calling it again, or after the deadline, does nothing.
+   */
+  protected requestComplete(socket: net.Socket): void {
+    clearTimeout(this.deadlines.get(socket));
+    this.deadlines.delete(socket);
+  }
+
+  /**
+   * Runs when a client has not completed its request within requestTimeoutMs of connecting.
+   * This one logs it and destroys the connection; a subclass overrides it to answer in its
+   * protocol first (the web server answers 408 Request Timeout).
+   */
+  protected requestTimedOut(socket: net.Socket, peer: string): void {
+    this.log(`client ${peer} too slow: request not complete after ${this.requestTimeoutMs} ms, closing`);
+    socket.destroy();
   }
   // endregion step-2
 

@@ -26,4 +26,4 @@ export class WebServer extends TcpServer {
   }
 }
 
-if (isMain(import.meta.url)) runProgram(() => new WebServer({ log: console.log }));
+if (isMain(import.meta.url)) runProgram((options) => new WebServer(options));

@@ -1,8 +1,9 @@
 /**
  * Lesson 03: a web server, as a subclass of TcpServer. It speaks just enough real HTTP/1.1 for a
  * browser, curl or fetch: one small HTML page at /, 404 for any other path, HEAD like GET without
- * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB. Every
- * response says `Connection: close`, and the server closes the connection after it.
+ * the body, 405 for other methods, 400 for what is not HTTP, 431 for a head over 8 KiB, 408 for a
+ * head not complete within the deadline (10 s from connecting, `--timeout MS`). Every response
+ * says `Connection: close`, and the server closes the connection after it.
  *
  *   npx tsx lessons/03-oop-server/solution/server.ts --port 9000
  *   curl -i http://127.0.0.1:9000/                      → HTTP/1.1 200 OK ... the page
@@ -10,7 +11,6 @@
 import type net from 'node:net';
 import {
   announceListening,
-  type CommandLine,
   DEFAULT_BACKLOG,
   describeError,
   EXIT,
@@ -20,7 +20,7 @@ import {
   type ProgramSpec,
   parseCommandLine,
 } from '@course/program';
-import { TcpServer } from './tcp-server.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS, TcpServer, type TcpServerOptions } from './tcp-server.ts';
 
 /** The longest request head accepted: the request line, the headers and the blank line. */
 export const MAX_HEAD_BYTES = 8 * 1024;
@@ -45,6 +45,7 @@ export const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };
 
@@ -146,18 +147,18 @@ export class WebServer extends TcpServer {
   /**
    * Step 6: one HTTP exchange per connection. Collect the request head, however many pieces it
    * arrives in, until its blank line; answer it; close. Memory stays bounded: a head over
-   * MAX_HEAD_BYTES gets 431 without waiting for its end.
+   * MAX_HEAD_BYTES gets 431 without waiting for its end. Time is bounded too: the head must be
+   * complete within requestTimeoutMs of connecting (requestComplete() stops the deadline).
    */
   protected override handleConnection(socket: net.Socket, peer: string): void {
     const chunks: Buffer[] = [];
     let received = 0;
     // The last bytes seen, because the blank line can be cut between two chunks.
     let tail = Buffer.alloc(0);
-    let answered = false;
 
     // One log line per request: `127.0.0.1:48316 GET / 200`.
     const answer = (response: HttpResponse, request: string) => {
-      answered = true;
+      this.requestComplete(socket); // the head is in (or refused): the deadline is met
       chunks.length = 0; // the head is no longer needed
       this.log(`${peer} ${request} ${response.status}`);
       // end(data): the whole response, then our FIN, as `Connection: close` promised.
@@ -165,7 +166,9 @@ export class WebServer extends TcpServer {
     };
 
     socket.on('data', (chunk: Buffer) => {
-      if (answered) return; // a request body, or a second request: ignored (Connection: close)
+      // Answered already (or 408, or stop()): our side is closed. A request body, or a second
+      // request, is read and ignored (Connection: close).
+      if (socket.writableEnded) return;
       const before = received - tail.length; // where `window` starts in the stream
       chunks.push(chunk);
       received += chunk.length;
@@ -190,10 +193,22 @@ export class WebServer extends TcpServer {
     // Answer here, in 'end' itself: just after it, Node closes our side (allowHalfOpen: false).
     // Not when our side is already closed: stop() ended it, and nothing more can be sent.
     socket.on('end', () => {
-      if (!answered && received > 0 && !socket.writableEnded) {
+      if (received > 0 && !socket.writableEnded) {
         answer(textResponse(400), '(incomplete head)');
       }
     });
+  }
+
+  /**
+   * The head was not complete within requestTimeoutMs of connecting: a client that is gone
+   * without a word, or one trickling its head a byte at a time. HTTP has an answer for it:
+   * 408 Request Timeout, then close. handleConnection() ignores whatever arrives after it.
+   */
+  protected override requestTimedOut(socket: net.Socket, peer: string): void {
+    this.log(
+      `client ${peer} too slow: request head not complete after ${this.requestTimeoutMs} ms, answering 408 and closing`,
+    );
+    socket.end(formatResponse(textResponse(408)));
   }
   // endregion step-6
 }
@@ -211,16 +226,21 @@ export const spec: ProgramSpec = {
       value: 'N',
       description: `connections waiting to be accepted (default ${DEFAULT_BACKLOG})`,
     },
+    timeout: {
+      type: 'string',
+      value: 'MS',
+      description: `a client's request head must be complete within MS ms of connecting, or it gets 408 (default ${DEFAULT_REQUEST_TIMEOUT_MS})`,
+    },
   },
 };
 
 /**
  * Runs server.ts by the course's conventions: `listening on HOST:PORT` once accepting, one log
  * line per request, and on Ctrl-C (SIGINT) or SIGTERM the server's own stop(), then exit 0.
- * `create` builds the server (a known-wrong version passes its own).
+ * `create` builds the server from the options the flags give (a known-wrong version passes its own).
  */
 export async function runProgram(
-  create: (cli: CommandLine) => TcpServer = () => new WebServer({ log: console.log }),
+  create: (options: TcpServerOptions) => TcpServer = (options) => new WebServer(options),
   argv = process.argv.slice(2),
 ): Promise<void> {
   const cli = parseCommandLine(spec, argv);
@@ -229,7 +249,10 @@ export async function runProgram(
     port: cli.port('port', 0),
     backlog: cli.integer('backlog', DEFAULT_BACKLOG, { min: 1 }),
   };
-  const server = create(cli);
+  const server = create({
+    log: console.log,
+    requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, { min: 1 }),
+  });
   try {
     await server.start(options);
   } catch (error) {

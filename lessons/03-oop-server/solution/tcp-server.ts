@@ -3,8 +3,9 @@
  *
  * TcpServer owns everything every TCP server needs and nothing of any protocol: the listening
  * socket, the set of open connections, a start() that resolves to the bound address, a stop()
- * that closes every connection (idle ones too) and resolves when all are closed, and one method
- * a subclass overrides to speak its protocol: handleConnection(socket, peer).
+ * that closes every connection (idle ones too) and resolves when all are closed, a deadline for
+ * each client's request, and one method a subclass overrides to speak its protocol:
+ * handleConnection(socket, peer).
  *
  *   class Greeter extends TcpServer {
  *     protected override handleConnection(socket: net.Socket, peer: string) {
@@ -24,27 +25,39 @@ export type Log = (line: string) => void;
 
 export interface TcpServerOptions {
   log?: Log;
-  /** A connection that sends nothing for this long is closed (default 30 s). */
-  idleTimeoutMs?: number;
-  /** How long stop() lets a connection close politely before destroying it (default 250 ms). */
+  /**
+   * A deadline, not an idle timer: a client must have sent a complete request within this long
+   * of connecting (default 10 s). The subclass says when its request is complete, with
+   * requestComplete(); past the deadline, requestTimedOut() closes the connection. Bytes that
+   * trickle in do not push it back: only a complete request stops it.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Once the server has closed its side (an answer sent with socket.end(), or stop()), how long
+   * the client has to close its own before the socket is destroyed (default 250 ms).
+   */
   closeGraceMs?: number;
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** How long a client has, from connecting, to send a complete request: 10 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** How long a client has to close its side once the server has closed its own: 250 ms. */
 export const DEFAULT_CLOSE_GRACE_MS = 250;
 
 export class TcpServer {
   /** The listening socket. It only hands out connections; it never carries a byte of data. */
   readonly server: net.Server;
   protected readonly log: Log;
-  protected readonly idleTimeoutMs: number;
+  protected readonly requestTimeoutMs: number;
   protected readonly closeGraceMs: number;
   /** Every open connection: the state that stop() needs, and the reason this is a class. */
   protected readonly connections = new Set<net.Socket>();
+  /** The deadline timer of each connection whose request is not complete yet. */
+  private readonly deadlines = new Map<net.Socket, NodeJS.Timeout>();
 
   constructor(options: TcpServerOptions = {}) {
     this.log = options.log ?? (() => {});
-    this.idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.closeGraceMs = options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     this.server = net.createServer((socket) => this.accept(socket));
     // After start(), a failure of the listening socket (say, too many open files) is logged:
@@ -82,15 +95,30 @@ export class TcpServer {
    */
   private accept(socket: net.Socket): void {
     const peer = peerAddress(socket);
-    // Remember the connection until it closes: stop() must be able to reach it.
+    // Remember the connection until it closes: stop() must be able to reach it. On 'close',
+    // forget it and clear its deadline: no timer may outlive its socket.
     this.connections.add(socket);
-    socket.once('close', () => this.connections.delete(socket));
+    socket.once('close', () => {
+      this.connections.delete(socket);
+      this.requestComplete(socket);
+    });
     // A reset must never crash the process: every socket gets an 'error' listener.
     socket.on('error', (error) => this.log(`client ${peer} failed: ${describeError(error)}`));
-    // A client that connects and sends nothing must not hold a socket forever.
-    socket.setTimeout(this.idleTimeoutMs, () => {
-      this.log(`client ${peer} idle for ${this.idleTimeoutMs} ms: closing`);
-      socket.destroy();
+    // The deadline: a complete request within requestTimeoutMs of connecting. Not
+    // socket.setTimeout(), an idle timer that every byte restarts: a client sending one byte a
+    // second would hold the connection forever. Only requestComplete() (or 'close') clears it.
+    const deadline = setTimeout(() => {
+      this.deadlines.delete(socket);
+      // Unless our side is already closing (an answer went out, or stop()): then the client
+      // owes us nothing more, and the grace timer below takes over.
+      if (!socket.writableEnded && !socket.destroyed) this.requestTimedOut(socket, peer);
+    }, this.requestTimeoutMs);
+    this.deadlines.set(socket, deadline);
+    // Once our side is closed and flushed ('finish'), the client has closeGraceMs to close its
+    // own: one that never does must not hold the socket forever either.
+    socket.once('finish', () => {
+      const grace = setTimeout(() => socket.destroy(), this.closeGraceMs);
+      socket.once('close', () => clearTimeout(grace));
     });
     try {
       this.handleConnection(socket, peer);
@@ -99,6 +127,25 @@ export class TcpServer {
       this.log(`client ${peer}: handler failed: ${describeError(error)}`);
       socket.destroy();
     }
+  }
+
+  /**
+   * The subclass calls this once the client's request is complete: it clears the connection's
+   * deadline. Calling it again, or after the deadline, does nothing.
+   */
+  protected requestComplete(socket: net.Socket): void {
+    clearTimeout(this.deadlines.get(socket));
+    this.deadlines.delete(socket);
+  }
+
+  /**
+   * Runs when a client has not completed its request within requestTimeoutMs of connecting.
+   * This one logs it and destroys the connection; a subclass overrides it to answer in its
+   * protocol first (the web server answers 408 Request Timeout).
+   */
+  protected requestTimedOut(socket: net.Socket, peer: string): void {
+    this.log(`client ${peer} too slow: request not complete after ${this.requestTimeoutMs} ms, closing`);
+    socket.destroy();
   }
   // endregion step-2
 

@@ -6,6 +6,7 @@ import {
   reproLines,
   runCommand,
   startProxy,
+  trickle,
   within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
@@ -26,9 +27,9 @@ const TEXT = 'text/plain; charset=utf-8';
 const NOW = new Date(Date.UTC(2025, 0, 2, 3, 4, 5));
 
 /** The learner's WebServer on a free port, with its log lines collected. */
-async function startWeb() {
+async function startWeb(options: { requestTimeoutMs?: number } = {}) {
   const log = new LogLines();
-  const web = new WebServer({ log: log.add });
+  const web = new WebServer({ log: log.add, ...options });
   closeServerAfterTest(web.server);
   const { port } = await web.start();
   return { web, port, log, url: `http://127.0.0.1:${port}` };
@@ -73,6 +74,9 @@ describe('step 4: formatResponse() writes a response as bytes', () => {
     });
     expect(parseResponse(formatResponse(textResponse(431), NOW)).statusLine).toBe(
       'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+    expect(parseResponse(formatResponse(textResponse(408), NOW)).statusLine).toBe(
+      'HTTP/1.1 408 Request Timeout',
     );
   });
 });
@@ -221,6 +225,54 @@ describe('step 6: the WebServer answers real HTTP clients', () => {
     expectResponse(parseResponse(over, 'the response to an 8193-byte head'), { statusLine: tooLarge });
     expectResponse(parseResponse(endless, 'the response to a head that never ends'), {
       statusLine: tooLarge,
+    });
+  });
+
+  test('a head trickled one byte at a time gets 408 Request Timeout at the deadline; others are served', async () => {
+    const { port, log } = await startWeb({ requestTimeoutMs: 150 });
+    // Slowloris: the start of a valid GET, one byte every 10 ms for 2 s, never its empty line.
+    const slowloris = await trickle(
+      port,
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ${'a'.repeat(160)}`,
+      10,
+    );
+    const client = slowloris.socket.localPort;
+    const raw = await slowloris.closed({
+      allowReset: true,
+      ms: 800,
+      expected: '408 Request Timeout, then the server closing the connection',
+      hint:
+        'the head must be complete within requestTimeoutMs of connecting: socket.setTimeout() is not ' +
+        'enough, as every byte restarts it. Override requestTimedOut() to answer 408 with socket.end()',
+    });
+    expectResponse(parseResponse(raw, 'the answer to a head trickled too slowly'), {
+      statusLine: 'HTTP/1.1 408 Request Timeout',
+      headers: { 'Content-Type': TEXT, Connection: 'close' },
+      body: '408 Request Timeout\n',
+    });
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${client} too slow: request head not complete after 150 ms, answering 408 and closing$`,
+      ),
+      `a log line \`client 127.0.0.1:${client} too slow: request head not complete after 150 ms, answering 408 and closing\``,
+    );
+    expectResponse(parseResponse(await httpExchange(port, GET)), {
+      statusLine: 'HTTP/1.1 200 OK',
+      body: PAGE,
+    });
+  });
+
+  test('a head sent slowly, in many pieces, but complete before the deadline, gets the page', async () => {
+    const { port } = await startWeb({ requestTimeoutMs: 300 });
+    // 18 bytes, one every 5 ms: complete after about 90 ms.
+    const request = 'GET / HTTP/1.1\r\n\r\n';
+    const slow = await trickle(port, request, 5);
+    const raw = await slow.closed({
+      hint: 'a head complete before the deadline is answered normally: call requestComplete(socket) then',
+    });
+    expectResponse(parseResponse(raw, 'the answer to a slow head'), {
+      statusLine: 'HTTP/1.1 200 OK',
+      body: PAGE,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   listen,
   Peer,
   resetAfter,
+  trickle,
   within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
@@ -25,6 +26,24 @@ async function started<T extends TcpServer>(server: T): Promise<number> {
 class Greeter extends TcpServer {
   protected override handleConnection(socket: net.Socket, peer: string): void {
     socket.end(`hello ${peer}\n`);
+    socket.once('close', () => this.log(`closed ${peer}`));
+  }
+}
+
+/**
+ * Its request is one line: once the line is in, it calls requestComplete() and answers
+ * `got LINE`, and keeps the connection open (until the client closes it).
+ */
+class OneLine extends TcpServer {
+  protected override handleConnection(socket: net.Socket, _peer: string): void {
+    let line = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (line.includes('\n')) return;
+      line += chunk.toString('latin1');
+      if (!line.includes('\n')) return;
+      this.requestComplete(socket);
+      socket.write(`got ${line.split('\n')[0]}\n`);
+    });
   }
 }
 
@@ -144,18 +163,62 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
     assertBytes(await exchange(port, 'next'), 'next', { what: 'the echo to the next client' });
   });
 
-  test('a connection that stays idle longer than idleTimeoutMs is closed', async () => {
-    const { server, log } = quiet({ idleTimeoutMs: 100 });
-    const port = await started(server);
-    const peer = await connect(port);
-    await peer.closed({
-      allowReset: true,
-      hint: 'socket.setTimeout(this.idleTimeoutMs, ...) then destroy it',
+  test('a request trickled one byte at a time is cut off at the deadline (requestTimeoutMs), like a silent one', async () => {
+    const log = new LogLines();
+    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 150 }));
+    // Slowloris: a byte every 10 ms for 2 s, and the line never ends. Each byte is activity.
+    const [trickler, silent] = await Promise.all([trickle(port, 'x'.repeat(200), 10), connect(port)]);
+    const clients = [trickler.socket.localPort, silent.socket.localPort];
+    const hint =
+      'start a setTimeout(..., this.requestTimeoutMs) when the connection opens, and call ' +
+      'this.requestTimedOut(socket, peer) when it fires. socket.setTimeout() is not enough: it is an ' +
+      'idle timer, and every byte the client trickles in restarts it';
+    await Promise.all([
+      trickler.closed({ allowReset: true, ms: 800, hint }),
+      silent.closed({ allowReset: true, ms: 800, hint }),
+    ]);
+    for (const client of clients) {
+      await log.line(
+        new RegExp(`^client 127\\.0\\.0\\.1:${client} too slow: request not complete after 150 ms, closing$`),
+        `a log line \`client 127.0.0.1:${client} too slow: request not complete after 150 ms, closing\``,
+        { hint: 'the default requestTimedOut() logs it; call it when the deadline fires' },
+      );
+    }
+    assertBytes(await exchange(port, 'next\n'), 'got next\n', { what: 'the answer to the next client' });
+  });
+
+  test('a slow client whose request is complete in time is served, and the deadline is cleared', async () => {
+    const log = new LogLines();
+    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 200 }));
+    // Slow, but its line (3 bytes, one every 10 ms) is complete long before the deadline.
+    const slow = await trickle(port, 'hi\n', 10);
+    const client = slow.socket.localPort;
+    // The clock: connected just after `slow`, so its deadline fires just after slow's would.
+    const clock = await connect(port);
+    const [line] = await slow.lines(1, { hint: 'bytes that arrive before the deadline are served normally' });
+    expect(line).toBe('got hi');
+    await clock.closed({ allowReset: true, ms: 1_000, hint: 'a silent client is cut off at the deadline' });
+    expect(
+      slow.ending,
+      'a client whose request is complete must not be cut off: requestComplete(socket) clears its deadline',
+    ).toBe('open');
+    expect(log.lines.filter((l) => l.includes(`:${client} `))).toEqual([]);
+  });
+
+  test('after the answer, a client that never closes its side is destroyed after closeGraceMs', async () => {
+    const log = new LogLines();
+    const port = await started(new Greeter({ log: log.add, closeGraceMs: 50 }));
+    // allowHalfOpen: this client reads the answer and the server's FIN, and keeps its side open.
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    closeAfterTest(() => socket.destroy());
+    const peer = new Peer(socket, port);
+    await peer.closed({ hint: "the Greeter answers and ends at once: wait for the client's FIN" });
+    await log.line(/^closed /, 'the server to close the connection soon after closeGraceMs (50 ms)', {
+      ms: 500,
+      hint:
+        "once the server's side is closed and flushed ('finish'), give the client this.closeGraceMs to " +
+        'close its own, then socket.destroy() it: otherwise it holds the socket forever',
     });
-    await log.line(
-      /^client 127\.0\.0\.1:\d+ idle for 100 ms: closing$/,
-      'a log line `client IP:PORT idle for 100 ms: closing`',
-    );
   });
 });
 
