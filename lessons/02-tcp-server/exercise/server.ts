@@ -3,7 +3,8 @@
  *
  * For each connection: read until the client half-closes, reply with the whole message in
  * upper case, close. Many clients are served at once; a client that vanishes or resets never
- * takes the server down.
+ * takes the server down, and neither does one that sends too much or too slowly, nor too many
+ * clients at once (--max-connections).
  *
  *   npx tsx lessons/02-tcp-server/exercise/server.ts --port 9000
  *   printf 'héllo 你好' | nc -N 127.0.0.1 9000          → HÉLLO 你好
@@ -11,6 +12,7 @@
 import net, { type AddressInfo } from 'node:net';
 import {
   describeError,
+  formatAddress,
   isMain,
   type ListenOptions,
   peerAddress,
@@ -25,9 +27,31 @@ export interface ServerOptions {
   log?: Log;
   /** The longest request kept in memory; a client sending more is cut off. Default 1 MiB. */
   maxRequestBytes?: number;
+  /**
+   * The deadline of the whole request, in milliseconds: from the moment the connection is
+   * accepted, the client's FIN must arrive within this time, or the connection is closed.
+   * Default 10000. It is not an idle timer: bytes arriving do not restart it, so a client that
+   * trickles one byte a second cannot hold a connection for ever. At most MAX_REQUEST_TIMEOUT_MS.
+   */
+  requestTimeoutMs?: number;
+  /**
+   * The most connections open at once. Past it, Node closes each new connection as soon as it
+   * accepts it, before the handler runs, and the server logs it. Default: no limit, as in Node.
+   * Each open connection may hold up to maxRequestBytes, so this also bounds the server's memory.
+   */
+  maxConnections?: number;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** How long the whole request may take, from connecting to the client's FIN: 10 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** No limit on open connections unless told otherwise, as in Node (README: choosing one). */
+export const DEFAULT_MAX_CONNECTIONS = Number.POSITIVE_INFINITY;
+
+/** The longest delay setTimeout() can wait (2^31 - 1 ms, about 24.8 days): past it, it fires at once. */
+export const MAX_REQUEST_TIMEOUT_MS = 2_147_483_647;
 
 // region step-1
 /**
@@ -36,10 +60,19 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024;
  * carries data.
  */
 export function createUpperServer(options: ServerOptions = {}): net.Server {
-  const { log = () => {}, maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES } = options;
+  const {
+    log = () => {},
+    maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    maxConnections = DEFAULT_MAX_CONNECTIONS,
+  } = options;
   // TODO(1): create the listening socket with net.createServer(), passing a function that Node
   // calls with each new connection's socket: hand that socket to handleConnection(socket, log,
-  // maxRequestBytes). Return the server.
+  // maxRequestBytes, requestTimeoutMs). Return the server.
+  // TODO(4): limit the connections open at once: set server.maxConnections = maxConnections
+  // (Node then closes every connection past it as soon as it accepts it), and log each one it
+  // refuses from the server's 'drop' event, whose argument holds remoteAddress and remotePort:
+  // `refused a connection from IP:PORT: N connections already open` (formatAddress(ip, port)).
   throw new Error('TODO(1): create the server with net.createServer() — see README step 1');
 }
 // endregion step-1
@@ -65,9 +98,15 @@ export function listen(server: net.Server, { host, port, backlog }: ListenOption
  * Steps 5 (receive), 6 (send) and 7 (close) for one connection. The request ends when the
  * client half-closes (FIN): TCP has no message boundaries, so 'end' is the only sure sign that
  * everything has arrived. Bytes are kept as bytes until then and decoded once, so a multi-byte
- * character cut between two chunks survives.
+ * character cut between two chunks survives. The whole request must arrive within
+ * requestTimeoutMs of the connection opening.
  */
-export function handleConnection(socket: net.Socket, log: Log, maxRequestBytes: number): void {
+export function handleConnection(
+  socket: net.Socket,
+  log: Log,
+  maxRequestBytes: number,
+  requestTimeoutMs: number,
+): void {
   // TODO(4): accept: log `client connected from IP:PORT`; peerAddress(socket) gives IP:PORT.
 
   // TODO(5): receive: keep every 'data' chunk (a Buffer) in an array until 'end'. Count the
@@ -78,6 +117,11 @@ export function handleConnection(socket: net.Socket, log: Log, maxRequestBytes: 
 
   // TODO(7): close: listen for 'error' (log `client IP:PORT failed: ...` with describeError)
   // so that a client's reset cannot crash the server, and for 'close' (log `client IP:PORT closed`).
+  // Then the deadline: the whole request must arrive within requestTimeoutMs. At the top of
+  // this function, as the connection opens, start a timer (setTimeout); if it fires, log
+  // `client IP:PORT too slow: request not complete after N ms, closing` and socket.destroy().
+  // Clear it (clearTimeout) in your 'end' handler and on 'close'. socket.setTimeout() is not
+  // enough: it is an idle timer, and a client sending one byte a second restarts it every time.
 
   // Until the steps above are done, every client is told what is missing. Delete this line.
   socket.end('TODO(4): handle the connection in handleConnection() — see README step 4\n');
@@ -96,12 +140,29 @@ export const program: ServerProgram = {
         value: 'N',
         description: `longest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES})`,
       },
+      timeout: {
+        type: 'string',
+        value: 'MS',
+        description:
+          `the whole request, from connecting to the client's half-close, must arrive within MS ` +
+          `milliseconds, or the connection is closed (default ${DEFAULT_REQUEST_TIMEOUT_MS})`,
+      },
+      'max-connections': {
+        type: 'string',
+        value: 'N',
+        description: 'most connections open at once; more are closed at once (default: no limit)',
+      },
     },
   },
   create: (cli) =>
     createUpperServer({
       log: console.log,
       maxRequestBytes: cli.integer('max-bytes', DEFAULT_MAX_REQUEST_BYTES, { min: 1 }),
+      requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, {
+        min: 1,
+        max: MAX_REQUEST_TIMEOUT_MS,
+      }),
+      maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
     }),
   listen,
 };

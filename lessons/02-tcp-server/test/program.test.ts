@@ -7,7 +7,8 @@ const lesson = lessonOf(import.meta.url);
 
 describe('the program: server.ts', () => {
   test('prints `listening on HOST:PORT`, serves, logs, and exits 0 on Ctrl-C with a client connected', async () => {
-    const server = await lesson.startServer('server');
+    // The robustness flags are accepted (their effects are tested in server.test.ts).
+    const server = await lesson.startServer('server', ['--timeout', '5000', '--max-connections', '100']);
     expect(server.host).toBe('127.0.0.1');
     assertBytes(await exchange(server.port, 'héllo'), 'HÉLLO', { what: 'the reply' });
     const idle = await connect(server.port); // stays connected: the server must still stop

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   assertBytes,
   closeAfterTest,
@@ -11,7 +12,9 @@ import {
   resetAfter,
   runCommand,
   startProxy,
+  trickle,
   vanish,
+  within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { listen as bindAndListen, createUpperServer, type ServerOptions } from '#impl/server.ts';
@@ -21,7 +24,7 @@ async function startUpper(options: ServerOptions = {}) {
   const log = new LogLines();
   const server = createUpperServer({ log: log.add, ...options });
   const port = await listen(server);
-  return { port, log };
+  return { port, log, server };
 }
 
 /** Sends `request`, half-closes, and checks the reply is `expected` (text and hex on failure). */
@@ -73,6 +76,50 @@ describe('step 4: accept each connection', () => {
       'a log line `client connected from 127.0.0.1:PORT`',
     );
     expect(line).toBe(`client connected from 127.0.0.1:${peer.socket.localPort}`);
+  });
+
+  // Needs steps 5 and 6 as well: the clients around the refused one must get their replies.
+  test('with maxConnections 2, a third client is closed at once with no reply and logged; once one finishes, the next is served', async () => {
+    const { port, log, server } = await startUpper({ maxConnections: 2 });
+    // When the server's own socket for a client closes, its place under the limit is free again.
+    const freed = new Map<number, Promise<void>>();
+    server.on('connection', (socket) => {
+      freed.set(socket.remotePort ?? 0, new Promise((resolve) => socket.once('close', () => resolve())));
+    });
+
+    const first = await connect(port);
+    const second = await connect(port);
+    const third = await connect(port);
+    const thirdPort = third.socket.localPort;
+    const refused = await third.closed({
+      allowReset: true,
+      expected: 'the server to close the third connection at once (two are already open)',
+      hint: 'set server.maxConnections = maxConnections: past it, Node closes each new connection as soon as it accepts it',
+    });
+    expect(refused.length, 'a refused client gets no reply at all').toBe(0);
+    await log.line(
+      new RegExp(`^refused a connection from 127\\.0\\.0\\.1:${thirdPort}: 2 connections already open$`),
+      `a log line \`refused a connection from 127.0.0.1:${thirdPort}: 2 connections already open\` (listen for the server's 'drop' event)`,
+    );
+
+    // The first client finishes: its reply, then the server closes its socket, which frees a place.
+    const firstPort = first.socket.localPort ?? 0;
+    await first.end('one');
+    assertBytes(await first.closed(), 'ONE', { what: "the first client's reply" });
+    await within(
+      freed.get(firstPort) ?? Promise.reject(new Error('the server never saw the first client')),
+      () => ({
+        expected: "the server's socket of the first client to close once the reply is sent",
+      }),
+    );
+    await expectReply(
+      port,
+      'next, please',
+      'NEXT, PLEASE',
+      'with one of the two gone, a new client is under the limit again',
+    );
+    await second.end('two');
+    assertBytes(await second.closed(), 'TWO', { what: "the second client's reply" });
   });
 });
 
@@ -161,6 +208,49 @@ describe('step 7: close, whatever the client does', () => {
       'STILL ALIVE',
       'handle "error" on every socket: a reset must not crash',
     );
+  });
+
+  test('a request trickled one byte at a time is cut off after requestTimeoutMs; a slow client that finishes in time is served', async () => {
+    const { port, log } = await startUpper({ requestTimeoutMs: 150 });
+
+    // Slowloris: one byte every 20 ms, never a FIN. Its 200 bytes would take 4 s.
+    const slowloris = async () => {
+      const peer = await trickle(port, 'x'.repeat(200), 20);
+      const clientPort = peer.socket.localPort;
+      const received = await peer.closed({
+        ms: 1_000,
+        allowReset: true,
+        expected: 'the server to close a connection whose request is not complete after 150 ms',
+        hint:
+          'start a timer (setTimeout) when the connection opens and destroy the socket when it fires. ' +
+          'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
+      });
+      expect(received.length, 'a late request gets no reply').toBe(0);
+      await log.line(
+        new RegExp(
+          `^client 127\\.0\\.0\\.1:${clientPort} too slow: request not complete after 150 ms, closing$`,
+        ),
+        `a log line \`client 127.0.0.1:${clientPort} too slow: request not complete after 150 ms, closing\``,
+      );
+    };
+
+    // Meanwhile, a client that takes its time, pausing between pieces, but half-closes in time.
+    const patient = async () => {
+      const peer = await connect(port);
+      for (const piece of ['slow ', 'but ', 'in time']) {
+        await peer.write(piece);
+        await pause(20);
+      }
+      await peer.end();
+      const reply = await peer.closed({
+        expected: 'a reply: this client half-closed well within the deadline',
+        hint: 'only a late request is cut off: clear the timer (clearTimeout) when "end" arrives',
+      });
+      assertBytes(reply, 'SLOW BUT IN TIME', { what: "the patient client's reply" });
+    };
+
+    await Promise.all([slowloris(), patient()]);
+    await expectReply(port, 'still serving', 'STILL SERVING');
   });
 
   test('twenty clients at once each get their own reply', async () => {

@@ -1,0 +1,92 @@
+/**
+ * MISTAKE: bounds a slow client with socket.setTimeout(), an idle timer, instead of a deadline.
+ *
+ * It seems to work. Connect with `nc` and type nothing, or type a little and stop: after
+ * `--timeout` ms of silence the server logs `too slow` and closes the connection, exactly as
+ * intended, and a test with a client that connects and then says nothing would pass. But the
+ * timer only measures silence: every byte that arrives restarts it. A client that sends one
+ * byte a second (slowloris) is never idle for long, so it holds its connection, and the chunks
+ * it has sent, for as long as it likes; a few thousand of them hold the whole server. The tests
+ * trickle a request one byte every 20 ms against a 150 ms timeout: this server never cuts it off.
+ */
+import net from 'node:net';
+import { describeError, formatAddress, isMain, peerAddress, runServerProgram } from '@course/program';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type Log,
+  MAX_REQUEST_TIMEOUT_MS,
+  program,
+  type ServerOptions,
+} from '../solution/server.ts';
+
+export * from '../solution/server.ts';
+
+export function createUpperServer(options: ServerOptions = {}): net.Server {
+  const {
+    log = () => {},
+    maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
+    requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
+    maxConnections = DEFAULT_MAX_CONNECTIONS,
+  } = options;
+  const server = net.createServer((socket) =>
+    handleConnection(socket, log, maxRequestBytes, requestTimeoutMs),
+  );
+  server.maxConnections = maxConnections;
+  server.on('drop', (dropped) => {
+    const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
+  });
+  return server;
+}
+
+export function handleConnection(
+  socket: net.Socket,
+  log: Log,
+  maxRequestBytes: number,
+  requestTimeoutMs: number,
+): void {
+  const peer = peerAddress(socket);
+  log(`client connected from ${peer}`);
+
+  // The "obvious" fix: close the connection when it has been quiet for requestTimeoutMs.
+  // Every 'data' event resets this timer, so a trickle of bytes keeps it from ever firing.
+  socket.setTimeout(requestTimeoutMs, () => {
+    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
+    socket.destroy();
+  });
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  socket.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxRequestBytes) {
+      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
+      return void socket.destroy();
+    }
+    chunks.push(chunk);
+  });
+  socket.on('end', () => {
+    socket.setTimeout(0); // the request is complete: no more timer
+    socket.end(Buffer.concat(chunks).toString('utf8').toUpperCase());
+  });
+  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
+  socket.on('close', () => log(`client ${peer} closed`));
+}
+
+if (isMain(import.meta.url))
+  runServerProgram({
+    ...program,
+    create: (cli) =>
+      createUpperServer({
+        log: console.log,
+        maxRequestBytes: cli.integer('max-bytes', DEFAULT_MAX_REQUEST_BYTES, { min: 1 }),
+        requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, {
+          min: 1,
+          max: MAX_REQUEST_TIMEOUT_MS,
+        }),
+        maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
+      }),
+  });
