@@ -3,7 +3,8 @@
  *
  * Every frame a client sends comes back to it unchanged, in order, however the network cut the
  * stream. A client that reads slower than it sends is not buffered without bound (backpressure),
- * and a client that announces a frame over the limit is cut off, alone: the others carry on.
+ * a client that announces a frame over the limit is cut off, alone, and so is a client too slow
+ * to complete its next frame in time (a deadline): the others carry on.
  *
  *   npx tsx lessons/08-struct-framing/solution/server.ts --port 9000
  *   printf '\000\000\000\005hello' | nc -N 127.0.0.1 9000 | od -An -c
@@ -16,16 +17,47 @@ import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES, MAX_HEADER_LE
 /** Where the server writes its one line per client event (console.log in the program). */
 export type Log = (line: string) => void;
 
+/** How long a client may take to complete its next frame, by default: 30 seconds. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest deadline: 2^31 − 1 ms (about 24.8 days), the longest delay setTimeout() can wait.
+ * Past it, Node warns and fires after 1 ms instead.
+ */
+export const MAX_FRAME_TIMEOUT_MS = 2_147_483_647;
+
 export interface ServerOptions {
   log?: Log;
   /** The longest payload accepted from a client (default MAX_FRAME_BYTES, 16 MiB). */
   maxFrameBytes?: number;
+  /**
+   * The deadline: each frame must be complete within this many milliseconds of the previous
+   * complete frame (or of connecting), else the connection is closed. Only a whole frame restarts
+   * it, so a client that trickles a frame a byte at a time, or sends nothing, is cut off; one that
+   * sends whole frames at least this often never is (default DEFAULT_FRAME_TIMEOUT_MS).
+   */
+  frameTimeoutMs?: number;
+}
+
+/** What handleConnection() needs to know: the limits of ServerOptions, defaults filled in. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  frameTimeoutMs: number;
 }
 
 /** The echo server: handleConnection() for every client. Not listening yet. */
 export function createEchoServer(options: ServerOptions = {}): net.Server {
-  const { log = () => {}, maxFrameBytes = MAX_FRAME_BYTES } = options;
-  return net.createServer((socket) => handleConnection(socket, log, maxFrameBytes));
+  const {
+    log = () => {},
+    maxFrameBytes = MAX_FRAME_BYTES,
+    frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
+  } = options;
+  if (!Number.isSafeInteger(frameTimeoutMs) || frameTimeoutMs < 1 || frameTimeoutMs > MAX_FRAME_TIMEOUT_MS) {
+    throw new RangeError(
+      `frameTimeoutMs must be a whole number from 1 to ${MAX_FRAME_TIMEOUT_MS}, not ${frameTimeoutMs}`,
+    );
+  }
+  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
 }
 
 /** `a frame of 2147483648 bytes is over the limit of 16777216 bytes (EFRAMETOOLARGE)` */
@@ -37,10 +69,10 @@ function framingWords(error: unknown): string {
 /**
  * One connection: decode the frames as the chunks arrive, and write each one back as a frame.
  */
-export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: number): void {
+export function handleConnection(socket: net.Socket, log: Log, limits: ConnectionLimits): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
-  const decoder = new FrameDecoder({ maxFrameBytes });
+  const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
 
   // TODO(6): echo: on 'data', push the chunk into the decoder and write every frame it returns
   // back to the client with socket.write(encodeFrame(frame)), in order.
@@ -52,6 +84,11 @@ export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: nu
   // `client IP:PORT: MESSAGE (CODE), closing the connection` (framingWords(error) gives
   // `MESSAGE (CODE)`) and socket.destroy() this connection. On 'end', call decoder.end(): if it
   // throws (ETRUNCATED), log `client IP:PORT: MESSAGE (CODE)`; then socket.end().
+  // And a deadline: each frame must be complete within limits.frameTimeoutMs of the previous
+  // complete frame (or of connecting). Start a setTimeout() here; when push() returns frames,
+  // deadline.refresh() it; on 'close', clearTimeout() it. When it fires, log
+  // `client IP:PORT too slow: frame not complete after N ms, closing` and socket.destroy().
+  // Not socket.setTimeout(): that is an idle timer, and every byte of a trickled frame restarts it.
 
   // Until the steps above are done, every client is told what is missing. Delete this line.
   socket.end('TODO(6): echo each frame in handleConnection() — see README step 6\n');
@@ -74,12 +111,18 @@ export const program: ServerProgram = {
         value: 'N',
         description: `longest frame payload accepted (default ${MAX_FRAME_BYTES})`,
       },
+      timeout: {
+        type: 'string',
+        value: 'MS',
+        description: `each frame must be complete within MS ms of the previous one, or of connecting (default ${DEFAULT_FRAME_TIMEOUT_MS})`,
+      },
     },
   },
   create: (cli) =>
     createEchoServer({
       log: console.log,
       maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: MAX_HEADER_LENGTH }),
+      frameTimeoutMs: cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, { min: 1, max: MAX_FRAME_TIMEOUT_MS }),
     }),
 };
 

@@ -10,25 +10,42 @@
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';
 import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES } from '../solution/framing.ts';
-import { type Log, program, type ServerOptions } from '../solution/server.ts';
+import {
+  type ConnectionLimits,
+  DEFAULT_FRAME_TIMEOUT_MS,
+  type Log,
+  MAX_FRAME_TIMEOUT_MS,
+  program,
+  type ServerOptions,
+} from '../solution/server.ts';
 
 export * from '../solution/server.ts';
 
 export function createEchoServer(options: ServerOptions = {}): net.Server {
-  const { log = () => {}, maxFrameBytes = MAX_FRAME_BYTES } = options;
-  return net.createServer((socket) => handleConnection(socket, log, maxFrameBytes));
+  const {
+    log = () => {},
+    maxFrameBytes = MAX_FRAME_BYTES,
+    frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
+  } = options;
+  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
 }
 
-export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: number): void {
+export function handleConnection(socket: net.Socket, log: Log, limits: ConnectionLimits): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
-  const decoder = new FrameDecoder({ maxFrameBytes });
+  const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
   const words = (error: unknown) =>
     error instanceof FramingError ? `${error.message} (${error.code})` : describeError(error);
+  const deadline = setTimeout(() => {
+    log(`client ${peer} too slow: frame not complete after ${limits.frameTimeoutMs} ms, closing`);
+    socket.destroy();
+  }, limits.frameTimeoutMs);
   socket.on('data', (chunk: Buffer) => {
     try {
+      const frames = decoder.push(chunk);
+      if (frames.length > 0) deadline.refresh();
       // The mistake: write()'s `false` ("my queue is full, wait for 'drain'") is dropped.
-      for (const frame of decoder.push(chunk)) socket.write(encodeFrame(frame));
+      for (const frame of frames) socket.write(encodeFrame(frame));
     } catch (error) {
       log(`client ${peer}: ${words(error)}, closing the connection`);
       socket.destroy();
@@ -43,7 +60,10 @@ export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: nu
     socket.end();
   });
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
-  socket.on('close', () => log(`client ${peer} closed`));
+  socket.on('close', () => {
+    clearTimeout(deadline);
+    log(`client ${peer} closed`);
+  });
 }
 
 if (isMain(import.meta.url))
@@ -53,5 +73,9 @@ if (isMain(import.meta.url))
       createEchoServer({
         log: console.log,
         maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: 0xffff_ffff }),
+        frameTimeoutMs: cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, {
+          min: 1,
+          max: MAX_FRAME_TIMEOUT_MS,
+        }),
       }),
   });

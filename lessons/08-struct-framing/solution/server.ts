@@ -3,7 +3,8 @@
  *
  * Every frame a client sends comes back to it unchanged, in order, however the network cut the
  * stream. A client that reads slower than it sends is not buffered without bound (backpressure),
- * and a client that announces a frame over the limit is cut off, alone: the others carry on.
+ * a client that announces a frame over the limit is cut off, alone, and so is a client too slow
+ * to complete its next frame in time (a deadline): the others carry on.
  *
  *   npx tsx lessons/08-struct-framing/solution/server.ts --port 9000
  *   printf '\000\000\000\005hello' | nc -N 127.0.0.1 9000 | od -An -c
@@ -16,16 +17,47 @@ import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES, MAX_HEADER_LE
 /** Where the server writes its one line per client event (console.log in the program). */
 export type Log = (line: string) => void;
 
+/** How long a client may take to complete its next frame, by default: 30 seconds. */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
+ * The longest deadline: 2^31 − 1 ms (about 24.8 days), the longest delay setTimeout() can wait.
+ * Past it, Node warns and fires after 1 ms instead.
+ */
+export const MAX_FRAME_TIMEOUT_MS = 2_147_483_647;
+
 export interface ServerOptions {
   log?: Log;
   /** The longest payload accepted from a client (default MAX_FRAME_BYTES, 16 MiB). */
   maxFrameBytes?: number;
+  /**
+   * The deadline: each frame must be complete within this many milliseconds of the previous
+   * complete frame (or of connecting), else the connection is closed. Only a whole frame restarts
+   * it, so a client that trickles a frame a byte at a time, or sends nothing, is cut off; one that
+   * sends whole frames at least this often never is (default DEFAULT_FRAME_TIMEOUT_MS).
+   */
+  frameTimeoutMs?: number;
+}
+
+/** What handleConnection() needs to know: the limits of ServerOptions, defaults filled in. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  frameTimeoutMs: number;
 }
 
 /** The echo server: handleConnection() for every client. Not listening yet. */
 export function createEchoServer(options: ServerOptions = {}): net.Server {
-  const { log = () => {}, maxFrameBytes = MAX_FRAME_BYTES } = options;
-  return net.createServer((socket) => handleConnection(socket, log, maxFrameBytes));
+  const {
+    log = () => {},
+    maxFrameBytes = MAX_FRAME_BYTES,
+    frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
+  } = options;
+  if (!Number.isSafeInteger(frameTimeoutMs) || frameTimeoutMs < 1 || frameTimeoutMs > MAX_FRAME_TIMEOUT_MS) {
+    throw new RangeError(
+      `frameTimeoutMs must be a whole number from 1 to ${MAX_FRAME_TIMEOUT_MS}, not ${frameTimeoutMs}`,
+    );
+  }
+  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
 }
 
 /** `a frame of 2147483648 bytes is over the limit of 16777216 bytes (EFRAMETOOLARGE)` */
@@ -37,10 +69,18 @@ function framingWords(error: unknown): string {
 /**
  * One connection: decode the frames as the chunks arrive, and write each one back as a frame.
  */
-export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: number): void {
+export function handleConnection(socket: net.Socket, log: Log, limits: ConnectionLimits): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
-  const decoder = new FrameDecoder({ maxFrameBytes });
+  const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+
+  // The deadline: the next frame must be complete within frameTimeoutMs. Only a complete frame
+  // restarts it (refresh() below), never a mere byte: socket.setTimeout() would be an idle timer,
+  // which every byte restarts, and a client sending one byte a second would hold on forever.
+  const deadline = setTimeout(() => {
+    log(`client ${peer} too slow: frame not complete after ${limits.frameTimeoutMs} ms, closing`);
+    socket.destroy(); // the protocol has no error frame: the log line is the explanation
+  }, limits.frameTimeoutMs);
 
   socket.on('data', (chunk: Buffer) => {
     let frames: Buffer[];
@@ -53,6 +93,8 @@ export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: nu
       socket.destroy();
       return;
     }
+    // At least one frame complete: the next one gets frameTimeoutMs from now.
+    if (frames.length > 0) deadline.refresh();
     for (const frame of frames) {
       // write() returns false once this socket's queue is full: the client reads slower than it
       // sends. Stop reading from it until the queue drains, so that memory stays bounded.
@@ -65,6 +107,8 @@ export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: nu
 
   socket.on('end', () => {
     // The client is done sending. Bytes of an unfinished frame are a broken stream: log them.
+    // The deadline keeps running until 'close': a client that half-closes and then never reads
+    // its echoes would otherwise keep this connection forever.
     try {
       decoder.end();
     } catch (error) {
@@ -75,7 +119,10 @@ export function handleConnection(socket: net.Socket, log: Log, maxFrameBytes: nu
 
   // Without an 'error' listener, a client's reset (ECONNRESET) would crash the whole server.
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
-  socket.on('close', () => log(`client ${peer} closed`));
+  socket.on('close', () => {
+    clearTimeout(deadline); // no timer may outlive its connection
+    log(`client ${peer} closed`);
+  });
 }
 // endregion echo
 
@@ -91,12 +138,18 @@ export const program: ServerProgram = {
         value: 'N',
         description: `longest frame payload accepted (default ${MAX_FRAME_BYTES})`,
       },
+      timeout: {
+        type: 'string',
+        value: 'MS',
+        description: `each frame must be complete within MS ms of the previous one, or of connecting (default ${DEFAULT_FRAME_TIMEOUT_MS})`,
+      },
     },
   },
   create: (cli) =>
     createEchoServer({
       log: console.log,
       maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: MAX_HEADER_LENGTH }),
+      frameTimeoutMs: cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, { min: 1, max: MAX_FRAME_TIMEOUT_MS }),
     }),
 };
 

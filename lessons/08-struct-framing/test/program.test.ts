@@ -6,17 +6,26 @@ import { frame, frames } from './support.ts';
 const lesson = lessonOf(import.meta.url);
 
 describe('the program: server.ts', () => {
-  test('echoes frames, logs an oversized header, exits 0 on Ctrl-C; a bad flag exits 2', async () => {
-    const [server, bad] = await Promise.all([
-      lesson.startServer('server', ['--max-frame-bytes', '1000']),
+  test('echoes frames, logs an oversized header and a client too slow for --timeout, exits 0 on Ctrl-C; bad flags exit 2', async () => {
+    const [server, bad, badTimeout] = await Promise.all([
+      lesson.startServer('server', ['--max-frame-bytes', '1000', '--timeout', '200']),
       lesson.run('server', ['--max-frame-bytes', 'lots']),
+      lesson.run('server', ['--timeout', '0']),
     ]);
     expect(bad.code, 'a bad --max-frame-bytes is bad usage: exit 2').toBe(2);
     expect(bad.stderr).toBe(
       "server.ts: --max-frame-bytes must be a whole number from 0 to 4294967295, not 'lots' (see server.ts --help)\n",
     );
+    expect(badTimeout.code, '--timeout 0 is bad usage: exit 2').toBe(2);
+    expect(badTimeout.stderr).toBe(
+      "server.ts: --timeout must be a whole number from 1 to 2147483647, not '0' (see server.ts --help)\n",
+    );
 
     expect(server.host).toBe('127.0.0.1');
+    // A client that sends half a header and then nothing: closed 200 ms after connecting.
+    const stalled = await connect(server.port);
+    const stalledPort = stalled.socket.localPort;
+    await stalled.write(Buffer.from([0, 0]));
     const peer = await connect(server.port);
     await peer.write(frames('hi', '', 'there'));
     assertBytes(await peer.bytes(19), frames('hi', '', 'there'), { what: 'the echo' });
@@ -27,6 +36,18 @@ describe('the program: server.ts', () => {
     await server.waitForLine(
       /: a frame of 1001 bytes is over the limit of 1000 bytes \(EFRAMETOOLARGE\), closing the connection$/,
       'a log line for the frame over the limit',
+    );
+
+    await stalled.closed({
+      allowReset: true,
+      expected: 'the server to close a connection with no complete frame for --timeout 200 ms',
+      hint: 'each frame must be complete within --timeout ms of the previous one, or of connecting: see the deadline in README step 8',
+    });
+    await server.waitForLine(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${stalledPort} too slow: frame not complete after 200 ms, closing$`,
+      ),
+      'a log line for the client that stalled',
     );
 
     const started = performance.now();

@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   assertBytes,
   connect,
@@ -10,6 +11,7 @@ import {
   runCommand,
   slowReader,
   startProxy,
+  trickle,
   vanish,
   WireError,
   within,
@@ -132,7 +134,7 @@ describe('step 7: respect backpressure', () => {
   });
 });
 
-describe('step 8: close a connection that breaks the framing, log it, and carry on', () => {
+describe('step 8: close a connection that breaks the framing or is too slow, log it, and carry on', () => {
   test('a header over the limit: logged, that client cut off, the others unharmed', async () => {
     const { port, log } = await startEcho({ maxFrameBytes: 1024 });
     // A polite client, in the middle of a frame of exactly the limit.
@@ -175,6 +177,90 @@ describe('step 8: close a connection that breaks the framing, log it, and carry 
       new RegExp(`^client 127\\.0\\.0\\.1:${clientPort}: .*ETRUNCATED`),
       `a log line \`client 127.0.0.1:${clientPort}: the stream ended inside a frame: 3 of its 9 payload bytes arrived (ETRUNCATED)\`: call decoder.end() on 'end'`,
     );
+  });
+
+  test('a frame trickled a byte at a time, or nothing at all: cut off at the deadline and logged; the others carry on', async () => {
+    const { port, log } = await startEcho({ frameTimeoutMs: 150 });
+    // A client done long before its deadline: its timer must end with its connection.
+    const quick = await connect(port);
+    const quickPort = quick.socket.localPort;
+    await quick.end(frame('quick'));
+    await quick.closed();
+
+    // 204 bytes, one every 20 ms: 4 s to send, far longer than the test waits.
+    const slowloris = await trickle(port, frame(Buffer.alloc(200, 'z')), 20);
+    const silent = await connect(port);
+    const oneFrame = await connect(port);
+    await oneFrame.write(frame('then nothing'));
+    await oneFrame.bytes(frame('then nothing').length);
+    // Meanwhile, everybody else is served as usual.
+    await expectEcho(port, frames('still', 'here'), 'a slow client must not hold up the others');
+
+    const cases = [
+      {
+        peer: slowloris,
+        who: 'a client sending a frame one byte every 20 ms',
+        hint: 'socket.setTimeout() is not enough: it is an idle timer, and every byte of the trickle restarts it. Start a setTimeout() per connection and refresh() it only when push() returns a complete frame',
+      },
+      {
+        peer: silent,
+        who: 'a client that connects and sends nothing',
+        hint: 'start the deadline when the client connects, not when its first byte arrives',
+      },
+      {
+        peer: oneFrame,
+        who: 'a client that sends one frame and then nothing',
+        hint: 'after a complete frame, refresh() the deadline: do not stop it. The next frame must be complete in time too',
+      },
+    ];
+    const ports = cases.map(({ peer }) => peer.socket.localPort); // gone once closed
+    for (const [i, { peer, who, hint }] of cases.entries()) {
+      const clientPort = ports[i];
+      await peer.closed({
+        allowReset: true,
+        expected: `the server to close the connection of ${who}, once no frame was complete for 150 ms`,
+        hint,
+      });
+      await log.line(
+        new RegExp(
+          `^client 127\\.0\\.0\\.1:${clientPort} too slow: frame not complete after 150 ms, closing$`,
+        ),
+        `a log line \`client 127.0.0.1:${clientPort} too slow: frame not complete after 150 ms, closing\` for ${who}`,
+      );
+    }
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${quickPort} too slow`)),
+      "a connection that closed in time must not be reported later: clearTimeout() the deadline on 'close'",
+    ).toEqual([]);
+  });
+
+  test('a client that completes every frame within the deadline is never cut off, however long it stays', async () => {
+    const { port, log } = await startEcho({ frameTimeoutMs: 150 });
+    const peer = await connect(port);
+    peer.socket.setNoDelay(true); // send each piece at once: no Nagle wait for the previous ACK
+    const started = performance.now();
+    let sent = 0;
+    for (const payload of ['slow', 'but', 'steady', 'frames']) {
+      // Each frame in two pieces, 25 ms apart, then 25 ms of quiet: one complete every ~50 ms.
+      const whole = frame(payload);
+      await peer.write(whole.subarray(0, 3));
+      await pause(25);
+      await peer.write(whole.subarray(3));
+      sent += whole.length;
+      await peer.bytes(sent, {
+        hint: 'refresh() the deadline each time push() returns a complete frame: one deadline for the whole connection cuts off a client that sends whole frames in time',
+      });
+      await pause(25);
+    }
+    expect(
+      performance.now() - started,
+      'the client should stay connected longer than the deadline',
+    ).toBeGreaterThan(150);
+    expect(
+      peer.ending,
+      'the connection of a client that completes every frame in time should stay open',
+    ).toBe('open');
+    expect(log.lines.filter((line) => line.includes('too slow'))).toEqual([]);
   });
 });
 
