@@ -94,11 +94,12 @@ describe('step 7: respect backpressure', () => {
     // The server's side of the connection, watched after each chunk the server has handled.
     const LIMIT = 1024 * 1024;
     let serverSide: net.Socket | undefined;
-    const verdict = new Promise<'paused' | 'unbounded'>((resolve) => {
+    const verdict = new Promise<'paused' | 'unbounded' | 'ended'>((resolve) => {
       server.on('connection', (socket: net.Socket) => {
         serverSide = socket;
         socket.on('data', () => {
-          if (socket.writableLength > LIMIT) resolve('unbounded');
+          if (socket.writableEnded) resolve('ended');
+          else if (socket.writableLength > LIMIT) resolve('unbounded');
           else if (socket.isPaused()) resolve('paused');
         });
       });
@@ -117,6 +118,13 @@ describe('step 7: respect backpressure', () => {
       }),
       { ms: 2_000 },
     );
+    if (seen === 'ended') {
+      throw new WireError('the server closed the connection instead of echoing', {
+        expected: 'the frames echoed back, with the server pausing while the client does not read',
+        received: `the server ended its side after ${peer.received.length} bytes`,
+        hint: 'step 6 first: echo every frame push() returns, then pause on backpressure',
+      });
+    }
     if (seen === 'unbounded') {
       throw new WireError('the server kept reading while the client read nothing', {
         expected: `the server to stop reading (pause) with at most ${LIMIT} bytes queued`,
@@ -137,6 +145,8 @@ describe('step 7: respect backpressure', () => {
 describe('step 8: close a connection that breaks the framing or is too slow, log it, and carry on', () => {
   test('a header over the limit: logged, that client cut off, the others unharmed', async () => {
     const { port, log } = await startEcho({ maxFrameBytes: 1024 });
+    // The echo itself first (step 6): without it, nothing below can be seen.
+    await expectEcho(port, frame('echo first'), 'step 6 first: write every frame back');
     // A polite client, in the middle of a frame of exactly the limit.
     const polite = await connect(port);
     const whole = frame(Buffer.alloc(1024, 0x70));
