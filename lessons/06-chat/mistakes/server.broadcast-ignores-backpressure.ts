@@ -11,13 +11,7 @@
  */
 import net from 'node:net';
 import { isMain, runServerProgram } from '@course/program';
-import {
-  type ChatOptions,
-  ChatRoom,
-  DEFAULT_MAX_QUEUE_BYTES,
-  type Member,
-  program,
-} from '../solution/server.ts';
+import { type ChatOptions, ChatRoom, chatOptions, type Member, program } from '../solution/server.ts';
 
 export * from '../solution/server.ts';
 
@@ -36,9 +30,5 @@ export function createChatServer(options: ChatOptions = {}): net.Server {
 if (isMain(import.meta.url))
   runServerProgram({
     ...program,
-    create: (cli) =>
-      createChatServer({
-        log: console.log,
-        maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
-      }),
+    create: (cli) => createChatServer(chatOptions(cli)),
   });

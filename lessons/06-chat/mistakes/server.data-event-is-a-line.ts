@@ -13,7 +13,7 @@ import { isMain, runServerProgram } from '@course/program';
 import {
   type ChatOptions,
   ChatRoom,
-  DEFAULT_MAX_QUEUE_BYTES,
+  chatOptions,
   MAX_LINE_BYTES,
   type Member,
   program,
@@ -44,9 +44,5 @@ export function createChatServer(options: ChatOptions = {}): net.Server {
 if (isMain(import.meta.url))
   runServerProgram({
     ...program,
-    create: (cli) =>
-      createChatServer({
-        log: console.log,
-        maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
-      }),
+    create: (cli) => createChatServer(chatOptions(cli)),
   });

@@ -5,13 +5,21 @@
  * its nickname (`OK <nick>` or `ERR <reason>`); after that every non-empty line is a message that
  * the others get as `<nick>: <text>`. `/who` lists who is here, `/quit` or `byebye` says goodbye.
  * Nobody can take the room down: not a client that resets, nor one that sends a line without
- * end, nor one that stops reading.
+ * end, nor one that stops reading, nor one that sends a byte now and then and never finishes its
+ * line, nor a thousand connections at once.
  *
  *   npx tsx lessons/06-chat/solution/server.ts --port 9000
  *   nc 127.0.0.1 9000                                      → type a nickname, then chat
  */
 import net from 'node:net';
-import { describeError, isMain, peerAddress, runServerProgram, type ServerProgram } from '@course/program';
+import {
+  type CommandLine,
+  describeError,
+  isMain,
+  peerAddress,
+  runServerProgram,
+  type ServerProgram,
+} from '@course/program';
 
 /** Where the server writes its one line per client event (console.log in the program). */
 export type Log = (line: string) => void;
@@ -31,10 +39,30 @@ export const INVALID_NICKNAME = 'invalid nickname: use 1 to 32 letters, digits, 
 /** How long a client we said goodbye to may keep its side open before we cut it off. */
 export const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * The deadline, in ms: a newcomer must be joined (`OK <nick>`) this long after it connects, and a
+ * member must finish a line this long after it began it. Silence between lines is never cut: a
+ * chat member may say nothing for hours. 30 s is plenty for a person typing a line and pressing
+ * Enter (a terminal client sends the line whole), and short for a client that trickles bytes.
+ */
+export const DEFAULT_LINE_TIMEOUT_MS = 30_000;
+
+/**
+ * How many connections may be open at once, joined or not. Each one can hold about
+ * MAX_LINE_BYTES of its unfinished line and maxQueueBytes waiting to be sent to it, so 1000 of
+ * them bound the worst case near 1000 × 260 KiB ≈ 260 MB, and every broadcast is at most 1000
+ * writes. A connection beyond it is told `ERR server full` and closed at once.
+ */
+export const DEFAULT_MAX_CLIENTS = 1000;
+
 export interface ChatOptions {
   log?: Log;
   /** Bytes that may queue up for one client that does not read; past it, it is dropped. */
   maxQueueBytes?: number;
+  /** ms a newcomer has to join, and a member to finish a line it began (not the silence between lines). */
+  lineTimeoutMs?: number;
+  /** Connections open at once, joined or not; one more gets `ERR server full` and is closed. */
+  maxClients?: number;
 }
 
 // region step-1-splitter
@@ -99,6 +127,8 @@ export interface Member {
   readonly lines: LineSplitter;
   /** Set once the server answered `OK <nick>`. */
   nick: string | undefined;
+  /** The deadline running for this connection (to join, or to finish a line), if any. */
+  deadline: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -111,20 +141,48 @@ export class ChatRoom {
   readonly members = new Map<string, Member>();
   readonly log: Log;
   readonly maxQueueBytes: number;
+  readonly lineTimeoutMs: number;
+  readonly maxClients: number;
+  /** The open connections, joined or not: added in accept(), deleted on 'close'. */
+  readonly connections = new Set<net.Socket>();
 
-  constructor({ log = () => {}, maxQueueBytes = DEFAULT_MAX_QUEUE_BYTES }: ChatOptions = {}) {
+  constructor({
+    log = () => {},
+    maxQueueBytes = DEFAULT_MAX_QUEUE_BYTES,
+    lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
+    maxClients = DEFAULT_MAX_CLIENTS,
+  }: ChatOptions = {}) {
     this.log = log;
     this.maxQueueBytes = maxQueueBytes;
+    this.lineTimeoutMs = lineTimeoutMs;
+    this.maxClients = maxClients;
   }
 
   // region accept
   /** A new connection: listen to everything it can do. */
   accept(socket: net.Socket): void {
-    const member: Member = { socket, peer: peerAddress(socket), lines: new LineSplitter(), nick: undefined };
+    // Every open connection counts, joined or not: sockets that never send a nickname must not
+    // be able to take every place either. It stays counted until its 'close', which comes
+    // however the connection ends ('end' and 'error' alone would miss some).
+    if (this.isFull()) {
+      this.turnAway(socket);
+      return;
+    }
+    this.connections.add(socket);
+    const member: Member = {
+      socket,
+      peer: peerAddress(socket),
+      lines: new LineSplitter(),
+      nick: undefined,
+      deadline: undefined,
+    };
     this.log(`client connected from ${member.peer}`);
     // Chat lines are small and should leave at once: no waiting to fill a segment (Nagle).
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(member, chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.receive(member, chunk);
+      this.updateDeadline(member, chunk);
+    });
     // However the client goes, it leaves the room: FIN ('end'), a reset or another error
     // ('error'), or anything else ('close', which always comes last, exactly once).
     socket.on('end', () => this.leave(member, 'closed the connection'));
@@ -133,9 +191,40 @@ export class ChatRoom {
       this.leave(member, describeError(error));
     });
     socket.on('close', () => {
+      this.connections.delete(socket);
+      this.stopDeadline(member); // no timer outlives its socket
       this.leave(member, 'connection closed');
       this.log(`client ${member.peer} closed`);
     });
+    // From now on the newcomer has lineTimeoutMs to be joined: to send a nickname line that is
+    // valid and free. Trickling it, or sending bad nicknames forever, does not buy more time.
+    this.startDeadline(member, 'not joined');
+  }
+
+  /**
+   * True when maxClients connections are open. A socket destroyed a moment ago no longer counts:
+   * its 'close' comes a little later, after the rest of this turn of the event loop, and a
+   * newcomer that arrives in between should have its place.
+   */
+  isFull(): boolean {
+    if (this.connections.size < this.maxClients) return false;
+    for (const open of this.connections) if (open.destroyed) this.connections.delete(open);
+    return this.connections.size >= this.maxClients;
+  }
+
+  /**
+   * The room is full: say so and close at once, politely. What the client sends is read and
+   * thrown away (unread bytes would turn our close into a reset, and the client might never see
+   * the line), and a client that does not close its side is cut off after CLOSE_GRACE_MS.
+   */
+  turnAway(socket: net.Socket): void {
+    this.log(`client ${peerAddress(socket)} refused: server full (${this.maxClients} connections)`);
+    socket.on('error', () => {}); // a reset from a client we turned away is not news
+    socket.resume();
+    socket.end('ERR server full\n');
+    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
   // endregion accept
 
@@ -253,9 +342,52 @@ export class ChatRoom {
   }
   // endregion step-5
 
+  // region step-5-deadline
+  /**
+   * Step 5: after each chunk, keeps the right deadline running. Until the nickname is accepted,
+   * the one started in accept() runs on, whatever arrives. Once joined, a chunk that ends a line
+   * stops the clock, and a chunk that leaves a line unfinished starts it, unless it runs already:
+   * the line then has lineTimeoutMs from its first byte, however slowly its bytes come.
+   */
+  updateDeadline(member: Member, chunk: Buffer): void {
+    // Not joined yet: the join deadline counts. Gone (BYE, ERR, dropped): nothing counts any more.
+    if (member.nick === undefined || !member.socket.writable) return;
+    if (chunk.includes(0x0a)) this.stopDeadline(member); // a line is complete: the clock stops
+    // The bytes after the chunk's last \n, if any, begin a line: the clock starts, or runs on.
+    if (chunk.at(-1) !== 0x0a) this.startDeadline(member, 'line not complete');
+  }
+
+  /** Step 5: starts a deadline of lineTimeoutMs for `member`, unless one runs already. */
+  startDeadline(member: Member, what: string): void {
+    if (member.deadline !== undefined) return;
+    // A timer of our own, not socket.setTimeout(): that one is an idle timer, and every byte
+    // that arrives restarts it, so one byte a second would keep a connection forever.
+    member.deadline = setTimeout(() => this.tooSlow(member, what), this.lineTimeoutMs);
+  }
+
+  /** Step 5: the deadline passed: `ERR too slow`, and the client goes as for a line too long. */
+  tooSlow(member: Member, what: string): void {
+    member.deadline = undefined;
+    if (!member.socket.writable) return; // already on its way out
+    this.log(
+      `${member.nick ?? `client ${member.peer}`} too slow: ${what} after ${this.lineTimeoutMs} ms, closing`,
+    );
+    this.send(member, 'ERR too slow');
+    this.leave(member, 'too slow');
+    this.closeSoon(member);
+  }
+  // endregion step-5-deadline
+
+  /** Stops `member`'s deadline, if one runs. */
+  stopDeadline(member: Member): void {
+    clearTimeout(member.deadline);
+    member.deadline = undefined;
+  }
+
   /** Our last word is sent: close our side, and cut off a client that does not close its own. */
   closeSoon(member: Member): void {
     const { socket } = member;
+    this.stopDeadline(member); // no deadline counts once we said goodbye
     socket.end();
     const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
     timer.unref();
@@ -272,6 +404,16 @@ export function createChatServer(options: ChatOptions = {}): net.Server {
 // endregion create
 
 // region program
+/** The server's options from its command line, logging with console.log. */
+export function chatOptions(cli: CommandLine): ChatOptions {
+  return {
+    log: console.log,
+    maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
+    lineTimeoutMs: cli.integer('timeout', DEFAULT_LINE_TIMEOUT_MS, { min: 1 }),
+    maxClients: cli.integer('max-clients', DEFAULT_MAX_CLIENTS, { min: 1 }),
+  };
+}
+
 /** The command line of server.ts (`--help` lists it). */
 export const program: ServerProgram = {
   spec: {
@@ -283,13 +425,19 @@ export const program: ServerProgram = {
         value: 'BYTES',
         description: `bytes queued for a client that does not read before it is dropped (default ${DEFAULT_MAX_QUEUE_BYTES})`,
       },
+      timeout: {
+        type: 'string',
+        value: 'MS',
+        description: `ms a new connection has to join, and a member to finish a line it began; silence between lines is never cut (default ${DEFAULT_LINE_TIMEOUT_MS})`,
+      },
+      'max-clients': {
+        type: 'string',
+        value: 'N',
+        description: `connections at once, joined or not; one more gets ERR server full (default ${DEFAULT_MAX_CLIENTS})`,
+      },
     },
   },
-  create: (cli) =>
-    createChatServer({
-      log: console.log,
-      maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
-    }),
+  create: (cli) => createChatServer(chatOptions(cli)),
 };
 
 if (isMain(import.meta.url)) runServerProgram(program);

@@ -1,20 +1,29 @@
 import { closedPort, LogLines, lessonOf, listen } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { createChatServer } from '#impl/server.ts';
-import { joined } from './support.ts';
+import { chatter, joined } from './support.ts';
 
 // The real programs, run as a learner runs them: `npx tsx lessons/06-chat/exercise/server.ts`.
 const lesson = lessonOf(import.meta.url);
 
-/** server.ts: `listening on HOST:PORT`, a working room, and a clean exit on Ctrl-C with clients in it. */
+/**
+ * server.ts: `listening on HOST:PORT`, a working room, --max-clients and --timeout, and a clean
+ * exit on Ctrl-C with clients in it.
+ */
 async function checkServerProgram() {
-  const server = await lesson.startServer('server');
+  const server = await lesson.startServer('server', ['--max-clients', '3', '--timeout', '300']);
   expect(server.host).toBe('127.0.0.1');
   const alice = await joined(server.port, 'alice');
   const bob = await joined(server.port, 'bob');
   await alice.send('hi bob\n');
   await bob.expect('alice: hi bob');
   await server.waitForLine(/joined as bob$/, 'a log line `127.0.0.1:PORT joined as bob`');
+  // A third connection that never sends a nickname takes the last place; a fourth is turned away.
+  const lurker = await chatter(server.port, 'lurker');
+  const fourth = await chatter(server.port, 'fourth');
+  await fourth.expect('ERR server full', 'with --max-clients 3, the fourth connection is turned away');
+  await lurker.expect('ERR too slow', 'with --timeout 300, a connection not joined after 300 ms is cut off');
+  await server.waitForLine(/too slow: not joined after 300 ms/, 'a log line `client IP:PORT too slow: ...`');
   const started = performance.now();
   const result = await server.stop('SIGINT');
   expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);

@@ -5,8 +5,10 @@ import {
   LogLines,
   lessonOf,
   listen,
+  type Peer,
   runCommand,
   startProxy,
+  trickle,
   WireError,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
@@ -284,9 +286,68 @@ describe('step 4: leave, however the client goes', () => {
     await joined(port, 'bob');
     await alice.expect('* bob joined', 'only joined members are announced, arriving or leaving');
   });
+
+  test('past maxClients, a connection gets `ERR server full` and is closed; once one goes, a newcomer can join', async () => {
+    const { port, log } = await startChat({ maxClients: 2 });
+    const alice = await joined(port, 'alice');
+    const lurker = await chatter(port, 'lurker'); // connected, no nickname yet: it counts too
+    const third = await chatter(port, 'third');
+    await third.expect(
+      'ERR server full',
+      'add every accepted socket to this.connections, joined or not; when this.isFull(), this.turnAway(socket)',
+    );
+    await third.closed({ hint: 'turn the connection away at once: ERR server full, then socket.end()' });
+    await log.line(/server full/, 'a log line `client IP:PORT refused: server full (2 connections)`');
+
+    const lurkerPort = lurker.socket.localPort;
+    lurker.peer.reset(); // it goes without a word: its place must be free again
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${lurkerPort} closed$`),
+      "the server's log line for the lurker's 'close'",
+    );
+    const bob = await joined(port, 'bob');
+    await alice.expect(
+      '* bob joined',
+      "delete the socket from this.connections on 'close', which comes however the connection ends",
+    );
+    const fourth = await chatter(port, 'fourth');
+    await fourth.expect(
+      'ERR server full',
+      'alice and bob fill the room again: a newcomer that joins counts like any other connection',
+    );
+    await bob.send('/who\n');
+    await bob.expect('USERS alice,bob');
+  });
 });
 
-describe('step 5: a slow reader must not stall the room', () => {
+/** What the deadline tests say first: the obvious fix does not work. */
+const IDLE_TIMER_HINT =
+  'socket.setTimeout() is not enough: it is an idle timer, and each byte that arrives restarts it.';
+
+/** How to trickle by hand, `shell` sending a little every second: the server must cut it off after 2 s. */
+function trickleRepro(shell: string): string {
+  return [
+    `${lessonOf(import.meta.url).command('server', ['--port', '9000', '--timeout', '2000'])}     # in one terminal`,
+    `(${shell}) | nc 127.0.0.1 9000     # in another`,
+  ].join('\n');
+}
+
+/** Waits for the server to close a trickling peer, and checks that its last words were `ERR too slow`. */
+async function cutOff(peer: Peer, name: string, hint: string, repro: string): Promise<string> {
+  const closed = await peer.closed({
+    allowReset: true,
+    hint,
+    repro,
+    expected: `the server to close ${name}`,
+  });
+  const received = closed.toString('utf8');
+  expect(received, `${name}: the last line before the close should be ERR too slow`).toMatch(
+    /ERR too slow\n$/,
+  );
+  return received;
+}
+
+describe('step 5: slow clients must not stall the room', () => {
   test('a client that stops reading is dropped once its queue passes maxQueueBytes; the others chat on', async () => {
     const bound = 64 * 1024;
     const { port, server, log } = await startChat({ maxQueueBytes: bound });
@@ -340,6 +401,67 @@ describe('step 5: a slow reader must not stall the room', () => {
     expect(carolSawSlowLeave || carol.lines.includes('* slow left'), 'carol sees `* slow left`').toBe(true);
     slow.socket.resume();
     await slow.closed({ allowReset: true, expected: 'the server to have closed the slow connection' });
+  });
+
+  test('a newcomer must be joined within lineTimeoutMs: a trickled nickname, or bad ones forever, get `ERR too slow`', async () => {
+    const { port, log } = await startChat({ lineTimeoutMs: 150 });
+    const alice = await joined(port, 'alice');
+    const [sloth, pest] = await Promise.all([
+      trickle(port, 'a-very-slow-nickname\n', 20), // one byte every 20 ms: 420 ms for the line
+      trickle(port, 'not valid\n'.repeat(100), 5), // a complete, invalid nickname every 50 ms
+    ]);
+    await cutOff(
+      sloth,
+      'a client trickling its nickname',
+      `${IDLE_TIMER_HINT} Start a setTimeout() of your own in accept(), and clear it only once the client has joined`,
+      trickleRepro('while :; do printf a; sleep 1; done'),
+    );
+    const pestSaw = await cutOff(
+      pest,
+      'a client sending invalid nicknames',
+      'the timer started in accept() stops only once the client has joined (OK), not at each line it sends',
+      trickleRepro("while :; do echo 'not valid'; sleep 1; done"),
+    );
+    expect(pestSaw, 'each invalid nickname is still answered until then').toMatch(/^ERR invalid nickname/);
+    const tooSlow = log.lines.filter((line) => /^client 127\.0\.0\.1:\d+ too slow: .*\b150 ms\b/.test(line));
+    expect(
+      tooSlow,
+      'a log line for each: `client IP:PORT too slow: not joined after 150 ms, closing`',
+    ).toHaveLength(2);
+    // Alice has said nothing since she joined, longer than lineTimeoutMs: silence is allowed.
+    await alice.send('/who\n');
+    await alice.expect(
+      'USERS alice',
+      'neither of them ever joined; alice, silent since she joined, is still here',
+    );
+  });
+
+  test('a member may be silent as long as it likes, but a line it began must end within lineTimeoutMs', async () => {
+    const { port, log } = await startChat({ lineTimeoutMs: 150 });
+    const alice = await joined(port, 'alice');
+    // Eve types slowly, a byte every 5 ms, but finishes her line in time; then she says nothing.
+    const eve = await trickle(port, 'eve\nhi\n', 5);
+    await alice.expect('* eve joined');
+    await alice.expect('eve: hi', 'a line that ends within lineTimeoutMs, however slowly, is a message');
+    // Tom joins, then begins a line and never ends it: a byte every 5 ms, each one activity.
+    const tom = await trickle(port, `tom\n${'z'.repeat(1000)}`, 5);
+    await alice.expect('* tom joined');
+    const tomSaw = await cutOff(
+      tom,
+      'tom, trickling a line that never ends',
+      `${IDLE_TIMER_HINT} Start a timer when a member begins a line (a chunk that does not end in \\n), and clear it when a \\n ends the line`,
+      trickleRepro('echo tom; while :; do printf z; sleep 1; done'),
+    );
+    expect(tomSaw).toBe('OK tom\nERR too slow\n');
+    await alice.expect('* tom left', 'a member cut off for being too slow leaves like any other');
+    await log.line(/^tom too slow: /, 'a log line `tom too slow: line not complete after 150 ms, closing`');
+    // Alice and Eve have both been silent for longer than lineTimeoutMs, between lines: they stay.
+    await alice.send('still here?\n');
+    await eve.until(
+      (received) => (received.includes('alice: still here?') ? true : undefined),
+      'eve, silent since her last line, to get alice: still here?',
+      { hint: 'only a line begun and not finished is timed, never the silence between lines' },
+    );
   });
 });
 
