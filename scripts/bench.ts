@@ -55,6 +55,11 @@ interface Row {
 const rows: Row[] = [];
 const say = (text: string) => values.json || console.log(text);
 
+/** The middle value of a list of timings. */
+function middle(list: number[]): number {
+  return list.sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+}
+
 /** The median of `runs` timings of `fn` (after one warm-up run), in milliseconds. */
 async function median(fn: () => unknown, runs = 5): Promise<number> {
   await fn();
@@ -64,7 +69,7 @@ async function median(fn: () => unknown, runs = 5): Promise<number> {
     await fn();
     times.push(performance.now() - started);
   }
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)] as number;
+  return middle(times);
 }
 
 /**
@@ -85,8 +90,7 @@ async function interleaved<K extends string>(
       times[k].push(performance.now() - started);
     }
   }
-  const mid = (list: number[]) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
-  return Object.fromEntries(keys.map((k) => [k, mid(times[k])])) as Record<K, number>;
+  return Object.fromEntries(keys.map((k) => [k, middle(times[k])])) as Record<K, number>;
 }
 
 /** Cuts `bytes` into chunks of 1..max bytes, the same for the same seed. */
@@ -288,8 +292,7 @@ async function watchRerun(runs = 3): Promise<{ rerun: number; tests: number }> {
   } finally {
     child.kill('SIGINT');
   }
-  const mid = (list: number[]) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
-  return { rerun: mid(reruns), tests: mid(tests) };
+  return { rerun: middle(reruns), tests: middle(tests) };
 }
 
 async function feedback(): Promise<void> {
