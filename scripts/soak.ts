@@ -19,7 +19,16 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, watch, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  watch,
+  writeSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +52,8 @@ const TIMEOUT_MS = 300;
 const CLOSE_SLACK_MS = 2_000;
 /** File descriptors each server gets (where prlimit exists): fewer than the flood's connections. */
 const FD_LIMIT = 256;
+/** What a client that never reads may send before the server must have stopped reading it. */
+const STREAM_MIB = 256;
 const PRLIMIT = spawnSync('prlimit', ['--version']).status === 0;
 
 /** How to talk to each lesson's server: politely, slowly, and past its connection limit. */
@@ -54,6 +65,8 @@ interface Probe {
   expect: (reply: string) => boolean;
   /** A valid start of a request, line or frame, that slowloris trickles and never finishes. */
   slow?: Buffer;
+  /** Valid requests, many at once, for a client that sends and never reads the answers. */
+  stream?: Buffer;
   /** A connection limit: the flag that sets it to `LIMIT`, and how a refusal shows. */
   limit?: { flag: string; refusal: RegExp };
 }
@@ -93,12 +106,14 @@ const probes: Record<string, Probe> = {
     halfClose: true,
     expect: (r) => r === '1 hello\n2 byebye\n',
     slow: Buffer.from('a line that never ends'),
+    stream: Buffer.from('a line to answer\n'.repeat(4096)),
   },
   '08-struct-framing': {
     request: () => encodeFrame(Buffer.from('ping')),
     halfClose: true,
     expect: (r) => r === encodeFrame(Buffer.from('ping')).toString(),
     slow: encodeFrame(Buffer.from('a frame that never ends')).subarray(0, 20),
+    stream: encodeFrame(Buffer.alloc(64 * 1024, 'e')),
   },
   '09-file-upload': {
     args: () => ['--dir', mkdtempSync(join(tmpdir(), 'soak-uploads-'))],
@@ -277,6 +292,62 @@ async function politeFlood(server: Running, probe: Probe, problems: string[]): P
   return `${served} of ${FLOOD} polite at once served, ${refused.length} refused`;
 }
 
+/** The resident memory of a process, in MiB, where /proc tells it (Linux). */
+function rssMiB(pid: number | undefined): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * A client that sends requests and never reads the answers: the server must stop reading it
+ * (backpressure) instead of queueing answers without bound. It sends up to STREAM_MIB, waiting
+ * for 'drain' as a good client does; a server that stops reading stops the drains.
+ */
+async function slowReaderPhase(file: string, probe: Probe, problems: string[]): Promise<string> {
+  if (!probe.stream) return '';
+  const stream = probe.stream;
+  // A server of its own, with its default deadline: a short one would cut this client off
+  // (rightly) instead of showing whether the server stops reading it.
+  const server = await start(file, []);
+  try {
+    return await neverRead(server, stream, problems);
+  } finally {
+    server.child.kill('SIGKILL');
+  }
+}
+
+async function neverRead(server: Running, stream: Buffer, problems: string[]): Promise<string> {
+  const before = rssMiB(server.child.pid);
+  const socket = net.connect({ host: '127.0.0.1', port: server.port });
+  socket.on('error', () => {});
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.pause(); // never read a byte of the answers
+  let sent = 0;
+  while (sent < STREAM_MIB * 1024 * 1024 && !socket.destroyed) {
+    sent += stream.length;
+    if (socket.write(stream)) continue;
+    const drained = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 1_000);
+      socket.once('drain', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+    if (!drained) break;
+  }
+  const grew = rssMiB(server.child.pid) - before;
+  socket.destroy();
+  const mib = (sent / 1024 / 1024).toFixed(0);
+  if (sent >= STREAM_MIB * 1024 * 1024)
+    problems.push(
+      `a client that never reads sent ${mib} MiB and the server kept reading (+${grew.toFixed(0)} MiB)`,
+    );
+  return `a client that never reads was paused after ${mib} MiB (server +${grew.toFixed(0)} MiB)`;
+}
+
 async function limitPhase(server: Running, probe: Probe, problems: string[]): Promise<string> {
   if (!probe.limit) return '';
   const { refusal } = probe.limit;
@@ -339,13 +410,15 @@ async function killedPhase(server: Running, dir: string, problems: string[]): Pr
 async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promise<string[]> {
   const args = [...(probe.args?.() ?? []), ...(probe.slow ? ['--timeout', String(TIMEOUT_MS)] : [])];
   if (probe.limit) args.push(probe.limit.flag, String(LIMIT));
-  const server = await start(join(lesson.dir, 'solution', 'server.ts'), args);
+  const file = join(lesson.dir, 'solution', 'server.ts');
+  const server = await start(file, args);
   const problems: string[] = [];
   const notes: string[] = [];
   const uploads = probe.args ? args[1] : undefined;
   try {
     await batches(HOSTILE, 20, () => hostile(server.port));
     notes.push(await slowPhase(server, probe, problems));
+    notes.push(await slowReaderPhase(file, probe, problems));
     // The flood: everyone at once; a refused or reset connection is fine, a dead server is not.
     await Promise.all(Array.from({ length: FLOOD }, () => hostile(server.port)));
     notes.push(await politeFlood(server, probe, problems));
