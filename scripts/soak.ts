@@ -67,8 +67,10 @@ interface Probe {
   slow?: Buffer;
   /** Valid requests, many at once, for a client that sends and never reads the answers. */
   stream?: Buffer;
-  /** A connection limit: the flag that sets it to `LIMIT`, and how a refusal shows. */
-  limit?: { flag: string; refusal: RegExp };
+  /** How the server says no, in its protocol, to a client it cannot serve (full, out of files). */
+  refusal?: RegExp;
+  /** The flag that sets a connection limit (to `LIMIT`). */
+  limitFlag?: string;
 }
 const LIMIT = 20;
 
@@ -81,7 +83,8 @@ const probes: Record<string, Probe> = {
     halfClose: true,
     expect: (r) => r === 'HÉLLO',
     slow: Buffer.from('a request that never ends'),
-    limit: { flag: '--max-connections', refusal: /refused/ },
+    limitFlag: '--max-connections', // refusals are logged: `refused a connection from ...`
+    refusal: /refused/,
   },
   '03-oop-server': {
     request: () => Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\n\r\n'),
@@ -99,7 +102,8 @@ const probes: Record<string, Probe> = {
     halfClose: false,
     expect: (r) => /^USERS .*soaker/m.test(r),
     slow: Buffer.from('a-nickname-typed-slowly'),
-    limit: { flag: '--max-clients', refusal: /full/ },
+    limitFlag: '--max-clients',
+    refusal: /full/,
   },
   '07-sticky-packets': {
     request: () => Buffer.from('hello\nbyebye\n'),
@@ -121,6 +125,7 @@ const probes: Record<string, Probe> = {
     halfClose: false,
     expect: (r) => r.includes('"ok":true'),
     slow: uploadHeader('slow.txt', 'never sent'),
+    refusal: /"ok":false/, // `cannot store the file: too many open files (EMFILE)`, say
   },
 };
 
@@ -282,7 +287,7 @@ async function slowPhase(server: Running, probe: Probe, problems: string[]): Pro
 async function politeFlood(server: Running, probe: Probe, problems: string[]): Promise<string> {
   const replies = await Promise.all(Array.from({ length: FLOOD }, (_, n) => polite(server.port, probe, n)));
   const served = replies.filter((r) => probe.expect(r)).length;
-  const refused = replies.filter((r) => !probe.expect(r) && (r === '' || probe.limit?.refusal.test(r)));
+  const refused = replies.filter((r) => !probe.expect(r) && (r === '' || probe.refusal?.test(r)));
   const wrong = replies.filter((r) => !probe.expect(r) && !refused.includes(r));
   if (wrong.length > 0)
     problems.push(
@@ -349,8 +354,8 @@ async function neverRead(server: Running, stream: Buffer, problems: string[]): P
 }
 
 async function limitPhase(server: Running, probe: Probe, problems: string[]): Promise<string> {
-  if (!probe.limit) return '';
-  const { refusal } = probe.limit;
+  const { limitFlag, refusal } = probe;
+  if (!limitFlag || !refusal) return '';
   const before = (server.stdout().match(new RegExp(refusal, 'g')) ?? []).length;
   const results = await Promise.all(Array.from({ length: LIMIT * 5 }, () => holder(server.port)));
   const refusedReplies = results.filter((r) => refusal.test(r.received)).length;
@@ -409,7 +414,7 @@ async function killedPhase(server: Running, dir: string, problems: string[]): Pr
 
 async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promise<string[]> {
   const args = [...(probe.args?.() ?? []), ...(probe.slow ? ['--timeout', String(TIMEOUT_MS)] : [])];
-  if (probe.limit) args.push(probe.limit.flag, String(LIMIT));
+  if (probe.limitFlag) args.push(probe.limitFlag, String(LIMIT));
   const file = join(lesson.dir, 'solution', 'server.ts');
   const server = await start(file, args);
   const problems: string[] = [];

@@ -3,8 +3,8 @@
  *
  * Two passes over the file, never the whole file in memory: the first hashes it (the header
  * must carry the SHA-256 before the first body byte is sent), the second sends it in frames of
- * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Then it
- * half-closes and waits for the server's one answer.
+ * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Both read
+ * the file 1 MiB at a time. Then it half-closes and waits for the server's one answer.
  *
  *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
  */
@@ -62,6 +62,14 @@ export interface SendOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * How much a read stream reads from the file at a time: 1 MiB. Its default, 64 KiB, costs one
+ * trip to libuv's thread pool per 64 KiB; reading 1 GiB that way took 0.7 to 0.9 s here, and
+ * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent.
+ */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** The answer is a few hundred bytes: a longer frame is not an answer. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -71,8 +79,9 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
  * Memory stays the same for 1 KB or 100 GB.
  */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
-  // TODO(7): const hash = createHash('sha256'); then read the file with createReadStream(path)
-  // in a `for await (const chunk of stream)` loop: hash.update(chunk) and add chunk.length to
+  // TODO(7): const hash = createHash('sha256'); then read the file with
+  // createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) (1 MiB at a time, not the default
+  // 64 KiB) in a `for await (const chunk of stream)` loop: hash.update(chunk) and add chunk.length to
   // the size. Return { size, sha256: hash.digest('hex') }. Never readFile(): a 200 MB file
   // would take 200 MB of memory. A missing file rejects with the stream's error (ENOENT): fine.
   throw new Error('TODO(7): hash the file in hashFile() — see README step 7');
@@ -146,7 +155,7 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   //      { name: basename(file), size, sha256 }: the base name, never the path.
   //   2. In a new Promise: net.connect({ host, port }). On 'connect', write jsonFrame(header),
   //      call onProgress?.(0, size), then (unless size is 0) sendBody() (step 8) from
-  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark: frameBytes }), and
+  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }), and
   //      socket.end() once it is all sent: the FIN says "that is the whole body".
   //   3. Read the answer from the start, even while sending (a refused name comes back early):
   //      push each 'data' chunk into a FrameDecoder; the first frame is the answer, parseAnswer().

@@ -16,6 +16,7 @@ import {
   DEFAULT_TIMEOUT_MS,
   hashFile,
   MAX_ANSWER_BYTES,
+  READ_CHUNK_BYTES,
   runClient,
   type SendOptions,
   type Stored,
@@ -76,7 +77,7 @@ export async function upload(options: UploadOptions): Promise<Stored> {
     const socket = net.connect({ host, port });
     // The second pass: exactly the bytes that were hashed (end is inclusive). None for an empty file.
     const body =
-      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: frameBytes }) : null;
+      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }) : null;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
     let connected = false;
     let settled = false;

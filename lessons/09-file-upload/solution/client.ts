@@ -3,8 +3,8 @@
  *
  * Two passes over the file, never the whole file in memory: the first hashes it (the header
  * must carry the SHA-256 before the first body byte is sent), the second sends it in frames of
- * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Then it
- * half-closes and waits for the server's one answer.
+ * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Both read
+ * the file 1 MiB at a time. Then it half-closes and waits for the server's one answer.
  *
  *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
  */
@@ -62,6 +62,14 @@ export interface SendOptions {
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * How much a read stream reads from the file at a time: 1 MiB. Its default, 64 KiB, costs one
+ * trip to libuv's thread pool per 64 KiB; reading 1 GiB that way took 0.7 to 0.9 s here, and
+ * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent.
+ */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** The answer is a few hundred bytes: a longer frame is not an answer. */
 export const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -73,7 +81,7 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES })) {
     hash.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }
@@ -157,7 +165,7 @@ export async function upload(options: UploadOptions): Promise<Stored> {
     const socket = net.connect({ host, port });
     // The second pass: exactly the bytes that were hashed (end is inclusive). None for an empty file.
     const body =
-      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: frameBytes }) : null;
+      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }) : null;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
     let connected = false;
     let settled = false;

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lessonOf } from '@course/helpers';
+import { connect, lessonOf } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { sha256, startUploads, tempRoot } from './support.ts';
+import { readAnswer, sha256, startUploads, tempRoot } from './support.ts';
 
 // The real programs, run as a learner runs them: `npx tsx lessons/09-file-upload/exercise/server.ts`.
 const lesson = lessonOf(import.meta.url);
@@ -18,11 +18,13 @@ describe('the programs: server.ts and client.ts', () => {
     // refusal comes from a server in this process, so that it needs no program of its own.
     const refusing = await startUploads();
     const [server, refused, usage] = await Promise.all([
-      lesson.startServer('server', ['--dir', dir]),
+      lesson.startServer('server', ['--dir', dir, '--timeout', '500']),
       lesson.run('client', ['--port', String(refusing.port), join(root, 'notes..txt')]),
       lesson.run('client', ['--port', String(refusing.port), join(root, 'nothing-here.txt')]),
     ]);
     expect(existsSync(dir), '--dir is created when it is missing').toBe(true);
+    // --timeout: a client that sends nothing at all is answered once the header's time is up.
+    const silent = await connect(server.port);
     expect(refused.code, "the server's error: exit 1").toBe(1);
     expect(refused.stderr).toBe(
       'the server refused the upload: refused name "notes..txt": it contains ".."\n',
@@ -44,6 +46,10 @@ describe('the programs: server.ts and client.ts', () => {
     expect(lines).toContain(`sent ${body.length} of ${body.length} bytes (100%)`);
     expect(lines.at(-2)).toMatch(/^sent 293\.0 KiB in \d+\.\d\d s \(.+\/s\)$/);
     expect(readFileSync(join(dir, 'photo.jpg')).equals(body)).toBe(true);
+    expect(await readAnswer(silent, '--timeout MS is the frameTimeoutMs option')).toEqual({
+      ok: false,
+      error: 'too slow: the header frame was not complete within 500 ms',
+    });
 
     await server.waitForLine(
       / stored "photo\.jpg" \(300000 bytes, sha256 [0-9a-f]{64}\)$/,

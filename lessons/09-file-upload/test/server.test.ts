@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import { connect, startProxy } from '@course/helpers';
+import { closeAfterTest, connect, startProxy, trickle } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { createUploadServer } from '#impl/server.ts';
 import {
@@ -14,10 +15,19 @@ import {
   startUploads,
   tempRoot,
   tree,
+  trickleOn,
   uploadFrames,
 } from './support.ts';
 
 const EMPTY_SHA256 = sha256('');
+
+/** Waits `ms`: the pace of a slow client, never a way to wait for the server. */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a server that only has an idle timer (or no deadline at all) needs to hear. */
+const SLOWLORIS_HINT =
+  'a client sending one byte every 20 ms is never idle, so socket.setTimeout() never fires: ' +
+  'restart a deadline (setTimeout) only when a frame is complete, and answer "too slow" when it passes';
 
 /** Sends the header and body of an upload, half-closes, and returns the server's answer. */
 async function uploadTo(port: number, name: string, body: Uint8Array, header: object = {}) {
@@ -112,23 +122,87 @@ describe('step 4: write the body, with backpressure', () => {
       'when this.file.write() returns false, this.socket.pause() until the file emits "drain"',
     ).toBeLessThanOrEqual(512 * 1024);
   });
+
+  test('a slow client is never cut off while each frame comes in time, however long the upload takes', async () => {
+    const { port, dir } = await startUploads({ frameTimeoutMs: 150 });
+    const body = randomBytes(4000);
+    const peer = await connect(port);
+    await peer.write(frame({ name: 'patient.bin', size: body.length, sha256: sha256(body) }));
+    // Four frames of 1000 bytes, each in two halves 40 ms apart: 160 ms in all, longer than the
+    // 150 ms deadline, but every frame is complete within 40 ms of the one before.
+    for (let offset = 0; offset < body.length; offset += 1000) {
+      const bytes = frame(body.subarray(offset, offset + 1000));
+      await peer.write(bytes.subarray(0, 500));
+      await pause(40);
+      await peer.write(bytes.subarray(500));
+    }
+    await peer.end();
+    expect(
+      await readAnswer(
+        peer,
+        'the deadline is for each frame, not for the whole upload: restart it on every complete frame',
+      ),
+    ).toMatchObject({ ok: true, name: 'patient.bin' });
+    expect(listFiles(dir)).toEqual(['patient.bin']);
+  });
+
+  test('waiting for a slow disk never counts against the client; its clock starts again after', async () => {
+    // Each write takes 80 ms, twice the client's 40 ms: here only the server is slow.
+    const disk = new RecordingDisk({ delayMs: 80 });
+    const { port, dir } = await startUploads({ openFile: disk.openFile, frameTimeoutMs: 40 });
+    const body = randomBytes(2 * 64 * 1024);
+    const [prompt, trickler] = await Promise.all([connect(port), connect(port)]);
+    // One client sends everything at once; its second frame waits in the socket for the disk.
+    await prompt.write(uploadFrames('prompt.bin', body));
+    await prompt.end();
+    // The other sends its first frame, then trickles the second: once the disk has let the
+    // socket go, the clock runs again, and the trickle is too slow.
+    const frames = uploadFrames('trickled.bin', body);
+    const secondFrame = frames.length - (4 + 64 * 1024);
+    await trickler.write(frames.subarray(0, secondFrame));
+    trickleOn(trickler, frames.subarray(secondFrame), 10);
+    const [stored, refused] = await Promise.all([
+      readAnswer(
+        prompt,
+        "while the socket is paused for the disk, the client cannot send: its clock must stand still (this.restartDeadline() on the file's 'drain', after this.waitingForDisk = false)",
+      ),
+      readAnswer(
+        trickler,
+        "after the file's 'drain', call this.restartDeadline(): the client's clock runs again once you read again",
+      ),
+    ]);
+    expect(stored).toMatchObject({ ok: true, name: 'prompt.bin' });
+    expect(refused).toEqual({
+      ok: false,
+      error: 'too slow: the next body frame was not complete within 40 ms (65536 of 131072 bytes received)',
+    });
+    expect(listFiles(dir)).toEqual(['prompt.bin']);
+  });
 });
 
 describe('step 5: leave nothing behind when it goes wrong', () => {
-  test('a client that disconnects mid-way leaves no file and no temporary file', async () => {
-    const disk = new RecordingDisk();
-    const { port, dir, log } = await startUploads({ openFile: disk.openFile });
+  test('a client that disappears mid-way (a reset, or a plain close) leaves no file and no temporary file', async () => {
     const body = randomBytes(200_000);
     const all = uploadFrames('half.bin', body, { frameBytes: 50_000 });
-    const peer = await connect(port);
-    await peer.write(all.subarray(0, all.length / 2));
-    await beforeClose(peer, disk.waitForBytes(50_000), 'the first body bytes written to the file');
-    const during = listFiles(dir);
-    expect(during.length, 'one temporary file while the upload runs').toBe(1);
-    expect(during, 'the final name appears only once the file is checked').not.toContain('half.bin');
-    peer.reset();
-    await log.line(/"half\.bin" not stored: /, 'a log line `client IP:PORT: "half.bin" not stored: ...`');
-    expect(listFiles(dir), 'remove the temporary file in discard()').toEqual([]);
+    const vanish = async (how: 'reset' | 'close') => {
+      const disk = new RecordingDisk();
+      const { port, dir, log } = await startUploads({ openFile: disk.openFile });
+      const peer = await connect(port);
+      await peer.write(all.subarray(0, all.length / 2));
+      await beforeClose(peer, disk.waitForBytes(50_000), 'the first body bytes written to the file');
+      const during = listFiles(dir);
+      expect(during.length, 'one temporary file while the upload runs').toBe(1);
+      expect(during, 'the final name appears only once the file is checked').not.toContain('half.bin');
+      // A reset (RST: a crashed client, a pulled cable), or a plain close() (FIN) in mid-body.
+      if (how === 'reset') peer.reset();
+      else peer.socket.destroy();
+      await log.line(
+        /"half\.bin" not stored: /,
+        `after a ${how}, a log line \`client IP:PORT: "half.bin" not stored: ...\``,
+      );
+      expect(listFiles(dir), `after a ${how}: remove the temporary file in discard()`).toEqual([]);
+    };
+    await Promise.all([vanish('reset'), vanish('close')]);
   });
 
   test('a body that ends early (FIN) or runs past its size is refused; nothing is left', async () => {
@@ -165,16 +239,66 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
     expect(listFiles(dir)).toEqual([]);
   });
 
-  test('a client that goes silent is dropped after the idle time, and its upload discarded', async () => {
-    const { port, dir, log } = await startUploads({ idleTimeoutMs: 50 });
-    const peer = await connect(port);
-    await peer.write(frame({ name: 'idle.bin', size: 10, sha256: EMPTY_SHA256 }));
-    await log.line(
-      /"idle\.bin" not stored: no data for 50 ms$/,
-      'a log line saying the idle upload was dropped',
+  test('a client that trickles a frame a byte at a time (slowloris), or goes silent, is answered "too slow"; nothing is left', async () => {
+    const { port, dir, log } = await startUploads({ frameTimeoutMs: 100 });
+    const body = randomBytes(10_000);
+    const all = uploadFrames('slow.bin', body);
+    const bodyStart = all.length - (4 + body.length);
+    // One byte every 20 ms from the first: the header frame is never complete.
+    const onHeader = await trickle(port, all, 20);
+    // The header at once, then the body frame one byte every 20 ms.
+    const onBody = await connect(port);
+    await onBody.write(all.subarray(0, bodyStart + 1000));
+    trickleOn(onBody, all.subarray(bodyStart + 1000), 20);
+    // An upload refused at once, by a client that never closes (net.connect's allowHalfOpen:
+    // the server's FIN does not end our side): once answered, it has the same time to close.
+    const lingering = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true }).resume();
+    lingering.on('error', () => {}); // a reset once the server lets it go is no failure here
+    closeAfterTest(() => lingering.destroy());
+    lingering.write(frame('not json'));
+    const lingeringPort = await new Promise((resolve) =>
+      lingering.once('connect', () => resolve(lingering.localPort)),
     );
-    await peer.closed({ allowReset: true, expected: 'the server to drop the silent client' });
-    expect(listFiles(dir)).toEqual([]);
+    // The header, then nothing.
+    const silent = await connect(port);
+    await silent.write(frame({ name: 'silent.bin', size: 10, sha256: EMPTY_SHA256 }));
+    // Meanwhile, everybody else is served.
+    expect(await uploadTo(port, 'honest.txt', Buffer.from('hello'))).toMatchObject({ ok: true });
+
+    const peers = [onHeader, onBody, silent];
+    const [headerPort, bodyPort] = peers.map((peer) => peer.socket.localPort);
+    const answers = await Promise.all(peers.map((peer) => readAnswer(peer, SLOWLORIS_HINT)));
+    expect(answers).toEqual([
+      { ok: false, error: 'too slow: the header frame was not complete within 100 ms' },
+      {
+        ok: false,
+        error: 'too slow: the next body frame was not complete within 100 ms (0 of 10000 bytes received)',
+      },
+      {
+        ok: false,
+        error: 'too slow: the next body frame was not complete within 100 ms (0 of 10 bytes received)',
+      },
+    ]);
+    for (const peer of peers) {
+      await peer.closed({
+        allowReset: true,
+        hint: SLOWLORIS_HINT,
+        expected: 'the server to close the slow connection',
+      });
+    }
+    expect(log.lines).toContain(
+      `client 127.0.0.1:${headerPort}: nothing stored: too slow: the header frame was not complete within 100 ms`,
+    );
+    expect(log.lines).toContain(
+      `client 127.0.0.1:${bodyPort}: "slow.bin" not stored: too slow: the next body frame was not complete within 100 ms (0 of 10000 bytes received)`,
+    );
+    expect(listFiles(dir), 'no temporary file is left by a client too slow').toEqual(['honest.txt']);
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${lingeringPort} too slow: not closed 100 ms after the answer, closing$`,
+      ),
+      'a log line saying that the client which stayed after its answer was let go',
+    );
   });
 
   test('a directory the server cannot write to gives a clean error', async () => {

@@ -123,10 +123,25 @@ export async function startUploads(options: ServerOptions = {}) {
 }
 
 /**
+ * Slowloris in the middle of an exchange: writes `data` to `peer` one byte every `everyMs`, and
+ * stops when the connection ends (the harness's trickle() does the same from the first byte).
+ */
+export function trickleOn(peer: Peer, data: Uint8Array, everyMs: number): void {
+  let next = 0;
+  const timer = setInterval(() => {
+    if (next >= data.length || peer.ending !== 'open' || peer.socket.destroyed) return clearInterval(timer);
+    peer.write(data.subarray(next, ++next)).catch(() => clearInterval(timer));
+  }, everyMs);
+  peer.socket.once('close', () => clearInterval(timer));
+  closeAfterTest(() => clearInterval(timer));
+}
+
+/**
  * A disk for the server's openFile option: writes for real (to the path the server chose), and
  * records the paths opened, the bytes written, and the most bytes ever queued in one stream (what
  * the server asked the disk to hold). `slow`: each write completes one event-loop turn late, as
  * a busy disk would, so that a server that ignores write()'s false queues more and more.
+ * `delayMs`: each write completes that late, a disk slower than the client's deadline.
  */
 export class RecordingDisk {
   readonly opened: string[] = [];
@@ -134,10 +149,12 @@ export class RecordingDisk {
   maxQueued = 0;
   private readonly waiters: { bytes: number; resolve: () => void }[] = [];
   private readonly slow: boolean;
+  private readonly delayMs: number;
   private readonly highWaterMark: number;
 
-  constructor({ slow = false, highWaterMark = 64 * 1024 } = {}) {
+  constructor({ slow = false, delayMs = 0, highWaterMark = 64 * 1024 } = {}) {
     this.slow = slow;
+    this.delayMs = delayMs;
     this.highWaterMark = highWaterMark;
   }
 
@@ -152,7 +169,8 @@ export class RecordingDisk {
           // Counted once the bytes are in the file, so that a test can look at it.
           disk.written += chunk.length;
           for (const waiter of disk.waiters.filter((w) => disk.written >= w.bytes)) waiter.resolve();
-          if (disk.slow) setImmediate(() => callback(error));
+          if (disk.delayMs > 0) setTimeout(() => callback(error), disk.delayMs);
+          else if (disk.slow) setImmediate(() => callback(error));
           else callback(error);
         });
       },
