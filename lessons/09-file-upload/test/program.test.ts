@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, lessonOf } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { readAnswer, sha256, startUploads, tempRoot } from './support.ts';
+import { frame, listFiles, readAnswer, sha256, startUploads, tempRoot } from './support.ts';
 
 // The real programs, run as a learner runs them: `npx tsx lessons/09-file-upload/exercise/server.ts`.
 const lesson = lessonOf(import.meta.url);
@@ -55,7 +55,17 @@ describe('the programs: server.ts and client.ts', () => {
       / stored "photo\.jpg" \(300000 bytes, sha256 [0-9a-f]{64}\)$/,
       'a `stored` log line',
     );
+    // Ctrl-C in the middle of an upload: its temporary file is removed before the server exits.
+    const half = await connect(server.port);
+    await half.write(
+      Buffer.concat([frame({ name: 'half.bin', size: 10, sha256: sha256('0123456789') }), frame('01234')]),
+    );
+    await server.waitForLine(/ uploads "half\.bin" \(10 bytes\)$/, 'an `uploads "half.bin"` log line');
     const stopped = await server.stop('SIGINT');
     expect(stopped.code, 'on SIGINT the server should exit 0').toBe(0);
+    expect(
+      listFiles(dir),
+      'after Ctrl-C mid-upload, only the stored file is left: no temporary file',
+    ).toEqual(['photo.jpg']);
   });
 });
