@@ -147,9 +147,10 @@ describe('step 4: write the body, with backpressure', () => {
   });
 
   test('waiting for a slow disk never counts against the client; its clock starts again after', async () => {
-    // Each write takes 80 ms, twice the client's 40 ms: here only the server is slow.
-    const disk = new RecordingDisk({ delayMs: 80 });
-    const { port, dir } = await startUploads({ openFile: disk.openFile, frameTimeoutMs: 40 });
+    // Each write takes 250 ms, twice the client's 120 ms: here only the server is slow. (A
+    // shorter deadline would also catch the test's own client when the machine is busy.)
+    const disk = new RecordingDisk({ delayMs: 250 });
+    const { port, dir } = await startUploads({ openFile: disk.openFile, frameTimeoutMs: 120 });
     const body = randomBytes(2 * 64 * 1024);
     const [prompt, trickler] = await Promise.all([connect(port), connect(port)]);
     // One client sends everything at once; its second frame waits in the socket for the disk.
@@ -174,7 +175,7 @@ describe('step 4: write the body, with backpressure', () => {
     expect(stored).toMatchObject({ ok: true, name: 'prompt.bin' });
     expect(refused).toEqual({
       ok: false,
-      error: 'too slow: the next body frame was not complete within 40 ms (65536 of 131072 bytes received)',
+      error: 'too slow: the next body frame was not complete within 120 ms (65536 of 131072 bytes received)',
     });
     expect(listFiles(dir)).toEqual(['prompt.bin']);
   });
