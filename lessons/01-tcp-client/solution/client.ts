@@ -156,7 +156,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
     host: cli.string('host', '127.0.0.1'),
     port,
     message: cli.positionals[0] ?? '',
-    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+    timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),
   }).then(
     (reply) => process.stdout.write(reply),
     (error: Error) => fail(error.message, EXIT.network),

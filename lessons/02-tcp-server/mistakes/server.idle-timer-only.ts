@@ -16,7 +16,6 @@ import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_REQUEST_TIMEOUT_MS,
   type Log,
-  MAX_REQUEST_TIMEOUT_MS,
   program,
   type ServerOptions,
 } from '../solution/server.ts';
@@ -83,10 +82,7 @@ if (isMain(import.meta.url))
       createUpperServer({
         log: console.log,
         maxRequestBytes: cli.integer('max-bytes', DEFAULT_MAX_REQUEST_BYTES, { min: 1 }),
-        requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, {
-          min: 1,
-          max: MAX_REQUEST_TIMEOUT_MS,
-        }),
+        requestTimeoutMs: cli.milliseconds('timeout', DEFAULT_REQUEST_TIMEOUT_MS),
         maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
       }),
   });

@@ -31,7 +31,7 @@ export interface ServerOptions {
    * The deadline of the whole request, in milliseconds: from the moment the connection is
    * accepted, the client's FIN must arrive within this time, or the connection is closed.
    * Default 10000. It is not an idle timer: bytes arriving do not restart it, so a client that
-   * trickles one byte a second cannot hold a connection for ever. At most MAX_REQUEST_TIMEOUT_MS.
+   * trickles one byte a second cannot hold a connection for ever. At most MAX_TIMER_MS.
    */
   requestTimeoutMs?: number;
   /**
@@ -49,9 +49,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** No limit on open connections unless told otherwise, as in Node (README: choosing one). */
 export const DEFAULT_MAX_CONNECTIONS = Number.POSITIVE_INFINITY;
-
-/** The longest delay setTimeout() can wait (2^31 - 1 ms, about 24.8 days): past it, it fires at once. */
-export const MAX_REQUEST_TIMEOUT_MS = 2_147_483_647;
 
 // region step-1
 /**
@@ -182,10 +179,7 @@ export const program: ServerProgram = {
     createUpperServer({
       log: console.log,
       maxRequestBytes: cli.integer('max-bytes', DEFAULT_MAX_REQUEST_BYTES, { min: 1 }),
-      requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, {
-        min: 1,
-        max: MAX_REQUEST_TIMEOUT_MS,
-      }),
+      requestTimeoutMs: cli.milliseconds('timeout', DEFAULT_REQUEST_TIMEOUT_MS),
       maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
     }),
   listen,

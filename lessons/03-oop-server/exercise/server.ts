@@ -207,7 +207,7 @@ export async function runProgram(
   };
   const server = create({
     log: console.log,
-    requestTimeoutMs: cli.integer('timeout', DEFAULT_REQUEST_TIMEOUT_MS, { min: 1 }),
+    requestTimeoutMs: cli.milliseconds('timeout', DEFAULT_REQUEST_TIMEOUT_MS),
   });
   try {
     await server.start(options);

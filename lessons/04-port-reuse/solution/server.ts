@@ -183,7 +183,7 @@ export function serverProgram(listen: typeof listenWithRetries = listenWithRetri
       const retries = cli.integer('retries', 0);
       retryOf.set(server, {
         retries,
-        retryDelayMs: cli.integer('retry-delay', DEFAULT_RETRY_DELAY_MS),
+        retryDelayMs: cli.milliseconds('retry-delay', DEFAULT_RETRY_DELAY_MS, 0),
         // On stderr: stdout's first line must stay `listening on HOST:PORT`.
         onRetry: (error, attempt, delayMs) =>
           console.error(`${error.message}: trying again in ${delayMs} ms (${attempt} of ${retries})`),

@@ -193,7 +193,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
     host: cli.string('host', '127.0.0.1'),
     port,
     message,
-    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+    timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),
     retries: cli.integer('retries', DEFAULT_RETRIES, { min: 0, max: 100 }),
   }).then(
     (reply) => process.stdout.write(reply),

@@ -343,7 +343,7 @@ export function chatOptions(cli: CommandLine): ChatOptions {
   return {
     log: console.log,
     maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
-    lineTimeoutMs: cli.integer('timeout', DEFAULT_LINE_TIMEOUT_MS, { min: 1 }),
+    lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
     maxClients: cli.integer('max-clients', DEFAULT_MAX_CLIENTS, { min: 1 }),
   };
 }

@@ -20,7 +20,6 @@ import {
   type LineServerOptions,
   type Log,
   MAX_LINE_LIMIT,
-  MAX_LINE_TIMEOUT_MS,
   program,
 } from '../solution/server.ts';
 
@@ -121,6 +120,6 @@ if (isMain(import.meta.url))
       createLineServer({
         log: console.log,
         maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: MAX_LINE_LIMIT }),
-        lineTimeoutMs: cli.integer('timeout', DEFAULT_LINE_TIMEOUT_MS, { min: 1, max: MAX_LINE_TIMEOUT_MS }),
+        lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
       }),
   });

@@ -13,7 +13,14 @@
  *   printf 'hello\nbyebye\nagain,bye\n' | nc -N 127.0.0.1 9000     → 1 hello, 2 byebye, 3 again,bye
  */
 import net from 'node:net';
-import { describeError, isMain, peerAddress, runServerProgram, type ServerProgram } from '@course/program';
+import {
+  describeError,
+  isMain,
+  MAX_TIMER_MS,
+  peerAddress,
+  runServerProgram,
+  type ServerProgram,
+} from '@course/program';
 import { DEFAULT_MAX_LINE_BYTES, LineDecoder, LineTooLongError } from './line-decoder.ts';
 
 /** Where the server writes its one line per client event (console.log in the program). */
@@ -37,12 +44,6 @@ export interface LineServerOptions {
 export const DEFAULT_LINE_TIMEOUT_MS = 30_000;
 
 /**
- * The longest --timeout: 2^31 - 1 ms (about 24.8 days), the longest delay setTimeout() can
- * wait. Past it, Node warns and fires after 1 ms instead.
- */
-export const MAX_LINE_TIMEOUT_MS = 2_147_483_647;
-
-/**
  * After refusing a line, how long the server keeps reading (and dropping) what the client still
  * sends, so that its error line is not lost to a reset, before it gives up on the client.
  */
@@ -58,9 +59,9 @@ export function createLineServer(options: LineServerOptions = {}): net.Server {
     maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
   } = options;
-  if (!Number.isSafeInteger(lineTimeoutMs) || lineTimeoutMs < 1 || lineTimeoutMs > MAX_LINE_TIMEOUT_MS) {
+  if (!Number.isSafeInteger(lineTimeoutMs) || lineTimeoutMs < 1 || lineTimeoutMs > MAX_TIMER_MS) {
     throw new RangeError(
-      `lineTimeoutMs must be a whole number from 1 to ${MAX_LINE_TIMEOUT_MS}, not ${lineTimeoutMs}`,
+      `lineTimeoutMs must be a whole number from 1 to ${MAX_TIMER_MS}, not ${lineTimeoutMs}`,
     );
   }
   // allowHalfOpen: the client's FIN does not close our side by itself. We still have to answer
@@ -201,7 +202,7 @@ export const program: ServerProgram = {
     createLineServer({
       log: console.log,
       maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: MAX_LINE_LIMIT }),
-      lineTimeoutMs: cli.integer('timeout', DEFAULT_LINE_TIMEOUT_MS, { min: 1, max: MAX_LINE_TIMEOUT_MS }),
+      lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
     }),
 };
 

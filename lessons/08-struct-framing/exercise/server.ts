@@ -11,7 +11,14 @@
  *        \0  \0  \0 005   h   e   l   l   o
  */
 import net from 'node:net';
-import { describeError, isMain, peerAddress, runServerProgram, type ServerProgram } from '@course/program';
+import {
+  describeError,
+  isMain,
+  MAX_TIMER_MS,
+  peerAddress,
+  runServerProgram,
+  type ServerProgram,
+} from '@course/program';
 import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES, MAX_HEADER_LENGTH } from './framing.ts';
 
 /** Where the server writes its one line per client event (console.log in the program). */
@@ -19,12 +26,6 @@ export type Log = (line: string) => void;
 
 /** How long a client may take to complete its next frame, by default: 30 seconds. */
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
-
-/**
- * The longest deadline: 2^31 − 1 ms (about 24.8 days), the longest delay setTimeout() can wait.
- * Past it, Node warns and fires after 1 ms instead.
- */
-export const MAX_FRAME_TIMEOUT_MS = 2_147_483_647;
 
 export interface ServerOptions {
   log?: Log;
@@ -52,9 +53,9 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     maxFrameBytes = MAX_FRAME_BYTES,
     frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
   } = options;
-  if (!Number.isSafeInteger(frameTimeoutMs) || frameTimeoutMs < 1 || frameTimeoutMs > MAX_FRAME_TIMEOUT_MS) {
+  if (!Number.isSafeInteger(frameTimeoutMs) || frameTimeoutMs < 1 || frameTimeoutMs > MAX_TIMER_MS) {
     throw new RangeError(
-      `frameTimeoutMs must be a whole number from 1 to ${MAX_FRAME_TIMEOUT_MS}, not ${frameTimeoutMs}`,
+      `frameTimeoutMs must be a whole number from 1 to ${MAX_TIMER_MS}, not ${frameTimeoutMs}`,
     );
   }
   return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
@@ -122,7 +123,7 @@ export const program: ServerProgram = {
     createEchoServer({
       log: console.log,
       maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: MAX_HEADER_LENGTH }),
-      frameTimeoutMs: cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, { min: 1, max: MAX_FRAME_TIMEOUT_MS }),
+      frameTimeoutMs: cli.milliseconds('timeout', DEFAULT_FRAME_TIMEOUT_MS),
     }),
 };
 

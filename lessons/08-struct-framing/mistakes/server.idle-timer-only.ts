@@ -17,7 +17,6 @@ import {
   type ConnectionLimits,
   DEFAULT_FRAME_TIMEOUT_MS,
   type Log,
-  MAX_FRAME_TIMEOUT_MS,
   program,
   type ServerOptions,
 } from '../solution/server.ts';
@@ -83,9 +82,6 @@ if (isMain(import.meta.url))
       createEchoServer({
         log: console.log,
         maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: 0xffff_ffff }),
-        frameTimeoutMs: cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, {
-          min: 1,
-          max: MAX_FRAME_TIMEOUT_MS,
-        }),
+        frameTimeoutMs: cli.milliseconds('timeout', DEFAULT_FRAME_TIMEOUT_MS),
       }),
   });

@@ -270,7 +270,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     host: cli.string('host', '127.0.0.1'),
     port,
     file,
-    timeoutMs: cli.integer('timeout', DEFAULT_TIMEOUT_MS, { min: 1 }),
+    timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),
     frameBytes: cli.integer('frame-bytes', BODY_FRAME_BYTES, { min: 1, max: MAX_FRAME_BYTES }),
     onProgress: progress.update,
   }).then(

@@ -434,7 +434,7 @@ export function serverProgram(create: typeof createUploadServer = createUploadSe
         min: 4096,
         max: MAX_FRAME_BYTES,
       });
-      const frameTimeoutMs = cli.integer('timeout', DEFAULT_FRAME_TIMEOUT_MS, { min: 1 });
+      const frameTimeoutMs = cli.milliseconds('timeout', DEFAULT_FRAME_TIMEOUT_MS);
       try {
         return create({ dir, maxFrameBytes, frameTimeoutMs, log: console.log });
       } catch (error) {

@@ -54,9 +54,17 @@ export interface CommandLine {
   string(name: string, fallback: string): string;
   boolean(name: string): boolean;
   integer(name: string, fallback: number, range?: { min?: number; max?: number }): number;
+  /** A delay for setTimeout(): a whole number of ms from `min` (default 1) to MAX_TIMER_MS. */
+  milliseconds(name: string, fallback: number, min?: number): number;
   port(name: string, fallback: number): number;
   usageError(message: string): never;
 }
+
+/**
+ * The longest delay setTimeout() can wait: 2^31 − 1 ms, about 24.8 days. Past it, Node warns and
+ * fires after 1 ms instead, so every timeout a program accepts stays within it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 export function usageText(spec: ProgramSpec): string {
   const names = (spec.positionals ?? []).map((p) => p.name);
@@ -139,6 +147,7 @@ export function parseCommandLine(spec: ProgramSpec, argv = process.argv.slice(2)
     },
     boolean: (name) => values[name] === true,
     integer,
+    milliseconds: (name, fallback, min = 1) => integer(name, fallback, { min, max: MAX_TIMER_MS }),
     port: (name, fallback) => integer(name, fallback, { min: 0, max: 65535 }),
   };
 }

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { describeError, formatAddress, type ProgramSpec, parseCommandLine, usageText } from '../src/index.ts';
+import {
+  describeError,
+  formatAddress,
+  MAX_TIMER_MS,
+  type ProgramSpec,
+  parseCommandLine,
+  usageText,
+} from '../src/index.ts';
 
 const spec: ProgramSpec = {
   name: 'client.ts',
@@ -63,6 +70,25 @@ describe('parseCommandLine', () => {
     const result = exitOf(['--port', value, 'x']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^client\.ts: .*(port|argument).*\(see client\.ts --help\)\n$/);
+  });
+});
+
+describe('milliseconds', () => {
+  test('a timeout stays within what setTimeout() can wait (past it, Node fires after 1 ms)', () => {
+    const timeout = (value: string) =>
+      parseCommandLine({ ...spec, options: { timeout: { type: 'string', description: 'ms' } } }, [
+        '--timeout',
+        value,
+        'x',
+      ]).milliseconds('timeout', 5000);
+    expect(timeout(String(MAX_TIMER_MS))).toBe(MAX_TIMER_MS);
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw Object.assign(new Error('exit'), { exitCode: code });
+    });
+    for (const value of [String(MAX_TIMER_MS + 1), '0']) {
+      expect(() => timeout(value), value).toThrow(expect.objectContaining({ exitCode: 2 }));
+    }
   });
 });
 
