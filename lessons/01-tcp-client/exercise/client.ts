@@ -7,7 +7,16 @@
  *   npx tsx lessons/01-tcp-client/exercise/client.ts --port 9000 'hello'
  */
 import net from 'node:net';
-import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+import {
+  CLIENT_OPTIONS,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  parseCommandLine,
+  serverAddressOf,
+} from '@course/program';
 
 export interface RequestOptions {
   /** Default 127.0.0.1. */
@@ -123,8 +132,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
       name: 'client.ts',
       summary: 'Sends MESSAGE to a TCP server, half-closes, and prints the whole reply.',
       options: {
-        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
-        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        ...CLIENT_OPTIONS,
         timeout: {
           type: 'string',
           value: 'MS',
@@ -135,10 +143,9 @@ export function runClient(argv: string[], send: typeof request = request): void 
     },
     argv,
   );
-  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
-  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const { host, port } = serverAddressOf(cli);
   send({
-    host: cli.string('host', '127.0.0.1'),
+    host,
     port,
     message: cli.positionals[0] ?? '',
     timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),

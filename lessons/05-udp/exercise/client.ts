@@ -10,7 +10,16 @@
 import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
-import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+import {
+  CLIENT_OPTIONS,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  parseCommandLine,
+  serverAddressOf,
+} from '@course/program';
 
 export interface RequestOptions {
   /** An IPv4 or IPv6 address, or a name (resolved to IPv4). Default 127.0.0.1. */
@@ -146,8 +155,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
       name: 'client.ts',
       summary: 'Sends MESSAGE in one UDP datagram and prints the reply, sending again if none comes.',
       options: {
-        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
-        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        ...CLIENT_OPTIONS,
         timeout: {
           type: 'string',
           value: 'MS',
@@ -163,8 +171,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
     },
     argv,
   );
-  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
-  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const { host, port } = serverAddressOf(cli);
   const message = cli.positionals[0] ?? '';
   try {
     encodeMessage(message);
@@ -172,7 +179,7 @@ export function runClient(argv: string[], send: typeof request = request): void 
     fail(`client.ts: ${(error as Error).message}`, EXIT.usage); // too big: bad usage, nothing sent
   }
   send({
-    host: cli.string('host', '127.0.0.1'),
+    host,
     port,
     message,
     timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),

@@ -11,7 +11,16 @@
  */
 import net from 'node:net';
 import readline from 'node:readline';
-import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+import {
+  CLIENT_OPTIONS,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  parseCommandLine,
+  serverAddressOf,
+} from '@course/program';
 import { LineSplitter, MAX_LINE_BYTES, NICKNAME } from './server.ts';
 
 export interface ChatClientOptions {
@@ -101,8 +110,7 @@ function main(argv: string[]): void {
       name: 'client.ts',
       summary: 'Joins the chat room as NICK: prints what the room says, sends each line you type.',
       options: {
-        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
-        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        ...CLIENT_OPTIONS,
         nick: {
           type: 'string',
           value: 'NICK',
@@ -112,15 +120,13 @@ function main(argv: string[]): void {
     },
     argv,
   );
-  if (cli.string('port', '') === '')
-    cli.usageError('--port is required: the port the chat server listens on');
-  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const { host, port } = serverAddressOf(cli);
   const nick = cli.string('nick', '');
   if (nick === '') cli.usageError('--nick is required: your nickname in the room');
   if (!NICKNAME.test(nick))
     cli.usageError(`--nick '${nick}' is not valid: use 1 to 32 letters, digits, _ or -`);
   chat({
-    host: cli.string('host', '127.0.0.1'),
+    host,
     port,
     nick,
     input: process.stdin,

@@ -13,7 +13,16 @@ import { createReadStream, statSync } from 'node:fs';
 import net from 'node:net';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
-import { describeError, EXIT, fail, formatAddress, isMain, parseCommandLine } from '@course/program';
+import {
+  CLIENT_OPTIONS,
+  describeError,
+  EXIT,
+  fail,
+  formatAddress,
+  isMain,
+  parseCommandLine,
+  serverAddressOf,
+} from '@course/program';
 import {
   BODY_FRAME_BYTES,
   encodeFrame,
@@ -238,8 +247,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
       name: 'client.ts',
       summary: "Uploads FILE to a lesson 09 server and prints the server's answer.",
       options: {
-        host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
-        port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+        ...CLIENT_OPTIONS,
         timeout: {
           type: 'string',
           value: 'MS',
@@ -255,8 +263,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     },
     argv,
   );
-  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
-  const port = cli.integer('port', 0, { min: 1, max: 65535 });
+  const { host, port } = serverAddressOf(cli);
   const file = cli.positionals[0] as string;
   let isFile = false;
   try {
@@ -267,7 +274,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
   if (!isFile) cli.usageError(`cannot upload ${file}: it is not a regular file`);
   const progress = progressReporter(process.stdout);
   send({
-    host: cli.string('host', '127.0.0.1'),
+    host,
     port,
     file,
     timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),

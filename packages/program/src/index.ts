@@ -60,6 +60,18 @@ export interface CommandLine {
   usageError(message: string): never;
 }
 
+/** The flags every client has: --host (default 127.0.0.1) and --port, which it must be given. */
+export const CLIENT_OPTIONS: ProgramSpec['options'] = {
+  host: { type: 'string', value: 'HOST', description: 'server address (default 127.0.0.1)' },
+  port: { type: 'string', value: 'PORT', description: 'server port (required)' },
+};
+
+/** The server a client goes to, from CLIENT_OPTIONS: exits 2 with one line when --port is missing. */
+export function serverAddressOf(cli: CommandLine): { host: string; port: number } {
+  if (cli.string('port', '') === '') cli.usageError('--port is required: the port the server listens on');
+  return { host: cli.string('host', '127.0.0.1'), port: cli.integer('port', 0, { min: 1, max: 65535 }) };
+}
+
 /**
  * The longest delay setTimeout() can wait: 2^31 − 1 ms, about 24.8 days. Past it, Node warns and
  * fires after 1 ms instead, so every timeout a program accepts stays within it.

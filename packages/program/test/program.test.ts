@@ -1,10 +1,12 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
+  CLIENT_OPTIONS,
   describeError,
   formatAddress,
   MAX_TIMER_MS,
   type ProgramSpec,
   parseCommandLine,
+  serverAddressOf,
   usageText,
 } from '../src/index.ts';
 
@@ -70,6 +72,27 @@ describe('parseCommandLine', () => {
     const result = exitOf(['--port', value, 'x']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^client\.ts: .*(port|argument).*\(see client\.ts --help\)\n$/);
+  });
+});
+
+describe('serverAddressOf', () => {
+  const clientSpec: ProgramSpec = { name: 'client.ts', summary: 'Talks.', options: CLIENT_OPTIONS };
+  test('--host defaults to 127.0.0.1; --port must be given', () => {
+    expect(serverAddressOf(parseCommandLine(clientSpec, ['--port', '9000']))).toEqual({
+      host: '127.0.0.1',
+      port: 9000,
+    });
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((text) => err.push(String(text)) > 0);
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw Object.assign(new Error('exit'), { exitCode: code });
+    });
+    expect(() => serverAddressOf(parseCommandLine(clientSpec, []))).toThrow(
+      expect.objectContaining({ exitCode: 2 }),
+    );
+    expect(err.join('')).toBe(
+      'client.ts: --port is required: the port the server listens on (see client.ts --help)\n',
+    );
   });
 });
 
