@@ -147,13 +147,15 @@ function hostileBytes(): Buffer {
 }
 
 /**
- * One client that resolves with what it received once the connection ends, or at `giveUpMs`.
- * `onConnect` decides what it does; `closedByServer` tells whether the server ended it.
+ * One client that resolves with what it received once the connection ends, once `enough` says
+ * so, or at `giveUpMs`. `onConnect` decides what it does; `closedByServer` tells whether the
+ * server ended it.
  */
 function client(
   port: number,
   giveUpMs: number,
   onConnect: (socket: net.Socket) => void,
+  enough: (received: string) => boolean = () => false,
 ): Promise<{ received: string; closedByServer: boolean; ms: number }> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -170,7 +172,10 @@ function client(
         ms: performance.now() - started,
       });
     };
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (enough(Buffer.concat(chunks).toString('utf8'))) done();
+    });
     socket.on('end', () => {
       closedByServer = true;
       done();
@@ -211,25 +216,19 @@ function holder(port: number) {
   return client(port, 1_000, () => {});
 }
 
-/** The polite client: sends the probe's request and collects the reply until close (or 3 s). */
-function polite(port: number, probe: Probe, n = 0): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const chunks: Buffer[] = [];
-    const finish = () => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      // Servers that keep the connection open: stop once the answer is there.
-      if (probe.expect(Buffer.concat(chunks).toString('utf8'))) finish();
-    });
-    socket.on('end', finish).on('error', finish);
-    socket.setTimeout(3_000, finish);
-    const request = probe.request(n);
-    socket.once('connect', () => (probe.halfClose ? socket.end(request) : socket.write(request)));
-  });
+/**
+ * The polite client: sends the probe's request and collects the reply until the close, or until
+ * the answer is there (servers that keep the connection open), or 3 s.
+ */
+async function polite(port: number, probe: Probe, n = 0): Promise<string> {
+  const request = probe.request(n);
+  const { received } = await client(
+    port,
+    3_000,
+    (socket) => (probe.halfClose ? socket.end(request) : socket.write(request)),
+    probe.expect,
+  );
+  return received;
 }
 
 interface Running {
