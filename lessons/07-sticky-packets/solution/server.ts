@@ -14,9 +14,9 @@
  */
 import net from 'node:net';
 import {
+  checkTimeout,
   describeError,
   isMain,
-  MAX_TIMER_MS,
   peerAddress,
   runServerProgram,
   type ServerProgram,
@@ -59,11 +59,7 @@ export function createLineServer(options: LineServerOptions = {}): net.Server {
     maxLineBytes = DEFAULT_MAX_LINE_BYTES,
     lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
   } = options;
-  if (!Number.isSafeInteger(lineTimeoutMs) || lineTimeoutMs < 1 || lineTimeoutMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `lineTimeoutMs must be a whole number from 1 to ${MAX_TIMER_MS}, not ${lineTimeoutMs}`,
-    );
-  }
+  checkTimeout('lineTimeoutMs', lineTimeoutMs);
   // allowHalfOpen: the client's FIN does not close our side by itself. We still have to answer
   // its last line (step 6), then we close.
   return net.createServer({ allowHalfOpen: true }, (socket) =>

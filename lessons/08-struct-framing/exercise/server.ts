@@ -12,9 +12,9 @@
  */
 import net from 'node:net';
 import {
+  checkTimeout,
   describeError,
   isMain,
-  MAX_TIMER_MS,
   peerAddress,
   runServerProgram,
   type ServerProgram,
@@ -53,11 +53,7 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     maxFrameBytes = MAX_FRAME_BYTES,
     frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
   } = options;
-  if (!Number.isSafeInteger(frameTimeoutMs) || frameTimeoutMs < 1 || frameTimeoutMs > MAX_TIMER_MS) {
-    throw new RangeError(
-      `frameTimeoutMs must be a whole number from 1 to ${MAX_TIMER_MS}, not ${frameTimeoutMs}`,
-    );
-  }
+  checkTimeout('frameTimeoutMs', frameTimeoutMs);
   return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
 }
 

@@ -78,6 +78,14 @@ export function serverAddressOf(cli: CommandLine): { host: string; port: number 
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** `ms` as a delay for setTimeout(), checked: a whole number from 1 to MAX_TIMER_MS, or a RangeError naming `name`. */
+export function checkTimeout(name: string, ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TIMER_MS) {
+    throw new RangeError(`${name} must be a whole number from 1 to ${MAX_TIMER_MS}, not ${ms}`);
+  }
+  return ms;
+}
+
 export function usageText(spec: ProgramSpec): string {
   const names = (spec.positionals ?? []).map((p) => p.name);
   const rows: [string, string][] = [

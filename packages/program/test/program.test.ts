@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import {
   CLIENT_OPTIONS,
+  checkTimeout,
   describeError,
   formatAddress,
   MAX_TIMER_MS,
@@ -112,6 +113,14 @@ describe('milliseconds', () => {
     for (const value of [String(MAX_TIMER_MS + 1), '0']) {
       expect(() => timeout(value), value).toThrow(expect.objectContaining({ exitCode: 2 }));
     }
+  });
+
+  test('checkTimeout refuses an option no timer can wait for, naming it', () => {
+    expect(checkTimeout('lineTimeoutMs', 150)).toBe(150);
+    for (const ms of [0, 1.5, MAX_TIMER_MS + 1, Number.NaN]) {
+      expect(() => checkTimeout('lineTimeoutMs', ms)).toThrow(RangeError);
+    }
+    expect(() => checkTimeout('lineTimeoutMs', 0)).toThrow(/^lineTimeoutMs must be a whole number from 1 to/);
   });
 });
 
