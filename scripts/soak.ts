@@ -282,6 +282,9 @@ async function slowPhase(server: Running, probe: Probe, problems: string[]): Pro
 /**
  * Many polite clients at once: each must be served correctly, or refused cleanly (closed with
  * no reply, or the server's refusal). A reply that is neither (cut short, garbled) is a failure.
+ * Refusing them all is not: with its file descriptors all taken by the flood, lesson 09's server
+ * rightly answers every one `too many open files (EMFILE)`. The polite client afterwards shows
+ * that it serves again.
  */
 async function politeFlood(server: Running, probe: Probe, problems: string[]): Promise<string> {
   const replies = await Promise.all(Array.from({ length: FLOOD }, (_, n) => polite(server.port, probe, n)));
@@ -292,7 +295,6 @@ async function politeFlood(server: Running, probe: Probe, problems: string[]): P
     problems.push(
       `flood of polite clients: ${wrong.length} got neither an answer nor a refusal, e.g. ${JSON.stringify(wrong[0]?.slice(0, 200))}`,
     );
-  if (served === 0) problems.push(`flood of polite clients: not one of ${FLOOD} was served`);
   return `${served} of ${FLOOD} polite at once served, ${refused.length} refused`;
 }
 
