@@ -375,34 +375,36 @@ async function killedPhase(server: Running, dir: string, problems: string[]): Pr
     const block = Buffer.alloc(1024 * 1024, 'x');
     for (let i = 0; i < 64; i++) writeSync(out, block);
     closeSync(out);
-    const started = new Promise<void>((resolve) => {
-      const watcher = watch(dir, () => {
-        watcher.close();
-        resolve();
-      });
-    });
+    const watcher = watch(dir);
+    const started = new Promise<'started'>((resolve) => watcher.once('change', () => resolve('started')));
     const clientFile = join('lessons', '09-file-upload', 'solution', 'client.ts');
     const uploader = spawn(
       process.execPath,
       ['--import', 'tsx', clientFile, '--port', String(server.port), file],
       { stdio: 'ignore' },
     );
+    const exited = new Promise<'exited'>((resolve) => uploader.once('exit', () => resolve('exited')));
     const bound = setTimeout(() => uploader.kill('SIGKILL'), 10_000);
-    await started; // the server has created its temporary file: the body is on its way
+    // Once the server has created its temporary file, the body is on its way: kill the client.
+    const first = await Promise.race([started, exited]);
+    watcher.close();
     uploader.kill('SIGKILL');
-    await new Promise((resolve) => uploader.once('exit', resolve));
+    await exited;
     clearTimeout(bound);
+    if (first === 'exited') {
+      problems.push('killed mid-transfer: the upload client ended before the server created its file');
+      return 'the upload never started';
+    }
     // The server notices the connection closing and removes the temporary file.
     const left = await new Promise<string[]>((resolve) => {
-      const deadline = setTimeout(() => resolve(readdirSync(dir)), CLOSE_SLACK_MS);
-      const check = () => {
-        if (readdirSync(dir).length === 0) {
-          watcher.close();
-          clearTimeout(deadline);
-          resolve([]);
-        }
+      const finish = () => {
+        emptied.close();
+        clearTimeout(deadline);
+        resolve(readdirSync(dir));
       };
-      const watcher = watch(dir, check);
+      const deadline = setTimeout(finish, CLOSE_SLACK_MS);
+      const check = () => readdirSync(dir).length === 0 && finish();
+      const emptied = watch(dir, check);
       check();
     });
     if (left.length > 0)
