@@ -252,9 +252,17 @@ function start(file: string, args: string[]): Promise<Running> {
     child.stdout?.setEncoding('utf8').on('data', (t: string) => {
       stdout += t;
       const match = /^listening on .*:(\d+)$/m.exec(stdout);
-      if (match) resolve({ child, port: Number(match[1]), stdout: () => stdout, stderr: () => stderr });
+      if (match) {
+        clearTimeout(bound);
+        resolve({ child, port: Number(match[1]), stdout: () => stdout, stderr: () => stderr });
+      }
     });
     child.once('exit', (code) => reject(new Error(`${file} exited (${code}) before listening:\n${stderr}`)));
+    const bound = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} printed no \`listening on\` line in 10 s:\n${stdout}${stderr}`));
+    }, 10_000);
+    child.stdout?.once('close', () => clearTimeout(bound));
   });
 }
 
@@ -329,7 +337,7 @@ async function neverRead(server: Running, stream: Buffer, problems: string[]): P
   const before = rssMiB(server.child.pid);
   const socket = net.connect({ host: '127.0.0.1', port: server.port });
   socket.on('error', () => {});
-  await new Promise((resolve) => socket.once('connect', resolve));
+  await new Promise((resolve) => socket.once('connect', resolve).once('close', resolve));
   socket.pause(); // never read a byte of the answers
   let sent = 0;
   while (sent < STREAM_MIB * 1024 * 1024 && !socket.destroyed) {
