@@ -24,11 +24,15 @@ export interface WatchOptions {
 export async function watch(options: WatchOptions): Promise<number> {
   const lessons = listLessons();
   let lesson: LessonInfo | undefined = options.lesson;
-  // Ctrl-C is a normal way to stop watching: exit 0 (vitest's own handler then ends the process).
-  const interrupted = () => {
-    process.exitCode = 0;
-  };
-  process.on('SIGINT', interrupted);
+  // Ctrl-C is a normal way to stop watching: exit 0, whatever it interrupts. vitest's own handler
+  // ends the process, but a run it cuts short may set the exit code after ours; and between two
+  // lessons there is no vitest to end it at all.
+  process.once('SIGINT', () => {
+    process.on('exit', () => {
+      process.exitCode = 0;
+    });
+    setTimeout(() => process.exit(), 500).unref();
+  });
   while (lesson) {
     const outcome = await watchLesson(lesson, options);
     if (outcome === 'quit') return 0;
