@@ -6,7 +6,8 @@
  *     after the file they replace;
  *   - exercise/ has numbered TODO(n) markers, 1..N, and the tests and README have a step for each;
  *   - no test is skipped, focused or todo in the source, and none imports exercise/ or solution/;
- *   - every test passes against solution/; the starter fails; every mistake fails.
+ *   - every test passes against solution/; the starter fails; every mistake fails, and among its
+ *     failures are the tests its header names (`@caught-by step 5: … › …`).
  *
  *   tsx scripts/check-course.ts                  every lesson
  *   tsx scripts/check-course.ts --lesson 02      one lesson (number, name or folder)
@@ -17,6 +18,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
+import { passedAll } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
 
 const { values } = parseArgs({
@@ -178,6 +180,11 @@ function exportsOf(source: string): string[] {
   return [...names].sort();
 }
 
+/** The `@caught-by <part of a test's full name>` lines of a mistake's header. */
+export function caughtBy(source: string): string[] {
+  return [...source.matchAll(/^\s*\*\s*@caught-by\s+(.+?)\s*$/gm)].map((m) => m[1] as string);
+}
+
 /** What the check found for one lesson, kept in lessons/NN/.check/ for the totals (and turbo's cache). */
 export interface CheckRecord {
   lesson: string;
@@ -216,12 +223,14 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
       `solution/ fails "${failure.name}"${failure.where ? ` (${failure.where})` : ''}:\n${failure.message}`,
     );
   }
-  for (const error of solution.errors) out.push(`solution/: ${error}`);
+  for (const error of solution.loadErrors) out.push(`solution/: ${error}`);
+  for (const stray of solution.stray)
+    out.push(`solution/: ${stray.test ?? 'outside any test'}: ${stray.message}`);
   for (const name of solution.skipped) console.log(paint.yellow(`    skipped against solution/: ${name}`));
 
   const starter = await run('exercise');
   record.starter = { passed: starter.passed, failed: starter.failed.length };
-  if (starter.failed.length === 0 && starter.errors.length === 0) {
+  if (passedAll(starter)) {
     out.push(`exercise/ passes every test: the starter must leave the learner something to do`);
   }
 
@@ -231,10 +240,22 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
   for (const file of mistakes) {
     const result = await run(`mistake:${file.replace(/\.ts$/, '')}`);
     record.mistakes.push({ file, failed: result.failed.length });
-    if (result.failed.length === 0 && result.errors.length === 0) {
-      out.push(
-        `${relative(ROOT, join(lesson.dir, 'mistakes', file))} passes every test: the tests do not catch this mistake`,
-      );
+    const path = relative(ROOT, join(lesson.dir, 'mistakes', file));
+    if (passedAll(result)) {
+      out.push(`${path} passes every test: the tests do not catch this mistake`);
+      continue;
+    }
+    // A mistake must fail for the reason its header names, not by accident elsewhere.
+    const reasons = caughtBy(readFileSync(join(lesson.dir, 'mistakes', file), 'utf8'));
+    if (reasons.length === 0) {
+      out.push(`${path} has no '@caught-by <test name>' line naming the test that must catch it`);
+    }
+    for (const reason of reasons) {
+      const failing = [...result.failed.map((f) => f.name), ...result.stray.flatMap((e) => e.test ?? [])];
+      if (!failing.some((name) => name.includes(reason))) {
+        const names = failing.map((name) => `\n  ${name}`).join('') || ' none';
+        out.push(`${path} should fail "${reason}", but the failing tests are:${names}`);
+      }
     }
   }
   return { problems: out, record };

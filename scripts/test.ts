@@ -14,13 +14,38 @@ import { loadProgress, recordRun, saveProgress } from '@course/cli/progress';
 import { passedAll, printCourse, printFailures, printResults } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
 
-const { values, positionals } = parseArgs({
-  options: { target: { type: 'string', default: process.env.COURSE_TARGET || 'exercise' } },
-  allowPositionals: true,
-});
+const USAGE = `usage: npm test -- [lesson ...] [--target exercise|solution|mistake:<file>.<what>]
+
+  npm test                 every lesson's tests against your code (exercise/)
+  npm test -- 02           one lesson, by number or name, with more of its failures shown
+  npm run test:solutions   every lesson against solution/
+
+To work on one lesson with hints and progress: npm run course -- verify 02 (or watch 02).`;
+
+let parsed: ReturnType<typeof parseArguments>;
+function parseArguments() {
+  return parseArgs({
+    options: {
+      target: { type: 'string', default: process.env.COURSE_TARGET || 'exercise' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: true,
+  });
+}
+try {
+  parsed = parseArguments();
+} catch (error) {
+  console.error(`${(error as Error).message.split('\n')[0]}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values, positionals } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const target = values.target as Target;
-if (target !== 'exercise' && target !== 'solution') {
-  console.error(`--target must be exercise or solution, not '${target}'`);
+if (target !== 'exercise' && target !== 'solution' && !/^mistake:[\w.-]+$/.test(target)) {
+  console.error(`--target must be exercise, solution or mistake:<file>.<what>, not '${target}'`);
   process.exit(2);
 }
 
@@ -51,8 +76,7 @@ if (current) printFailures(current, results.length === 1 ? 12 : 3);
 if (target === 'exercise') {
   // The learner's progress: these runs count, and the course summary says what comes next.
   const progress = loadProgress();
-  for (const r of results)
-    recordRun(progress, r.lesson, r.passed, r.passed + r.failed.length + r.errors.length);
+  for (const r of results) recordRun(progress, r.lesson, r.passed, r.total);
   saveProgress(progress);
   printCourse(progress, all);
 } else {

@@ -3,7 +3,7 @@
  *
  *   course                          the lessons, their state, and what to do next
  *   course verify [lesson]          run a lesson's tests against your code; done when all pass
- *   course watch [--poll]           re-run the current lesson's tests on every save
+ *   course watch [lesson] [--poll]  re-run a lesson's tests on every save (default: the current one)
  *   course hint [lesson]            the next hint, one at a time
  *   course reset <lesson> [--yes]   put the lesson's starter back, exactly as shipped
  *   course solution <lesson>        the difference between your files and the solution
@@ -28,7 +28,8 @@ const USAGE = `usage: ${COURSE} [command]
 
   (nothing)                     the lessons, their state, and what to do next
   verify [lesson]               run a lesson's tests against your code
-  watch [--poll]                re-run the current lesson's tests on every save (h hint, n next, q quit)
+  watch [lesson] [--poll]       re-run a lesson's tests on every save, then go on to the next
+                                (default: the lesson you are on; keys: h hint, n next, q quit)
   hint [lesson]                 the next hint of a lesson, one at a time
   reset <lesson> [--yes]        put the lesson's starter back, exactly as shipped
   solution <lesson> [--yes]     show how your files differ from the solution
@@ -96,8 +97,7 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
   const [result] = await runLessonTests([lesson], 'exercise');
   if (!result) throw new Error(`no results for ${lesson.id}`);
   const progress = loadProgress();
-  const total = result.passed + result.failed.length + result.errors.length;
-  recordRun(progress, lesson, result.passed, total);
+  recordRun(progress, lesson, result.passed, result.total);
   saveProgress(progress);
   console.log('');
   printResults([result]);

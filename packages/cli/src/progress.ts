@@ -78,7 +78,19 @@ export function stateOf(progress: Progress, lesson: LessonInfo): LessonState {
   return 'not started';
 }
 
-/** The first lesson not done, or undefined when the course is finished. */
+/**
+ * The lesson to work on: the one the learner ran last, while it is not done; after a done one,
+ * the next not done after it (a learner who skipped ahead is not sent back to the first gap);
+ * undefined when the course is finished.
+ */
 export function nextLesson(progress: Progress, lessons: LessonInfo[]): LessonInfo | undefined {
-  return lessons.find((lesson) => stateOf(progress, lesson) !== 'done');
+  const notDone = (lesson: LessonInfo) => stateOf(progress, lesson) !== 'done';
+  const lastRun = (lesson: LessonInfo) => progress.lessons[lesson.id]?.lastRun ?? '';
+  const recent = lessons.reduce<LessonInfo | undefined>(
+    (latest, lesson) => (lastRun(lesson) > (latest ? lastRun(latest) : '') ? lesson : latest),
+    undefined,
+  );
+  if (recent && notDone(recent)) return recent;
+  const after = recent ? lessons.findIndex((l) => l.id === recent.id) + 1 : 0;
+  return lessons.slice(after).find(notDone) ?? lessons.find(notDone);
 }

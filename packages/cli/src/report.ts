@@ -8,7 +8,13 @@ import type { LessonResult } from './run-tests.ts';
 export const COURSE = 'npm run course --';
 
 export const passedAll = (r: LessonResult): boolean =>
-  r.failed.length === 0 && r.errors.length === 0 && r.passed > 0;
+  r.failed.length === 0 && r.loadErrors.length === 0 && r.stray.length === 0 && r.passed > 0;
+
+/** What to do next, in a few words: the first failing test, or why there is none. */
+function nextWords(r: LessonResult): string {
+  if (r.loadErrors.length) return r.total ? 'a test file does not load' : 'the tests do not load';
+  return r.failed[0]?.name ?? 'an error outside the tests (below)';
+}
 
 const indent = (text: string, by = '    ') => text.split('\n').join(`\n${by}`);
 
@@ -16,14 +22,11 @@ const indent = (text: string, by = '    ') => text.split('\n').join(`\n${by}`);
 export function printResults(results: LessonResult[]): void {
   const width = Math.max(...results.map((r) => r.lesson.id.length));
   for (const r of results) {
-    const total = r.passed + r.failed.length + r.skipped.length;
     const mark = passedAll(r) ? paint.green('✓') : paint.red('✗');
     const skipped = r.skipped.length > 0 ? paint.yellow(`, ${r.skipped.length} skipped`) : '';
-    const next = passedAll(r)
-      ? ''
-      : paint.dim(`  next: ${r.errors.length ? 'the tests do not load' : r.failed[0]?.name}`);
+    const next = passedAll(r) ? '' : paint.dim(`  next: ${nextWords(r)}`);
     console.log(
-      `  ${mark} ${r.lesson.id.padEnd(width)}  ${String(r.passed).padStart(3)}/${total} passing${skipped}${next}`,
+      `  ${mark} ${r.lesson.id.padEnd(width)}  ${String(r.passed).padStart(3)}/${r.total} passing${skipped}${next}`,
     );
   }
 }
@@ -34,7 +37,17 @@ export function printResults(results: LessonResult[]): void {
  */
 export function printFailures(result: LessonResult, shown: number): void {
   console.log(`\n${paint.bold(`Lesson ${result.lesson.number} · ${result.lesson.meta.title}`)}`);
-  for (const error of result.errors) console.log(`\n  ${paint.red('✗')} ${indent(error)}`);
+  for (const error of result.loadErrors) console.log(`\n  ${paint.red('✗')} ${indent(error)}`);
+  // Usually the cause of the failures below them: an 'error' event nobody listens to.
+  for (const stray of result.stray.slice(0, 2)) {
+    const times = stray.count > 1 ? `, ${stray.count} times` : '';
+    const during = stray.test ? `during ${paint.bold(stray.test)}` : 'outside any test';
+    console.log(`\n  ${paint.red('✗')} an error no code handled (${during}${times}):`);
+    console.log(`    ${indent(stray.message)}`);
+    if (stray.where) console.log(`    ${paint.dim(`at ${stray.where}`)}`);
+  }
+  if (result.stray.length > 2)
+    console.log(paint.dim(`\n  … and ${result.stray.length - 2} more unhandled errors`));
   for (const failure of result.failed.slice(0, shown)) {
     console.log(`\n  ${paint.red('✗')} ${paint.bold(failure.name)}`);
     console.log(`    ${indent(failure.message)}`);

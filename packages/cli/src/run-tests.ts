@@ -3,6 +3,7 @@
  * for the one-screen summaries of `npm test` and the course check.
  */
 import { relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 import { type LessonInfo, ROOT } from './lessons.ts';
@@ -20,8 +21,22 @@ export interface LessonResult {
   passed: number;
   failed: FailedTest[];
   skipped: string[];
-  /** Errors outside any test (a test file that does not load, an exception in a listener). */
-  errors: string[];
+  /** The tests that ran: passed, failed and skipped (never an error counted as a test). */
+  total: number;
+  /** Test files that do not load (a syntax error, an import that throws): their tests never ran. */
+  loadErrors: string[];
+  /** Errors thrown outside any test's own code (an 'error' event nobody listens to), deduplicated. */
+  stray: StrayError[];
+}
+
+/** An error no code handled, attributed to the test that was running when it was thrown. */
+export interface StrayError {
+  message: string;
+  /** How many times the same error was thrown. */
+  count: number;
+  /** The full name of the test that was running (`step 2: … › …`), when known. */
+  test?: string;
+  where?: string;
 }
 
 export type Target = 'exercise' | 'solution' | `mistake:${string}`;
@@ -60,19 +75,24 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
   return {
     onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled) {
       const results = new Map<string, LessonResult>(
-        lessons.map((lesson) => [lesson.id, { lesson, passed: 0, failed: [], skipped: [], errors: [] }]),
+        lessons.map((lesson) => [
+          lesson.id,
+          { lesson, passed: 0, failed: [], skipped: [], total: 0, loadErrors: [], stray: [] },
+        ]),
       );
       for (const module of modules) {
         const result = results.get(module.project.name);
         if (!result) continue;
-        for (const error of module.errors()) result.errors.push(errorText(error));
+        for (const error of module.errors()) result.loadErrors.push(errorText(error));
         for (const test of module.children.allTests()) record(result, test);
       }
-      for (const error of unhandled) {
-        const text = errorText(error);
+      for (const error of unhandled as ReadonlyArray<StrayLike>) {
+        const path = error.VITEST_TEST_PATH ?? '';
         const owner =
-          [...results.values()].find((r) => text.includes(r.lesson.dir)) ?? [...results.values()][0];
-        owner?.errors.push(`outside any test: ${text}`);
+          [...results.values()].find((r) => path.startsWith(r.lesson.dir)) ??
+          [...results.values()].find((r) => errorText(error).includes(r.lesson.dir)) ??
+          [...results.values()][0];
+        if (owner) addStray(owner, error, testNamed(modules, path, error.VITEST_TEST_NAME));
       }
       // In step order, program tests last: "next" is then the step the learner is on.
       for (const result of results.values()) result.failed.sort((a, b) => stepOf(a.name) - stepOf(b.name));
@@ -81,9 +101,51 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
   };
 }
 
+interface StrayLike extends SerializedErrorLike {
+  VITEST_TEST_PATH?: string;
+  VITEST_TEST_NAME?: string;
+}
+
+/** The full name (`step 2: … › …`) of the test called `name` in the file at `path`. */
+function testNamed(modules: ReadonlyArray<TestModule>, path: string, name?: string): string | undefined {
+  if (!name) return undefined;
+  const test = [...(modules.find((m) => m.moduleId === path)?.children.allTests() ?? [])].find(
+    (t) => t.name === name,
+  );
+  return test ? test.fullName.replace(/ > /g, ' › ') : name;
+}
+
+function addStray(result: LessonResult, error: StrayLike, test: string | undefined): void {
+  const message = `${errorText(error)}\n  hint: ${strayHint(error)}`;
+  const same = result.stray.find((s) => s.message === message && s.test === test);
+  if (same) same.count++;
+  else result.stray.push({ message, count: 1, test, where: bestFrame(error, result.lesson) });
+}
+
+const SOCKET_CODES =
+  /\b(?:ECONNRESET|EPIPE|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EADDRINUSE|EACCES|ERR_STREAM_WRITE_AFTER_END|ERR_STREAM_DESTROYED|ERR_SOCKET_DGRAM_NOT_RUNNING)\b/;
+
+/** Why an error escapes every test, and what to do about it. */
+function strayHint(error: SerializedErrorLike): string {
+  const text = `${error.name ?? ''} ${error.message ?? ''}`;
+  if (SOCKET_CODES.test(text) || /Unhandled 'error' event/.test(text)) {
+    return (
+      "a socket or server emitted 'error' and nothing listened, so Node threw it: in a real program " +
+      "that ends the process. Give every socket and server an 'error' listener " +
+      "(socket.on('error', …)) that logs it, closes the socket or settles your promise."
+    );
+  }
+  return (
+    'this was thrown inside an event listener or a timer, where no try/catch around your call can ' +
+    'see it, and in a real program it ends the process: catch it in the listener itself and handle ' +
+    'it there (answer the peer, close the socket, reject your promise).'
+  );
+}
+
 function record(result: LessonResult, test: TestCase): void {
   const outcome = test.result();
   const name = test.fullName.replace(/ > /g, ' › ');
+  if (outcome.state !== 'pending') result.total++;
   if (outcome.state === 'passed') result.passed++;
   else if (outcome.state === 'skipped') result.skipped.push(name);
   else if (outcome.state === 'failed') {
@@ -96,19 +158,66 @@ function record(result: LessonResult, test: TestCase): void {
   }
 }
 
-interface SerializedErrorLike {
+export interface SerializedErrorLike {
   message?: string;
   name?: string;
   diff?: string;
+  actual?: unknown;
+  expected?: unknown;
   stacks?: { file: string; line: number; column: number }[];
 }
 
-function errorText(error: SerializedErrorLike): string {
+/** No failure a learner reads is longer than this: the end (the repro line) is kept. */
+const MAX_MESSAGE_CHARS = 4_000;
+/** Characters a diff prints raw, so that two different strings look alike. */
+const invisible = (text: string) =>
+  /\s$/.test(text) ||
+  [...text].some((ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return (
+      (code < 0x20 && ch !== '\n') ||
+      (code >= 0x7f && code <= 0xa0) ||
+      /[\u200b-\u200f\u2028\u2029\ufeff]/.test(ch)
+    );
+  });
+
+/** A failure's text as a learner reads it: bounded, plain, with vitest's advice replaced. */
+export function errorText(error: SerializedErrorLike): string {
   const message = (error.message ?? String(error)).trimEnd();
   const head = error.name && error.name !== 'Error' && error.name !== 'WireError' ? `${error.name}: ` : '';
-  // Vitest's diff adds nothing to our own byte-level explanations; keep it for plain expect()s.
-  const diff = error.diff && !message.includes('\n  expected:') ? `\n${error.diff}` : '';
-  return `${head}${message}${diff}`;
+  // Vitest's diff adds nothing to our own byte-level explanations; keep it for plain expect()s,
+  // and spell out characters it prints raw (`"hello\r"` and `"hello"` look alike).
+  let diff = error.diff && !message.includes('\n  expected:') ? `\n${error.diff}` : '';
+  if (diff && typeof error.actual === 'string' && typeof error.expected === 'string') {
+    if (invisible(error.actual) || invisible(error.expected)) {
+      diff += `\n  exactly:\n    expected ${JSON.stringify(error.expected)}\n    received ${JSON.stringify(error.actual)}`;
+    }
+  }
+  return bounded(plain(timeoutText(`${head}${message}${diff}`)));
+}
+
+/** Vitest's own time-out advice ("pass a timeout value") is wrong for a learner: say what it means. */
+function timeoutText(text: string): string {
+  return text.replace(
+    /^(Test|Hook) timed out in (\d+)ms\.[\s\S]*$/,
+    (_, what: string, ms: string) =>
+      `${what === 'Test' ? 'this test' : 'a test setup'} waited ${Number(ms) / 1000} s for something that ` +
+      'never happened: it awaits a promise of your code (or a callback) that never settles.\n' +
+      '  hint: every path must resolve or reject it: on the reply, on an error, on a time-out of your ' +
+      "own. An 'error' listener that only logs, or socket.setTimeout() alone, leaves it waiting.",
+  );
+}
+
+/** Without colours when the output is not a terminal (vitest's diff brings its own). */
+function plain(text: string): string {
+  return process.stdout.isTTY && !process.env.NO_COLOR ? text : stripVTControlCharacters(text);
+}
+
+function bounded(text: string): string {
+  if (text.length <= MAX_MESSAGE_CHARS) return text;
+  const tail = 800;
+  const head = text.slice(0, MAX_MESSAGE_CHARS - tail);
+  return `${head}\n  … (${text.length - MAX_MESSAGE_CHARS} characters left out) …\n${text.slice(-tail)}`;
 }
 
 /** The stack frame a learner should open: their own code first, then the test. */

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { startVitest } from 'vitest/node';
 import { type LessonInfo, listLessons, ROOT } from './lessons.ts';
 import { paint } from './paint.ts';
-import { loadProgress, recordRun, saveProgress } from './progress.ts';
+import { loadProgress, recordRun, saveProgress, stateOf } from './progress.ts';
 import { passedAll, printFailures, printResults } from './report.ts';
 import { resultsReporter } from './run-tests.ts';
 
@@ -36,7 +36,9 @@ export async function watch(options: WatchOptions): Promise<number> {
   while (lesson) {
     const outcome = await watchLesson(lesson, options);
     if (outcome === 'quit') return 0;
-    lesson = lessons[lessons.indexOf(lesson) + 1];
+    const at = lessons.findIndex((l) => l.id === lesson?.id);
+    const notDone = (l: LessonInfo) => stateOf(loadProgress(), l) !== 'done';
+    lesson = lessons.slice(at + 1).find(notDone) ?? lessons.find(notDone);
     if (lesson) console.log(paint.bold(`\nOn to lesson ${lesson.number} · ${lesson.meta.title}`));
   }
   console.log(paint.green('\nEvery lesson passes. Well done!'));
@@ -59,7 +61,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
             );
       changedAt = undefined;
       const progress = loadProgress();
-      recordRun(progress, lesson, result.passed, result.passed + result.failed.length + result.errors.length);
+      recordRun(progress, lesson, result.passed, result.total);
       saveProgress(progress);
       console.log(`\n${paint.bold(new Date().toLocaleTimeString())}${took}`);
       printResults([result]);

@@ -58,6 +58,7 @@ export async function slowReader(port: number, data: string | Uint8Array = ''): 
 export async function trickle(port: number, data: string | Uint8Array, everyMs = 20): Promise<Peer> {
   const peer = await connect(port);
   const bytes = Buffer.from(data);
+  peer.trickled = { bytes, everyMs };
   let next = 0;
   const timer = setInterval(() => {
     if (next >= bytes.length || peer.ending !== 'open' || peer.socket.destroyed) {

@@ -17,9 +17,28 @@ export {
   Peer,
   startServer,
 } from './net.ts';
-export { Lesson, lessonOf, type ProgramResult, RunningProgram, reproLines, startCommand } from './program.ts';
+export {
+  Lesson,
+  lessonOf,
+  type ProgramResult,
+  type ReproSetup,
+  RunningProgram,
+  reproLines,
+  reproSetup,
+  startCommand,
+} from './program.ts';
 export { startProxy } from './proxy.ts';
-export { asHex, asText, describeBytes, ncLine, printfArgument } from './show.ts';
+export {
+  asHex,
+  asText,
+  bytesCommand,
+  describeBytes,
+  ncLine,
+  type PythonSendOptions,
+  printfArgument,
+  pythonBytes,
+  pythonSendLine,
+} from './show.ts';
 export { hasCommand, runCommand } from './tools.ts';
 export * from './udp.ts';
 export {
@@ -28,6 +47,7 @@ export {
   DEFAULT_WAIT_MS,
   type Explanation,
   formatExplanation,
+  LIVENESS_MS,
   type Outcome,
   type WaitOptions,
   WireError,

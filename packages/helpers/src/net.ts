@@ -126,8 +126,17 @@ export class Peer {
     this.size += chunk.length;
   }
 
+  /** Set by trickle(): the bytes this peer sends one every `trickleMs`, for its repro line. */
+  trickled?: { bytes: Buffer; everyMs: number };
+
   /** Shell lines that replay what this peer sent (`printf '...' | nc -N 127.0.0.1 PORT`). */
   get repro(): string {
+    if (this.trickled) {
+      return reproLines(this.trickled.bytes, this.port, {
+        trickleMs: this.trickled.everyMs,
+        halfClose: false,
+      });
+    }
     return reproLines(Buffer.concat(this.sent), this.port);
   }
 

@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { implPath } from '@course/config/target';
-import { expect } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
-import { ncLine } from './show.ts';
-import { Changes, DEFAULT_WAIT_MS, WireError, waitUntil, within } from './wait.ts';
+import { ncLine, pythonSendLine } from './show.ts';
+import { Changes, DEFAULT_WAIT_MS, LIVENESS_MS, WireError, waitUntil, within } from './wait.ts';
 
 const TSX = import.meta.resolve('tsx');
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -57,7 +57,7 @@ export class Lesson {
     args: string[] = [],
     options: { stdin?: string; ms?: number } = {},
   ): Promise<ProgramResult> {
-    return this.spawn(program, args, options.stdin).exit(options.ms ?? 4_000);
+    return this.spawn(program, args, options.stdin).exit(options.ms ?? LIVENESS_MS);
   }
 
   private spawn(program: string, args: string[], stdin?: string): RunningProgram {
@@ -103,14 +103,68 @@ export function lessonOf(moduleUrl: string, options?: { optional: true }): Lesso
 }
 
 /**
- * The exchange as a learner replays it by hand. In a lesson with a server program: start it on
- * port 9000 in one terminal, send the same bytes with nc in another. Elsewhere: nc to `port`.
+ * How a test's exchange is replayed by hand when it differs from the plain one: the flags the
+ * test's server was started with, a trickle instead of one write, or a note on what a pasted line
+ * cannot reproduce. Set for one test with reproSetup().
  */
-export function reproLines(sent: Uint8Array, port: number): string {
+export interface ReproSetup {
+  /** Flags for the lesson's server program, beside `--port 9000` (`['--timeout', '150']`). */
+  serverArgs?: string[];
+  /** Send one byte every `trickleMs` ms (a python3 line: nc sends everything at once). */
+  trickleMs?: number;
+  /** What the lines cannot reproduce, said plainly (`this test's server takes 1000 bytes at most`). */
+  note?: string;
+}
+
+let setup: ReproSetup = {};
+
+/**
+ * Makes every repro line of the current test (a Peer's, reproLines(), udpReproLines()) carry the
+ * test's own setup. Call it inside the test; it is forgotten when the test ends.
+ */
+export function reproSetup(more: ReproSetup): void {
+  setup = { ...setup, ...more };
+  onTestFinished(() => {
+    setup = {};
+  });
+}
+
+/** The current test's ReproSetup (for the UDP repro lines). */
+export function currentReproSetup(): ReproSetup {
+  return setup;
+}
+
+/**
+ * The exchange as a learner replays it by hand. In a lesson with a server program: start it on
+ * port 9000 in one terminal (with the test's flags), send the same bytes in another (nc, or
+ * python3 for a trickle). Elsewhere: send them to `port`.
+ */
+export function reproLines(
+  sent: Uint8Array,
+  port: number,
+  { trickleMs = setup.trickleMs, halfClose = true }: { trickleMs?: number; halfClose?: boolean } = {},
+): string {
+  const send = (to: number) =>
+    trickleMs || !halfClose ? pythonSendLine(sent, to, { trickleMs, halfClose }) : ncLine(sent, to);
+  return withServer(send, port, (lesson) =>
+    lesson.command('server', ['--port', '9000', ...(setup.serverArgs ?? [])]),
+  );
+}
+
+/**
+ * `send(port)` alone, or after a line that starts the lesson's server on port 9000, plus the
+ * test's note. Shared by the TCP and UDP repro lines.
+ */
+export function withServer(
+  send: (port: number) => string,
+  port: number,
+  serverCommand: (lesson: Lesson) => string,
+): string {
   const testPath = expect.getState().testPath;
   const lesson = testPath ? lessonOf(pathToFileURL(testPath).href, { optional: true }) : undefined;
-  if (!lesson || !existsSync(lesson.file('server'))) return ncLine(sent, port);
-  return `${lesson.command('server', ['--port', '9000'])}     # in one terminal\n${ncLine(sent, 9000)}     # in another`;
+  const note = setup.note ? `\n# note: ${setup.note}` : '';
+  if (!lesson || !existsSync(lesson.file('server'))) return `${send(port)}${note}`;
+  return `${serverCommand(lesson)}     # in one terminal\n${send(9000)}     # in another${note}`;
 }
 
 export interface ProgramResult {
@@ -201,7 +255,7 @@ export class RunningProgram {
   }
 
   /** Waits for `listening on HOST:PORT` as the first line of stdout and records the address. */
-  async listening(ms = 4_000): Promise<void> {
+  async listening(ms = LIVENESS_MS): Promise<void> {
     const expected = 'the first line on stdout to be `listening on HOST:PORT`';
     const line = await this.waitForLine(/.*/, expected, {
       ms,
@@ -214,7 +268,7 @@ export class RunningProgram {
   }
 
   /** Sends `signal` and waits for the program to exit; returns how it exited. */
-  async stop(signal: NodeJS.Signals = 'SIGINT', ms = 2_000): Promise<ProgramResult> {
+  async stop(signal: NodeJS.Signals = 'SIGINT', ms = LIVENESS_MS): Promise<ProgramResult> {
     this.signalGroup(signal);
     return this.exit(ms);
   }

@@ -4,12 +4,15 @@
  */
 import { onTestFailed } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
+import { reproSetup } from './program.ts';
 import { type ChunkingProxy, createProxy, type ProxyOptions } from './wire.ts';
 
 /** Starts a chunking proxy in front of the server at `targetPort`; closed when the test ends. */
 export async function startProxy(targetPort: number, options: ProxyOptions): Promise<ChunkingProxy> {
   const proxy = await createProxy(targetPort, options);
   closeAfterTest(() => proxy.close());
+  // One byte per write is what a trickle does: the repro lines send that way too.
+  if (options.cut === 'bytes' && options.direction !== 'reply') reproSetup({ trickleMs: 10 });
   if (typeof options.cut === 'object') {
     // The seed goes into the failure itself, so that every reporter shows it.
     onTestFailed(({ task }) => {

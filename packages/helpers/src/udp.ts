@@ -13,13 +13,11 @@
  * startUdpProxy(), udpPeer() and startUdpServer() close what they open when the test ends.
  */
 import dgram, { type RemoteInfo } from 'node:dgram';
-import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { pathToFileURL } from 'node:url';
-import { expect, onTestFailed } from 'vitest';
+import { onTestFailed } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
-import { lessonOf } from './program.ts';
-import { asHex, asText, printfArgument } from './show.ts';
+import { currentReproSetup, withServer } from './program.ts';
+import { asHex, asText, bytesCommand, pythonSendLine } from './show.ts';
 import { Changes, type WaitOptions, waitUntil } from './wait.ts';
 import { mulberry32, type WireEvent } from './wire.ts';
 
@@ -438,21 +436,30 @@ export function describeDatagrams(datagrams: Datagram[]): string {
     .join('');
 }
 
-/** `printf 'hello' | nc -u -W1 -w1 127.0.0.1 9000`: send one datagram, print the first reply. */
+/**
+ * `printf 'hello' | nc -u -W1 -w1 127.0.0.1 9000`: send one datagram, print the first reply.
+ * An empty datagram is a python3 line: nc sends nothing for empty input.
+ */
 export function udpNcLine(payload: Uint8Array | string, port: number | string, host = '127.0.0.1'): string {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  return `printf ${printfArgument(bytes)} | nc -u -W1 -w1 ${host} ${port}`;
+  if (bytes.length === 0) return pythonSendLine(bytes, port, { udp: true, host });
+  const source = bytesCommand(bytes);
+  return source.startsWith('cat ')
+    ? `nc -u -W1 -w1 ${host} ${port} < ${source.slice(4)}`
+    : `${source} | nc -u -W1 -w1 ${host} ${port}`;
 }
 
 /**
  * The exchange as a learner replays it by hand: in a lesson with a server program, start it on
- * port 9000 in one terminal and send the same datagram with nc in another; elsewhere, nc to `port`.
+ * port 9000 in one terminal (with the test's flags, see reproSetup()) and send the same datagram
+ * in another; elsewhere, send it to `port`.
  */
 export function udpReproLines(sent: Uint8Array, port: number): string {
-  const testPath = expect.getState().testPath;
-  const lesson = testPath ? lessonOf(pathToFileURL(testPath).href, { optional: true }) : undefined;
-  if (!lesson || !existsSync(lesson.file('server'))) return udpNcLine(sent, port);
-  return `${lesson.command('server', ['--port', '9000'])}     # in one terminal\n${udpNcLine(sent, 9000)}     # in another`;
+  return withServer(
+    (to) => udpNcLine(sent, to),
+    port,
+    (lesson) => lesson.command('server', ['--port', '9000', ...(currentReproSetup().serverArgs ?? [])]),
+  );
 }
 
 export interface DatagramRecording {

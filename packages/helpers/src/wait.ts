@@ -11,6 +11,14 @@ import { describeBytes } from './show.ts';
  */
 export const DEFAULT_WAIT_MS = 1_500;
 
+/**
+ * The bound of a wait for something that always happens, only later on a busy machine: a
+ * program starting (tsx compiles it first), a client run to its end, a process exiting once
+ * signalled. Generous, so that a laptop busy with an editor and a video call never fails a test
+ * that is right; shorter than the test's own time-out, so that the learner reads our message.
+ */
+export const LIVENESS_MS = 10_000;
+
 export interface Explanation {
   /** What the test was waiting for, in words: `the server to close the connection`. */
   expected: string;

@@ -4,16 +4,21 @@ import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import {
   assertBytes,
+  bytesCommand,
   closeAfterTest,
   closedPort,
   connect,
   exchange,
   halfClose,
+  hasCommand,
   lessonOf,
   listen,
   ncLine,
   printfArgument,
+  pythonSendLine,
+  reproSetup,
   resetAfter,
+  runCommand,
   slowReader,
   startProxy,
   startServer,
@@ -275,6 +280,60 @@ describe('shell lines for learners', () => {
 
   test('ncLine', () => {
     expect(ncLine('hi', 9000)).toBe("printf 'hi' | nc -N 127.0.0.1 9000");
+  });
+
+  const payloads: [string, Buffer][] = [
+    ['a short line', Buffer.from('hello\n')],
+    ['512 KiB of one letter', Buffer.from(`${'a'.repeat(512 * 1024)}\n`)],
+    [
+      'repeated UTF-8 lines with quotes and invisible characters',
+      Buffer.from(`${'héllo 你好 "$`!\\\'\u0080\r\n'.repeat(3000)}`),
+    ],
+    ['binary that repeats', Buffer.concat([Buffer.from([0xff, 0, 1]), Buffer.alloc(4096, 7)])],
+    ['random bytes', Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919 + (i >> 3)) % 256))],
+  ];
+
+  test.skipIf(!hasCommand('python3'))(
+    'bytesCommand writes exactly the payload, in a line of at most 300 characters (needs python3)',
+    async () => {
+      for (const [what, bytes] of payloads) {
+        const line = bytesCommand(bytes);
+        expect(line.length, what).toBeLessThanOrEqual(300);
+        const out = await runCommand('sh', ['-c', line]);
+        expect(out.equals(bytes), `${what}: ${line}`).toBe(true);
+      }
+    },
+  );
+
+  test.skipIf(!hasCommand('nc') || !hasCommand('python3'))(
+    'ncLine and pythonSendLine replay the exchange as printed (needs nc and python3)',
+    async () => {
+      for (const [what, bytes] of payloads) {
+        const server = await recordingServer(upper);
+        const out = await runCommand('sh', ['-c', ncLine(bytes, server.port)]);
+        await server.endings(1);
+        expect(Buffer.concat(server.connections[0]?.chunks ?? []).equals(bytes), what).toBe(true);
+        expect(out.toString(), what).toBe(upper(bytes));
+      }
+      const server = await recordingServer(upper);
+      const line = pythonSendLine('héllo\n', server.port, { trickleMs: 5 });
+      expect(line).toContain("'héllo\\n'.encode()");
+      expect((await runCommand('sh', ['-c', line])).toString()).toBe('HÉLLO\n');
+      const chunks = server.connections[0]?.chunks ?? [];
+      expect(chunks.length, 'a trickle arrives in many pieces').toBeGreaterThan(3);
+    },
+  );
+
+  test("reproSetup carries the test's trickle and note into every repro line", async () => {
+    const server = await recordingServer(upper);
+    reproSetup({ trickleMs: 20, note: 'this test cuts the bytes one at a time' });
+    const peer = await connect(server.port);
+    await peer.end('hi');
+    expect(peer.repro).toMatch(
+      /^python3 -c ".*time\.sleep\(0\.02\).*'hi'\.encode\(\).*"\n# note: this test cuts/,
+    );
+    const slow = await trickle(server.port, 'abc', 5);
+    expect(slow.repro).toContain('time.sleep(0.005)');
   });
 });
 

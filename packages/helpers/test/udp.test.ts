@@ -152,6 +152,21 @@ describe('UDP peers and servers', () => {
     const stdout = await runCommand('sh', ['-c', udpNcLine('from nc', server.port)]);
     expect(stdout.toString()).toBe('FROM NC');
   });
+
+  test.skipIf(!hasCommand('python3'))(
+    'an empty datagram is replayed with python3, since nc sends nothing for empty input (needs python3)',
+    async () => {
+      const sizes: number[] = [];
+      const server = await startUdpServer((bytes) => {
+        sizes.push(bytes.length);
+        return 'got it';
+      });
+      const line = udpNcLine('', server.port);
+      expect(line).toMatch(/^python3 -c ".*sendto\(b'',/);
+      expect((await runCommand('sh', ['-c', line])).toString()).toBe('got it');
+      expect(sizes).toEqual([0]);
+    },
+  );
 });
 
 describe('recordDatagrams, for diagrams', () => {

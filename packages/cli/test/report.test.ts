@@ -1,0 +1,77 @@
+/** How failures read, and which lesson comes next: the pure parts of the course's reports. */
+import { describe, expect, test } from 'vitest';
+import { type LessonInfo, listLessons } from '../src/lessons.ts';
+import { nextLesson, type Progress } from '../src/progress.ts';
+import { errorText } from '../src/run-tests.ts';
+
+describe('failure text', () => {
+  test("vitest's time-out advice is replaced by what it means for the learner's code", () => {
+    const text = errorText({
+      message:
+        'Test timed out in 30000ms.\nIf this is a long-running test, pass a timeout value as the last argument or configure it globally with "testTimeout".',
+    });
+    expect(text).not.toContain('pass a timeout value');
+    expect(text).toContain('waited 30 s for something that never happened');
+    expect(text).toContain('hint:');
+  });
+
+  test('a huge message is cut to about 4 KB, keeping its end (the repro line)', () => {
+    const text = errorText({
+      message: `gave up\n${'x'.repeat(100_000)}\n  try it yourself:\n    nc 127.0.0.1 9000`,
+    });
+    expect(text.length).toBeLessThan(4_200);
+    expect(text).toMatch(/^gave up/);
+    expect(text).toContain('characters left out');
+    expect(text).toMatch(/nc 127\.0\.0\.1 9000$/);
+  });
+
+  test('a diff of strings that differ in an invisible character spells both out', () => {
+    const text = errorText({
+      message: 'expected',
+      diff: '- hello\n+ hello',
+      actual: 'hello\r',
+      expected: 'hello',
+    });
+    expect(text).toContain('received "hello\\r"');
+  });
+
+  test('colour codes are removed when colours are off', () => {
+    const saved = process.env.NO_COLOR;
+    process.env.NO_COLOR = '1';
+    try {
+      expect(errorText({ message: 'x', diff: '\u001b[32m- Expected\u001b[39m' })).toBe('x\n- Expected');
+    } finally {
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
+  });
+});
+
+describe('the next lesson', () => {
+  const lessons = listLessons();
+  const [first, second, third, fourth] = lessons as [LessonInfo, LessonInfo, LessonInfo, LessonInfo];
+  const progress = (entries: Progress['lessons']): Progress => ({ version: 1, lessons: entries });
+
+  test('a new learner starts at the first lesson', () => {
+    expect(nextLesson(progress({}), lessons)?.id).toBe(first.id);
+  });
+
+  test('the lesson the learner works on, not the first one left unfinished', () => {
+    const p = progress({
+      [second.id]: { done: true, lastRun: '2026-01-01T10:00:00Z' },
+      [third.id]: { passed: 3, total: 10, lastRun: '2026-01-01T11:00:00Z' },
+    });
+    expect(nextLesson(p, lessons)?.id).toBe(third.id);
+  });
+
+  test('after a lesson is done, the one after it (and the first gap only at the end)', () => {
+    const p = progress({ [third.id]: { done: true, lastRun: '2026-01-01T11:00:00Z' } });
+    expect(nextLesson(p, lessons)?.id).toBe(fourth.id);
+    const rest = Object.fromEntries(
+      lessons
+        .slice(1)
+        .map((l) => [l.id, { done: true, lastRun: `2026-01-01T1${(l.meta.order ?? 0) % 10}:00:00Z` }]),
+    );
+    expect(nextLesson(progress(rest), lessons)?.id).toBe(first.id);
+  });
+});
