@@ -27,7 +27,7 @@ export function lessonConfig(configFileUrl) {
       },
     ],
     // The project's name is the lesson's folder (`02-tcp-server`): reports group by it.
-    test: { ...testOptions, name: basename(lessonDir) },
+    test: { ...testOptions(), name: basename(lessonDir) },
   });
 }
 
@@ -37,15 +37,16 @@ export function lessonConfig(configFileUrl) {
  * @param {{ testTimeout?: number, hookTimeout?: number }} [overrides] longer bounds, for browsers
  */
 export function packageConfig(name, overrides = {}) {
-  return defineConfig({ test: { ...testOptions, name, ...overrides } });
+  return defineConfig({ test: { ...testOptions(), name, ...overrides } });
 }
 
 // COURSE_SHUFFLE=<seed> runs test files and tests in an order shuffled from that seed: a test
-// that passes only after another has run is found this way.
-const shuffleSeed = Number(process.env.COURSE_SHUFFLE);
-
-const testOptions = {
-  ...(shuffleSeed ? { sequence: { shuffle: true, seed: shuffleSeed } } : {}),
+// that passes only after another has run is found this way. Read at each config load, so that
+// one process can run several shuffles (npm run stress).
+const testOptions = () => ({
+  ...(Number(process.env.COURSE_SHUFFLE)
+    ? { sequence: { shuffle: true, seed: Number(process.env.COURSE_SHUFFLE) } }
+    : {}),
   include: ['test/**/*.test.ts'],
   // Socket tests mostly wait on the network and on child processes, not on the CPU: run a
   // lesson's test files side by side even on a 2-core machine.
@@ -55,4 +56,4 @@ const testOptions = {
   // that reaches this awaited something unbounded; the course's reporter explains it.
   testTimeout: 30_000,
   hookTimeout: 30_000,
-};
+});
