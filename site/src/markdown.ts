@@ -77,6 +77,8 @@ export interface RenderedPage {
   title: string;
 }
 
+const { escapeHtml } = new MarkdownIt().utils;
+
 const CALLOUTS: Record<string, string> = {
   NOTE: 'Note',
   TIP: 'Tip',
@@ -101,7 +103,7 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
         token.attrSet('id', id);
         headings.push({ level: Number(token.tag.slice(1)), text, id });
         // A link to this heading, as on GitHub.
-        const anchor = new state.Token('html_inline', '', 0);
+        const anchor = new state.Token('course_html', '', 0);
         anchor.content = `<a class="anchor" href="#${id}" aria-label="Link to this section">#</a>`;
         inline.children?.push(anchor);
       }
@@ -115,6 +117,10 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
     return codeBlock(context.highlighter, token.content, lang);
   };
 
+  // Raw HTML in a README is shown as text, never run (`<script>`, `<img onerror>`): the only HTML
+  // the site renders is its own (the tokens added above) and the course's directives.
+  md.renderer.rules.course_html = (tokens, idx) => (tokens[idx] as Token).content;
+  md.renderer.rules.html_inline = (tokens, idx) => escapeHtml((tokens[idx] as Token).content);
   md.renderer.rules.html_block = (tokens, idx) => directive((tokens[idx] as Token).content, context);
 
   md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
@@ -151,7 +157,7 @@ function markCallout(state: StateCore, open: number): void {
   if (first?.type === 'text') first.content = first.content.replace(/^\[!\w+\]\s*/, '');
   // A soft break right after the marker would start the text with an empty line.
   if (inline.children?.[1]?.type === 'softbreak' && first?.content === '') inline.children.splice(0, 2);
-  const title = new state.Token('html_inline', '', 0);
+  const title = new state.Token('course_html', '', 0);
   title.content = `<strong class="callout-title">${CALLOUTS[kind]}</strong>`;
   inline.children?.unshift(title);
 }
@@ -174,10 +180,10 @@ export function codeBlock(
   return `<figure class="code">${head}<button type="button" class="copy" aria-label="Copy the code">Copy</button>${body}</figure>\n`;
 }
 
-/** The course's directives; any other HTML block passes through. */
+/** The course's directives; a plain comment is dropped (as on GitHub); other HTML shown as text. */
 function directive(html: string, context: PageContext): string {
   const match = /^<!--\s*(include|wire|figure):\s*(\S+)\s*-->\s*$/.exec(html.trim());
-  if (!match) return html;
+  if (!match) return /^<!--[\s\S]*-->$/.test(html.trim()) ? '' : `<p>${escapeHtml(html.trim())}</p>\n`;
   const [, kind, argument = ''] = match;
   if (kind === 'include') return include(argument, context);
   const svg = context.diagrams.get(`${kind}:${argument}`);

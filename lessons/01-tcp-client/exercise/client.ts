@@ -93,7 +93,8 @@ export function describeFailure(
   where: string,
   connected: boolean,
 ): RequestError {
-  // TODO(4): return a RequestError whose code is error.code and whose message is
+  // TODO(4): return a RequestError whose code is error.code ?? 'EUNKNOWN' (an error may have no
+  // code) and whose message is
   //   `cannot connect to ${where}: ${describeError(error)}`      when connected is false
   //   `connection to ${where} failed: ${describeError(error)}`   when connected is true
   // describeError() gives words and code, for example `connection refused (ECONNREFUSED)`.

@@ -3,7 +3,10 @@
  *
  * It looks harmless and works for ASCII. But a chunk can end in the middle of a multi-byte
  * UTF-8 character (é is two bytes, 你 three, 🎉 four): each half is decoded alone, as U+FFFD
- * replacement characters, and the reply is corrupted. The tests must catch it.
+ * replacement characters, and the reply is corrupted. The tests cut a reply into single bytes
+ * with the course's chunking proxy, and a Python server sends one byte at a time.
+ *
+ * @caught-by step 3: receive until the server closes › a reply cut one byte at a time keeps its multi-byte characters
  */
 import type net from 'node:net';
 import { formatAddress, isMain } from '@course/program';

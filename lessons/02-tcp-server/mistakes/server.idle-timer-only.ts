@@ -8,6 +8,8 @@
  * byte a second (slowloris) is never idle for long, so it holds its connection, and the chunks
  * it has sent, for as long as it likes; a few thousand of them hold the whole server. The tests
  * trickle a request one byte every 20 ms against a 150 ms timeout: this server never cuts it off.
+ *
+ * @caught-by step 7: close, whatever the client does › a request trickled one byte at a time is cut off after requestTimeoutMs
  */
 import net from 'node:net';
 import { describeError, formatAddress, isMain, peerAddress, runServerProgram } from '@course/program';

@@ -4,7 +4,12 @@
  * It works when the request is small and arrives at once, as it usually does on loopback,
  * which is why the mistake is so common. Cut the request into pieces (a slow network, a big
  * request, the course's byte-at-a-time proxy) and the client gets the first piece, in upper
- * case, and nothing more. The tests must catch it.
+ * case, and nothing more. The tests cut a request one byte at a time with the course's proxy
+ * (the reply is "H" for `hello world`), and send a 512 KiB request, which arrives in several
+ * chunks even on loopback (a socket reads 64 KiB at most at a time).
+ *
+ * @caught-by step 5: receive until the client half-closes › a request that arrives one byte at a time still gets one whole reply
+ * @caught-by step 6: send the reply › a 512 KiB request comes back whole
  */
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';

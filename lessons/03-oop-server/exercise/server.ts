@@ -137,9 +137,10 @@ export class WebServer extends TcpServer {
     // line; search only the new chunk and the last 2 bytes before it, not everything again.
     // Then answer with socket.end(formatResponse(respondTo(head))), where head is the bytes up
     // to the blank line decoded as 'latin1', and log `IP:PORT GET / 200` (the request line
-    // without its version, or `(not HTTP)` for a 400). More than MAX_HEAD_BYTES without a
-    // complete head: answer textResponse(431) at once. If the client sends FIN ('end') after
-    // some bytes but before the blank line: textResponse(400). Answer each client only once:
+    // without its version, or `(not HTTP)` when respondTo() gives 400). More than MAX_HEAD_BYTES
+    // without a complete head: answer textResponse(431) at once, logged `(head over 8 KiB)`. If
+    // the client sends FIN ('end') after some bytes but before the blank line:
+    // textResponse(400), logged `(incomplete head)`. Answer each client only once:
     // once socket.writableEnded (answered, 408, or stop()), ignore what arrives. When you
     // answer, call this.requestComplete(socket): the head is in, its deadline is met.
 

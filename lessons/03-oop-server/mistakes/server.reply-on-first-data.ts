@@ -6,6 +6,8 @@
  * boundaries: over a slow network, through a proxy, or from `nc` as you type, the head comes in
  * pieces. This handler then answers the first piece, `G` say, which is not HTTP: 400 Bad Request
  * to a perfectly good request. The tests cut the head one byte at a time and must catch it.
+ *
+ * @caught-by step 6: the WebServer answers real HTTP clients › the head may arrive one byte at a time
  */
 import type net from 'node:net';
 import { isMain } from '@course/program';

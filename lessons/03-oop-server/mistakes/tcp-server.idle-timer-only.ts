@@ -12,6 +12,8 @@
  *
  * Everything else is solution/tcp-server.ts; the class is written out whole because accept(),
  * where the timer is started, is private.
+ *
+ * @caught-by step 2: every connection is tracked and handed to handleConnection() › a request trickled one byte at a time is cut off at the deadline
  */
 import net, { type AddressInfo } from 'node:net';
 import { describeError, type ListenOptions, peerAddress } from '@course/program';

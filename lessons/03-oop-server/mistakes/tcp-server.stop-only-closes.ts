@@ -7,6 +7,8 @@
  * itself. A client that stays connected (a browser keeps idle connections open, `nc` waits for
  * you to type) keeps this stop() waiting forever, and a program that awaits it never exits.
  * The tests must catch it within their bound, not hang.
+ *
+ * @caught-by step 3: stop() closes every connection, idle ones too › stop() resolves promptly while idle clients are connected
  */
 import { TcpServer as Solution } from '../solution/tcp-server.ts';
 

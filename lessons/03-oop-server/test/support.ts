@@ -15,14 +15,38 @@ export interface HttpResponseBytes {
 const SHAPE =
   'a status line, `Name: value` header lines, an empty line, then the body; each line ending in \\r\\n';
 
-/** Splits raw response bytes into status line, headers and body, or fails explaining what is off. */
-export function parseResponse(raw: Buffer, what = 'the response'): HttpResponseBytes {
+/**
+ * Splits raw response bytes into status line, headers and body, or fails explaining what is off.
+ * `nothingHint` is what to check when nothing at all arrived (the server closed, or was made to
+ * close, without writing a byte): that is a different bug from a badly written response.
+ * `repro` is shown with every failure.
+ */
+export function parseResponse(
+  raw: Buffer,
+  what = 'the response',
+  { nothingHint, repro }: { nothingHint?: string; repro?: string } = {},
+): HttpResponseBytes {
+  if (raw.length === 0) {
+    throw new WireError(`${what} is missing: the connection closed without a single byte from the server`, {
+      expected: SHAPE,
+      received: raw,
+      hint:
+        nothingHint ??
+        'answer with socket.end(formatResponse(...)) before the connection closes: socket.destroy(), ' +
+          'or closing without writing, sends nothing',
+      repro,
+    });
+  }
   const end = raw.indexOf('\r\n\r\n');
   if (end === -1) {
+    const bareLf = raw.includes('\n\n') || /[^\r]\n/.test(raw.toString('latin1'));
     throw new WireError(`${what} has no empty line (\\r\\n\\r\\n) after its head`, {
       expected: SHAPE,
       received: raw,
-      hint: 'end every line of the head with \\r\\n, and the head itself with one more \\r\\n',
+      hint: bareLf
+        ? 'end every line of the head with \\r\\n, not a bare \\n, and the head itself with one more \\r\\n'
+        : 'write the whole head (status line, headers, the empty line), then the body, in one socket.end()',
+      repro,
     });
   }
   const [statusLine = '', ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
@@ -31,6 +55,7 @@ export function parseResponse(raw: Buffer, what = 'the response'): HttpResponseB
     throw new WireError(`${what} does not start with a status line like \`HTTP/1.1 200 OK\``, {
       expected: SHAPE,
       received: raw,
+      repro,
     });
   }
   const headers = new Map<string, string>();
@@ -40,6 +65,7 @@ export function parseResponse(raw: Buffer, what = 'the response'): HttpResponseB
       throw new WireError(`${what} has a header line without a name and a colon: ${JSON.stringify(line)}`, {
         expected: SHAPE,
         received: raw,
+        repro,
       });
     }
     headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());

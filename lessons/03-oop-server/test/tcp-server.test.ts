@@ -7,19 +7,52 @@ import {
   LogLines,
   listen,
   Peer,
+  reproSetup,
   resetAfter,
   trickle,
   within,
 } from '@course/helpers';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { TcpServer, type TcpServerOptions } from '#impl/tcp-server.ts';
 import { closeServerAfterTest } from './support.ts';
 
 /** Starts `server` with its own start() on 127.0.0.1, any free port; closed after the test whatever its stop() does. */
 async function started<T extends TcpServer>(server: T): Promise<number> {
   closeServerAfterTest(server.server);
+  reproSetup({ note: subclassNote(server.constructor.name) });
   const address = await server.start();
   return address.port;
+}
+
+/** What the repro lines of these tests can and cannot show: they run server.ts, not the test's subclass. */
+function subclassNote(name: string): string {
+  return (
+    `this test runs ${name}, a small subclass of your TcpServer written in test/tcp-server.test.ts, ` +
+    'not server.ts: your WebServer goes through the same accept() and stop(), but answers in HTTP'
+  );
+}
+
+/**
+ * Watches, for the rest of the test, every setTimeout() of `ms` milliseconds: the returned set
+ * holds those not cleared yet (a test that uses it waits less than `ms`, so none fires).
+ */
+function timersOf(ms: number): Set<NodeJS.Timeout> {
+  const live = new Set<NodeJS.Timeout>();
+  const { setTimeout: set, clearTimeout: clear } = globalThis;
+  globalThis.setTimeout = ((callback: (...args: unknown[]) => void, delay?: number, ...args: unknown[]) => {
+    const timer = set(() => callback(...args), delay);
+    if (delay === ms) live.add(timer);
+    return timer;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((timer?: NodeJS.Timeout) => {
+    if (timer) live.delete(timer);
+    clear(timer);
+  }) as typeof clearTimeout;
+  onTestFinished(() => {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+  });
+  return live;
 }
 
 /** Answers every client with one line naming it, and closes: the smallest protocol. */
@@ -46,6 +79,34 @@ class OneLine extends TcpServer {
     });
   }
 }
+
+/**
+ * Answers `hello` once the client has sent anything, and closes its side, without calling
+ * requestComplete(): the base class must see by itself that the answer went out.
+ */
+class Careless extends TcpServer {
+  protected override handleConnection(socket: net.Socket, peer: string): void {
+    this.log(`open ${peer}`);
+    socket.once('data', () => socket.end('hello\n'));
+  }
+}
+
+/**
+ * Sends a large answer at once, more than the kernel's buffers hold, so that most of it waits in
+ * Node's buffer until the client reads: a client that never reads keeps it there for ever.
+ */
+class Flood extends TcpServer {
+  /** The server's side of the last connection. */
+  socket: net.Socket | undefined;
+  protected override handleConnection(socket: net.Socket, peer: string): void {
+    this.socket = socket;
+    socket.write(Buffer.alloc(FLOOD_BYTES, 0x61));
+    this.log(`open ${peer}`);
+  }
+}
+
+/** 48 MiB: more than loopback's buffers take for a client that has never read (a few MiB here). */
+const FLOOD_BYTES = 48 * 1024 * 1024;
 
 /** Echoes every byte until the client half-closes. */
 class Echo extends TcpServer {
@@ -84,13 +145,22 @@ describe('step 1: start() listens and resolves to the bound address', () => {
   test('start() resolves with 127.0.0.1 and the real port, and clients can connect', async () => {
     const server = new TcpServer();
     closeServerAfterTest(server.server);
+    const errorListeners = server.server.listenerCount('error');
     const address = await server.start();
-    expect(address.address).toBe('127.0.0.1');
+    expect(address.address, 'start() resolves with this.server.address(): host 127.0.0.1 by default').toBe(
+      '127.0.0.1',
+    );
     expect(
       address.port,
       'with port 0, resolve with this.server.address(): it has the real port',
     ).toBeGreaterThan(0);
-    expect(server.server.listening).toBe(true);
+    expect(server.server.listening, 'resolve in the callback of this.server.listen(), once it listens').toBe(
+      true,
+    );
+    expect(
+      server.server.listenerCount('error'),
+      "once listening, remove the 'error' listener that rejects (this.server.off('error', reject)): each start() would add one more",
+    ).toBe(errorListeners);
     await connect(address.port);
   });
 
@@ -99,8 +169,14 @@ describe('step 1: start() listens and resolves to the bound address', () => {
     const server = new TcpServer();
     closeServerAfterTest(server.server);
     const error = await server.start({ port: taken }).catch((e: unknown) => e);
-    expect(error, "start() should reject when the server emits 'error'").toBeInstanceOf(Error);
-    expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+    expect(
+      error,
+      "start() should reject when the server emits 'error': this.server.once('error', reject) before listen()",
+    ).toBeInstanceOf(Error);
+    expect(
+      (error as NodeJS.ErrnoException | undefined)?.code,
+      "reject with the server's own 'error' (its code is EADDRINUSE), not an error of your own",
+    ).toBe('EADDRINUSE');
   });
 });
 
@@ -166,16 +242,20 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
   test('a request trickled one byte at a time is cut off at the deadline (requestTimeoutMs), like a silent one', async () => {
     const log = new LogLines();
     const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 150 }));
-    // Slowloris: a byte every 10 ms for 2 s, and the line never ends. Each byte is activity.
-    const [trickler, silent] = await Promise.all([trickle(port, 'x'.repeat(200), 10), connect(port)]);
+    // server.ts with --timeout 150 has the same deadline: it answers the trickle 408.
+    reproSetup({ serverArgs: ['--timeout', '150'] });
+    // Slowloris: a byte every 10 ms for 4 s, and the line never ends. Each byte is activity.
+    const [trickler, silent] = await Promise.all([trickle(port, 'x'.repeat(400), 10), connect(port)]);
     const clients = [trickler.socket.localPort, silent.socket.localPort];
     const hint =
       'start a setTimeout(..., this.requestTimeoutMs) when the connection opens, and call ' +
       'this.requestTimedOut(socket, peer) when it fires. socket.setTimeout() is not enough: it is an ' +
       'idle timer, and every byte the client trickles in restarts it';
+    // 150 ms is the deadline; the wait is far longer, so that only a server that never cuts
+    // them off fails, however busy the machine.
     await Promise.all([
-      trickler.closed({ allowReset: true, ms: 800, hint }),
-      silent.closed({ allowReset: true, ms: 800, hint }),
+      trickler.closed({ allowReset: true, ms: 5_000, hint }),
+      silent.closed({ allowReset: true, ms: 5_000, hint }),
     ]);
     for (const client of clients) {
       await log.line(
@@ -189,20 +269,24 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
 
   test('a slow client whose request is complete in time is served, and the deadline is cleared', async () => {
     const log = new LogLines();
-    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 200 }));
-    // Slow, but its line (3 bytes, one every 10 ms) is complete long before the deadline.
+    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 600 }));
+    // Slow, but its line (3 bytes, one every 10 ms: about 30 ms) is complete long before the
+    // 600 ms deadline, even on a busy machine.
     const slow = await trickle(port, 'hi\n', 10);
     const client = slow.socket.localPort;
     // The clock: connected just after `slow`, so its deadline fires just after slow's would.
     const clock = await connect(port);
     const [line] = await slow.lines(1, { hint: 'bytes that arrive before the deadline are served normally' });
-    expect(line).toBe('got hi');
-    await clock.closed({ allowReset: true, ms: 1_000, hint: 'a silent client is cut off at the deadline' });
+    expect(line, 'the OneLine subclass answers `got <line>`').toBe('got hi');
+    await clock.closed({ allowReset: true, ms: 5_000, hint: 'a silent client is cut off at the deadline' });
     expect(
       slow.ending,
       'a client whose request is complete must not be cut off: requestComplete(socket) clears its deadline',
     ).toBe('open');
-    expect(log.lines.filter((l) => l.includes(`:${client} `))).toEqual([]);
+    expect(
+      log.lines.filter((l) => l.includes(`:${client} `)),
+      'no `too slow` line for a client whose request was complete: requestComplete() clears the deadline',
+    ).toEqual([]);
   });
 
   test('after the answer, a client that never closes its side is destroyed after closeGraceMs', async () => {
@@ -214,11 +298,60 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
     const peer = new Peer(socket, port);
     await peer.closed({ hint: "the Greeter answers and ends at once: wait for the client's FIN" });
     await log.line(/^closed /, 'the server to close the connection soon after closeGraceMs (50 ms)', {
-      ms: 500,
+      ms: 3_000,
       hint:
         "once the server's side is closed and flushed ('finish'), give the client this.closeGraceMs to " +
         'close its own, then socket.destroy() it: otherwise it holds the socket forever',
     });
+  });
+
+  test('once the server has answered, the deadline no longer applies', async () => {
+    const log = new LogLines();
+    const port = await started(new Careless({ log: log.add, requestTimeoutMs: 100, closeGraceMs: 5_000 }));
+    // Answered at once, and it keeps its side open (allowHalfOpen) within the 5 s grace.
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    closeAfterTest(() => socket.destroy());
+    const answered = new Peer(socket, port);
+    await log.line(/^open /, 'the handler to be called for this client');
+    await answered.write('hi');
+    await answered.closed({ hint: 'the Careless subclass answers `hello` and ends its side at once' });
+    const client = socket.localPort;
+    // The clock: connected after, silent, so its deadline fires after the first one's would.
+    const clock = await connect(port);
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${clock.socket.localPort} too slow: `),
+      'the silent client to be cut off at the deadline (100 ms)',
+      { ms: 5_000 },
+    );
+    expect(
+      log.lines.filter((l) => l.startsWith(`client 127.0.0.1:${client} too slow`)),
+      'when the deadline fires, do nothing if socket.writableEnded (the server has answered and ' +
+        'closed its side) or socket.destroyed: requestTimedOut() is for a client still owing its request',
+    ).toEqual([]);
+    expect(
+      socket.destroyed,
+      'the answered client stays until closeGraceMs (5 s here), not the deadline',
+    ).toBe(false);
+  });
+
+  test('a connection that closes takes its deadline with it: no timer outlives its socket', async () => {
+    const { server, log } = quiet({ requestTimeoutMs: 60_000 });
+    const port = await started(server);
+    const deadlines = timersOf(60_000);
+    const peers = await Promise.all(Array.from({ length: 10 }, () => connectAccepted(port, log)));
+    const clients = peers.map((peer) => peer.socket.localPort);
+    for (const peer of peers) peer.socket.destroy();
+    for (const client of clients) {
+      await log.line(
+        new RegExp(`^closed 127\\.0\\.0\\.1:${client}$`),
+        "the server to see each connection's 'close'",
+      );
+    }
+    expect(
+      deadlines.size,
+      `${deadlines.size} deadline timer(s) still run after their connections closed, each due in 60 s: ` +
+        "on 'close', call this.requestComplete(socket), which clears it (clearTimeout)",
+    ).toBe(0);
   });
 });
 
@@ -234,14 +367,24 @@ describe('step 3: stop() closes every connection, idle ones too', () => {
       server.stop(),
       () => ({ expected: 'stop() to resolve with three idle clients connected', hint }),
       {
-        ms: 500,
+        ms: 3_000,
       },
     );
-    for (const peer of peers) await peer.closed({ allowReset: true, ms: 200 });
-    expect(server.openConnections).toBe(0);
-    expect(server.server.listening, 'after stop() the server no longer accepts').toBe(false);
-    const refused = await connect(port, undefined, { ms: 300 }).catch((e: NodeJS.ErrnoException) => e);
-    expect((refused as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(
+      server.openConnections,
+      "stop() resolved while connections were still open: resolve only once the server's close " +
+        "callback has run AND every socket has emitted 'close' (await Promise.all of both)",
+    ).toBe(0);
+    for (const peer of peers) await peer.closed({ allowReset: true, ms: 3_000 });
+    expect(
+      server.server.listening,
+      'after stop() the server no longer accepts: call this.server.close()',
+    ).toBe(false);
+    const refused = await connect(port, undefined, { ms: 3_000 }).catch((e: NodeJS.ErrnoException) => e);
+    expect(
+      (refused as NodeJS.ErrnoException).code,
+      'after stop(), a new connection is refused: this.server.close() stops accepting',
+    ).toBe('ECONNREFUSED');
   });
 
   test('a client that ignores the FIN is destroyed after closeGraceMs', async () => {
@@ -258,10 +401,35 @@ describe('step 3: stop() closes every connection, idle ones too', () => {
         expected: 'stop() to resolve soon after closeGraceMs (50 ms)',
         hint: 'a client may never close its side: destroy the socket if it is still open after this.closeGraceMs',
       }),
-      { ms: 500 },
+      { ms: 3_000 },
     );
     expect(peer.ending, 'the client should have received the polite FIN (socket.end()) first').not.toBe(
       'open',
+    );
+  });
+
+  test('a client that never reads, with an answer still queued, is destroyed after closeGraceMs', async () => {
+    const log = new LogLines();
+    const server = new Flood({ log: log.add, closeGraceMs: 50 });
+    const port = await started(server);
+    const peer = await connect(port);
+    peer.socket.pause(); // it never reads: the answer cannot leave, so 'finish' never comes
+    await log.line(/^open /, 'the handler to be called for this client');
+    expect(
+      server.socket?.writableLength,
+      'the test needs part of its answer to wait in the server (a Node buffer, no reader)',
+    ).toBeGreaterThan(0);
+    await within(
+      server.stop(),
+      () => ({
+        expected: 'stop() to resolve soon after closeGraceMs (50 ms)',
+        received: `${server.openConnections} connection(s) still open`,
+        hint:
+          "socket.end() waits until what is queued has left, and this client never reads: 'finish' never " +
+          'comes, so the grace timer of accept() never starts. stop() needs its own: ' +
+          'setTimeout(() => socket.destroy(), this.closeGraceMs) for each socket, cleared on its close',
+      }),
+      { ms: 3_000 },
     );
   });
 
@@ -269,7 +437,7 @@ describe('step 3: stop() closes every connection, idle ones too', () => {
     const { server, log } = quiet();
     closeServerAfterTest(server.server);
     await within(server.stop(), () => ({ expected: 'stop() to resolve on a server that never started' }), {
-      ms: 300,
+      ms: 3_000,
     });
     const { port } = await server.start();
     await connectAccepted(port, log);
@@ -277,7 +445,7 @@ describe('step 3: stop() closes every connection, idle ones too', () => {
       Promise.all([server.stop(), server.stop()]),
       () => ({ expected: 'both stop() calls to resolve', hint }),
       {
-        ms: 500,
+        ms: 3_000,
       },
     );
     const again = await server.start();

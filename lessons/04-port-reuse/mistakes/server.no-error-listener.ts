@@ -6,7 +6,11 @@
  * does not throw for a busy port: it returns, and later the server emits 'error'. An 'error'
  * event with no listener crashes the whole process, so the program dies with a stack trace
  * (exit code 1, a screenful on stderr) instead of one clear line, the promise never settles,
- * and nothing can retry. The tests must catch it.
+ * and nothing can retry. The in-process tests see a listenOnce() that never settles on a busy
+ * port; the program test sees the program die with a stack trace instead of one line.
+ *
+ * @caught-by step 2: one clear error for a busy port › a busy port rejects with a PortInUseError
+ * @caught-by the program: server.ts › busy port: exits 1 with one clear line
  */
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';

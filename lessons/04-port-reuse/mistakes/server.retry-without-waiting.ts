@@ -10,7 +10,11 @@
  *     that attempt's late 'error' then lands in the middle of the next one;
  *   - a success still sits out the whole pause (500 ms by default) before anyone is told;
  *   - its 'error' listener stays on the server for good, swallowing every later server error.
- * The tests must catch it.
+ * The tests make each attempt slower than the pause and watch for overlapping listen() calls,
+ * and time a free port taken with a 2-second retry delay.
+ *
+ * @caught-by step 3: retry while the port is busy › waits for each attempt to fail before listening again, even when attempts are slow
+ * @caught-by step 3: retry while the port is busy › a free port is taken at once, however long the retry delay
  */
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';

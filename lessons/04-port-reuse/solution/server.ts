@@ -25,7 +25,10 @@ import {
 /** Where the server writes its one line per client event (console.log in the program). */
 export type Log = (line: string) => void;
 
-/** How long a connection may stay open after the hello line before it is cut off. */
+/**
+ * How long a connection may stay open and quiet after the hello line before it is cut off: the
+ * default of `lingerMs`.
+ */
 export const LINGER_MS = 5_000;
 
 // region step-1
@@ -34,22 +37,31 @@ export const LINGER_MS = 5_000;
  * the client connected to) and closes at once with end(), which sends the line, then our FIN.
  * The side that closes first is the side that waits in TIME_WAIT: here, the server.
  */
-export function handleConnection(socket: net.Socket, log: Log): void {
+export function handleConnection(socket: net.Socket, log: Log, lingerMs = LINGER_MS): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
   socket.end(`hello from port ${socket.localPort}\n`);
   // Nothing the client sends matters, but it must be read: only then does Node see the
   // client's FIN ('end') and close the socket. A client that never closes is cut off.
   socket.resume();
-  socket.setTimeout(LINGER_MS, () => socket.destroy());
+  socket.setTimeout(lingerMs, () => socket.destroy());
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
 }
 // endregion step-1
 
+export interface HelloServerOptions {
+  log?: Log;
+  /** How long a client may keep its side open, quiet, after the hello line. Default LINGER_MS. */
+  lingerMs?: number;
+}
+
 /** The hello server: every connection gets one line and is closed. */
-export function createHelloServer({ log = () => {} }: { log?: Log } = {}): net.Server {
-  return net.createServer((socket) => handleConnection(socket, log));
+export function createHelloServer({
+  log = () => {},
+  lingerMs = LINGER_MS,
+}: HelloServerOptions = {}): net.Server {
+  return net.createServer((socket) => handleConnection(socket, log, lingerMs));
 }
 
 // region step-2
@@ -155,11 +167,15 @@ export async function restart(old: net.Server, next: net.Server): Promise<Addres
 
 // region program
 /**
- * The command line of server.ts (`--help` lists it). `listen` is the retrying listen to use
- * (mistakes/ pass their own). runServerProgram hands the listen hook only host, port and
- * backlog, so create() reads --retries and --retry-delay and leaves them here for it.
+ * The command line of server.ts (`--help` lists it). `listen` is the retrying listen to use and
+ * `createServer` the server to run (mistakes/ pass their own). runServerProgram hands the listen
+ * hook only host, port and backlog, so create() reads --retries and --retry-delay and leaves
+ * them here for it.
  */
-export function serverProgram(listen: typeof listenWithRetries = listenWithRetries): ServerProgram {
+export function serverProgram(
+  listen: typeof listenWithRetries = listenWithRetries,
+  createServer: typeof createHelloServer = createHelloServer,
+): ServerProgram {
   const retryOf = new WeakMap<net.Server, RetryOptions>();
   return {
     spec: {
@@ -179,7 +195,7 @@ export function serverProgram(listen: typeof listenWithRetries = listenWithRetri
       },
     },
     create: (cli) => {
-      const server = createHelloServer({ log: console.log });
+      const server = createServer({ log: console.log });
       const retries = cli.integer('retries', 0);
       retryOf.set(server, {
         retries,

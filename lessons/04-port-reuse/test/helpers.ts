@@ -10,9 +10,8 @@ import {
   DEFAULT_WAIT_MS,
   hasCommand,
   type Lesson,
-  type RunningProgram,
+  RunningProgram,
   runCommand,
-  startCommand,
   within,
 } from '@course/helpers';
 
@@ -20,10 +19,18 @@ import {
  * Starts a lesson program as `node --import tsx FILE ARGS` and returns at once, without waiting
  * for its `listening on` line (Lesson.startServer waits for it): for a server that first waits
  * for a busy port. Stopped when the test ends; wait with `program.listening()` or stderrLine().
+ * `repro` is how a failure tells the learner to do the same by hand (default: the program's
+ * `npx tsx` line with `args`).
  */
-export function startProgram(lesson: Lesson, program: string, args: string[]): RunningProgram {
-  return startCommand(process.execPath, ['--import', 'tsx', lesson.file(program), ...args], {
+export function startProgram(
+  lesson: Lesson,
+  program: string,
+  args: string[],
+  repro = lesson.command(program, args),
+): RunningProgram {
+  return new RunningProgram(process.execPath, ['--import', 'tsx', lesson.file(program), ...args], {
     cwd: lesson.dir,
+    display: repro,
   });
 }
 
@@ -111,6 +118,8 @@ export function settle<T>(
 export interface Attempts {
   /** listen() calls so far. */
   calls: number;
+  /** When each listen() call was made (performance.now(), in milliseconds). */
+  times: number[];
   /** One line for each listen() call made before the previous attempt had ended. */
   overlaps: string[];
   /** The server's 'error' and 'listening' listeners, not counting the watch's own. */
@@ -127,6 +136,7 @@ export interface Attempts {
 export function watchAttempts(server: net.Server, { slowMs = 0 }: { slowMs?: number } = {}): Attempts {
   const attempts: Attempts = {
     calls: 0,
+    times: [],
     overlaps: [],
     listeners: () => ({
       error: server.listenerCount('error') - 1,
@@ -138,6 +148,7 @@ export function watchAttempts(server: net.Server, { slowMs = 0 }: { slowMs?: num
   const realListen = server.listen;
   server.listen = ((...args: unknown[]) => {
     attempts.calls += 1;
+    attempts.times.push(performance.now());
     if (running) {
       attempts.overlaps.push(
         `listen() call ${attempts.calls} came before attempt ${attempts.calls - 1} had ended in 'listening' or 'error'`,

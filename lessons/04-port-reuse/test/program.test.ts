@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { assertBytes, connect, lessonOf, listen } from '@course/helpers';
+import { assertBytes, connect, LIVENESS_MS, lessonOf, listen, type ProgramResult } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { startProgram, stderrLine } from './helpers.ts';
 
@@ -8,27 +8,57 @@ const lesson = lessonOf(import.meta.url);
 
 const inUse = (port: number) => `port ${port} on 127.0.0.1 is already in use (EADDRINUSE)`;
 
+/** How a program ended, with the end of its stderr (a stack trace, say), for a failure message. */
+function exitedWith({ code, signal, stderr }: ProgramResult): string {
+  const how = signal ? `It was killed by ${signal}` : `It exited ${code}`;
+  const tail = stderr.length > 1_500 ? `…${stderr.slice(-1_500)}` : stderr;
+  return tail.trim() === '' ? `${how}, with nothing on stderr.` : `${how}; its stderr:\n${tail.trimEnd()}`;
+}
+
+/** The same run by hand: the test's port, busy a moment ago, is free by the time anyone reads this. */
+const byHand = (args: string[]) =>
+  [
+    'nc -l 127.0.0.1 9000     # in one terminal: holds the port (Ctrl-C frees it)',
+    `${lesson.command('server', ['--port', '9000', ...args])}     # in another`,
+  ].join('\n');
+
 describe('the program: server.ts', () => {
   test('busy port: exits 1 with one clear line; with --retries it waits until the port frees up, then serves', async () => {
     const blocker = net.createServer((socket) => socket.destroy());
     const port = await listen(blocker);
-    const args = ['--port', String(port)];
-    const waiting = startProgram(lesson, 'server', [...args, '--retries', '20', '--retry-delay', '50']);
-    const [once, note] = await Promise.all([
-      lesson.run('server', args),
-      stderrLine(waiting, /trying again/, 'a line on stderr: the port is busy, trying again', 4_000),
+    const retrying = ['--retries', '20', '--retry-delay', '50'];
+    const once = startProgram(lesson, 'server', ['--port', String(port)], byHand([]));
+    const waiting = startProgram(lesson, 'server', ['--port', String(port), ...retrying], byHand(retrying));
+    const [onceResult, note] = await Promise.all([
+      once.exit(LIVENESS_MS),
+      stderrLine(waiting, /trying again/, 'a line on stderr: the port is busy, trying again', LIVENESS_MS),
     ]);
-    expect(once.stderr, 'the one clear line, and nothing else (no stack trace)').toBe(`${inUse(port)}\n`);
-    expect(once.code).toBe(1);
+    expect(
+      onceResult.stderr,
+      'the one clear line, and nothing else (no stack trace): listenOnce() rejects with a PortInUseError',
+    ).toBe(`${inUse(port)}\n`);
+    expect(onceResult.code, `a port that stays busy exits 1. ${exitedWith(onceResult)}`).toBe(1);
 
     // The port frees up while the --retries 20 program waits: it takes it, serves, stops on Ctrl-C.
-    expect(note).toBe(`${inUse(port)}: trying again in 50 ms (1 of 20)`);
+    expect(note, 'onRetry(error, attempt, delayMs) prints this line').toBe(
+      `${inUse(port)}: trying again in 50 ms (1 of 20)`,
+    );
     await new Promise((resolve) => blocker.close(resolve));
+    await waiting.waitForLine(
+      /^listening on /,
+      'the program to take the port once it is free: `listening on`',
+      {
+        ms: LIVENESS_MS,
+        hint:
+          'with --retries 20 --retry-delay 50 the program keeps trying for a second: after each failed ' +
+          'attempt, await sleep(retryDelayMs) before the next one, or all 21 attempts are over in a few milliseconds',
+      },
+    );
     await waiting.listening();
-    expect(waiting.port).toBe(port);
+    expect(waiting.port, 'the program listens on the port it asked for').toBe(port);
     const peer = await connect(port);
     assertBytes(await peer.closed(), `hello from port ${port}\n`, { what: 'the greeting' });
     const result = await waiting.stop('SIGINT');
-    expect(result.code, 'on SIGINT the server should exit 0').toBe(0);
+    expect(result.code, `on SIGINT the server should exit 0. ${exitedWith(result)}`).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import {
   LogLines,
   lessonOf,
   listen,
+  reproSetup,
   resetAfter,
   runCommand,
   vanish,
@@ -36,9 +37,9 @@ const hello = (port: number) => `hello from port ${port}\n`;
 const inUse = (port: number) => `port ${port} on ${HOST} is already in use (EADDRINUSE)`;
 
 /** The learner's hello server on a free port, closed after the test, with its log lines. */
-async function startHello() {
+async function startHello(options: { lingerMs?: number } = {}) {
   const log = new LogLines();
-  const server = createHelloServer({ log: log.add });
+  const server = createHelloServer({ log: log.add, ...options });
   const port = await listen(server);
   return { server, port, log };
 }
@@ -95,8 +96,8 @@ describe('step 1: say hello and close first', () => {
     );
   });
 
-  test('a client that talks, vanishes or resets does not stop the server', async () => {
-    const { port } = await startHello();
+  test('a client that talks, vanishes or resets does not stop the server, and its error is logged', async () => {
+    const { port, log } = await startHello();
     assertBytes(await exchange(port, 'hi there'), hello(port), {
       what: 'the reply to a client that sent something',
       hint: 'read what the client sends (socket.resume()), so that its FIN is seen and the socket closes',
@@ -105,6 +106,56 @@ describe('step 1: say hello and close first', () => {
     await resetAfter(port);
     await resetAfter(port, 'something', { afterBytes: 1 });
     await expectHello(port, 'listen for "error" on every socket: a reset must not crash the server');
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ failed: .+ \([A-Z]+\)$/,
+      'a log line `client 127.0.0.1:PORT failed: connection reset by peer (ECONNRESET)` for a reset ' +
+        'client (listen for "error" and log describeError(error))',
+    );
+  });
+
+  test('a client that sends something and half-closes is read to its end: the server closes at once, not after lingerMs', async () => {
+    const { port, log } = await startHello({ lingerMs: 60_000 });
+    reproSetup({
+      note: 'nc prints the line and returns; the server should log `client ... closed` at once, not 5 s later',
+    });
+    const peer = await connect(port);
+    const clientPort = peer.socket.localPort;
+    await peer.end('some bytes the server has no use for');
+    await peer.closed({ expected: 'the line, then the server closing the connection' });
+    await log.line(
+      new RegExp(`^client ${HOST}:${clientPort} closed$`),
+      `a log line \`client ${HOST}:${clientPort} closed\`, as soon as the client has half-closed`,
+      {
+        ms: 3_000,
+        hint:
+          "read what the client sends (socket.resume()): until its bytes are read, Node does not see the client's " +
+          'FIN, and the connection stays open until lingerMs (here 60 s) cuts it off',
+        repro: peer.repro,
+      },
+    );
+  });
+
+  test('a client that keeps its side open is cut off after lingerMs', async () => {
+    const { port, log } = await startHello({ lingerMs: 200 });
+    // This client reads the line and the server's FIN, but never closes its own side.
+    const lingering = net.connect({ host: HOST, port, allowHalfOpen: true });
+    closeAfterTest(() => lingering.destroy());
+    lingering.on('error', () => {});
+    lingering.resume();
+    await within(new Promise((resolve) => lingering.once('connect', resolve)), () => ({
+      expected: `a connection to ${HOST}:${port}`,
+    }));
+    const clientPort = lingering.localPort;
+    await log.line(
+      new RegExp(`^client ${HOST}:${clientPort} closed$`),
+      `a log line \`client ${HOST}:${clientPort} closed\`: lingerMs is 200 ms`,
+      {
+        ms: 3_000,
+        hint:
+          'a client that never closes its side would keep the connection for ever: ' +
+          'socket.setTimeout(lingerMs, () => socket.destroy())',
+      },
+    );
   });
 });
 
@@ -114,7 +165,7 @@ describe('step 2: one clear error for a busy port', () => {
     const address = resolvedValue(
       await settle(listenOnce(server, { host: HOST, port: 0 }), 'listenOnce() to resolve'),
     );
-    expect(address.address).toBe(HOST);
+    expect(address.address, 'resolve with server.address()').toBe(HOST);
     expect(address.port, 'resolve with server.address(): it holds the real port').toBeGreaterThan(0);
     expect(attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
     await expectHello(address.port);
@@ -128,19 +179,20 @@ describe('step 2: one clear error for a busy port', () => {
     });
     const error = rejectionOf(result, 'listenOnce() on a busy port') as PortInUseError;
     expect(error, 'reject with new PortInUseError(host, port, error)').toBeInstanceOf(PortInUseError);
-    expect(error.message).toBe(inUse(port));
-    expect(error.code).toBe('EADDRINUSE');
-    expect([error.host, error.port]).toEqual([HOST, port]);
+    expect(error.message, 'the one clear line').toBe(inUse(port));
+    expect(error.code, "a PortInUseError's code").toBe('EADDRINUSE');
+    expect(
+      [error.host, error.port],
+      'new PortInUseError(host, port, error): the host and port tried',
+    ).toEqual([HOST, port]);
     const cause = error.cause as NodeJS.ErrnoException & { address?: string; port?: number };
     expect(cause, "pass Node's own error as the cause").toBeInstanceOf(Error);
-    expect([cause.code, cause.syscall, cause.address, cause.port]).toEqual([
-      'EADDRINUSE',
-      'listen',
-      HOST,
-      port,
-    ]);
+    expect(
+      [cause.code, cause.syscall, cause.address, cause.port],
+      "the cause is Node's own error, as the server emitted it",
+    ).toEqual(['EADDRINUSE', 'listen', HOST, port]);
     expect(attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
-    expect(server.listening).toBe(false);
+    expect(server.listening, 'a failed attempt leaves the server not listening').toBe(false);
   });
 
   test("another failure (a bad port) rejects with Node's own error, and leaves no listener behind", async () => {
@@ -150,7 +202,7 @@ describe('step 2: one clear error for a busy port', () => {
     });
     const error = rejectionOf(result, 'listenOnce() on port 70000') as NodeJS.ErrnoException;
     expect(error, 'only EADDRINUSE becomes a PortInUseError').not.toBeInstanceOf(PortInUseError);
-    expect(error.code).toBe('ERR_SOCKET_BAD_PORT');
+    expect(error.code, "reject with Node's own error, as it is").toBe('ERR_SOCKET_BAD_PORT');
     expect(attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
   });
 });
@@ -168,7 +220,7 @@ describe('step 3: retry while the port is busy', () => {
       listenWithRetries(server, { host: HOST, port }, { retries: 20, retryDelayMs: 10, onRetry }),
       'listenWithRetries() to listen once the port is free',
     );
-    expect(resolvedValue(result).port).toBe(port);
+    expect(resolvedValue(result).port, 'listen on the port asked for, once it is free').toBe(port);
     expect(told, 'onRetry(error, attempt, delayMs) after each failed attempt').toEqual([
       [inUse(port), 1, 10],
       [inUse(port), 2, 10],
@@ -196,12 +248,36 @@ describe('step 3: retry while the port is busy', () => {
     ]);
     for (const result of [retried, single]) {
       const error = rejectionOf(result, 'listenWithRetries() on a port that stays busy') as Error;
-      expect(error).toBeInstanceOf(PortInUseError);
-      expect(error.message).toBe(inUse(port));
+      expect(error, 'once the retries are used up, throw the last PortInUseError').toBeInstanceOf(
+        PortInUseError,
+      );
+      expect(error.message, 'the one clear line').toBe(inUse(port));
     }
     expect([twice.attempts.calls, told], 'retries: 2 means three attempts and two retries').toEqual([3, 2]);
     expect(once.attempts.calls, 'no retries by default: one attempt').toBe(1);
     expect(twice.attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
+  });
+
+  test('waits retryDelayMs after each failed attempt before trying again', async () => {
+    const { port } = await busyPort();
+    const { server, attempts } = watchedServer();
+    const result = await settle(
+      listenWithRetries(server, { host: HOST, port }, { retries: 2, retryDelayMs: 100 }),
+      'listenWithRetries() to give up after three attempts',
+      { ms: 3_000 },
+    );
+    expect(rejectionOf(result, 'listenWithRetries() on a port that stays busy')).toBeInstanceOf(
+      PortInUseError,
+    );
+    expect(attempts.calls, 'retries: 2 means three attempts').toBe(3);
+    const gaps = attempts.times.slice(1).map((time, i) => Math.round(time - (attempts.times[i] as number)));
+    // A timer never fires early (but for rounding to the millisecond); a busy machine only makes gaps longer.
+    expect(
+      gaps.filter((gap) => gap < 99),
+      `the listen() calls came ${gaps.join(' ms and ')} ms apart: after a failed attempt, ` +
+        'await sleep(retryDelayMs) (from node:timers/promises) before the next one. Without the pause, ' +
+        'every retry is used up in a few milliseconds, long before the port can free up',
+    ).toEqual([]);
   });
 
   test('waits for each attempt to fail before listening again, even when attempts are slow', async () => {
@@ -219,7 +295,7 @@ describe('step 3: retry while the port is busy', () => {
     expect(rejectionOf(result, 'listenWithRetries() on a port that stays busy')).toBeInstanceOf(
       PortInUseError,
     );
-    expect(attempts.calls).toBe(4);
+    expect(attempts.calls, 'retries: 3 means four attempts').toBe(4);
   });
 
   test('a free port is taken at once, however long the retry delay', async () => {
@@ -229,7 +305,7 @@ describe('step 3: retry while the port is busy', () => {
       'listenWithRetries() to resolve as soon as the server listens',
       { ms: 300, hint: "the delay is for after a failure: resolve on the attempt's 'listening' event" },
     );
-    expect(resolvedValue(result).port).toBeGreaterThan(0);
+    expect(resolvedValue(result).port, 'resolve with server.address()').toBeGreaterThan(0);
   });
 
   test('an error other than EADDRINUSE is not retried', async () => {
@@ -241,7 +317,7 @@ describe('step 3: retry while the port is busy', () => {
     );
     const error = rejectionOf(result, 'listenWithRetries() on port 70000') as NodeJS.ErrnoException;
     expect(error.code, 'reject with the error of the attempt, as it is').toBe('ERR_SOCKET_BAD_PORT');
-    expect(attempts.calls).toBe(1);
+    expect(attempts.calls, 'one attempt only: retrying cannot fix a bad port').toBe(1);
   });
 });
 
@@ -262,12 +338,20 @@ describe('step 4: restart on the same port, TIME_WAIT and all', () => {
     const result = await settle(restart(old, next), 'restart() to resolve', {
       hint: "do not wait for the old server's 'close' event: it waits for every connection",
     });
-    expect(resolvedValue(result)).toMatchObject({ address: HOST, port });
+    expect(
+      resolvedValue(result),
+      "resolve with the new server's address: the old host and port",
+    ).toMatchObject({
+      address: HOST,
+      port,
+    });
     expect([old.listening, next.listening], 'old stopped, next listening').toEqual([false, true]);
 
     const clientPort = await expectHello(port);
     await nextLog.line(/^client connected from /, 'the NEW server to log the connection');
-    expect(nextLog.lines[0]).toBe(`client connected from ${HOST}:${clientPort}`);
+    expect(nextLog.lines[0], 'the new server is the one that answers').toBe(
+      `client connected from ${HOST}:${clientPort}`,
+    );
   });
 
   test('a connection still open on the old server does not hold up the restart', async () => {
@@ -286,7 +370,7 @@ describe('step 4: restart on the same port, TIME_WAIT and all', () => {
       ms: 300,
       hint: "close() releases the port at once; its 'close' event waits for open connections: do not await it",
     });
-    expect(resolvedValue(result).port).toBe(port);
+    expect(resolvedValue(result).port, 'the new server listens on the old one’s port').toBe(port);
     await expectHello(port);
   });
 });
@@ -308,7 +392,7 @@ describe('what Node does, as this lesson says', () => {
       }),
     );
     for (const error of errors) {
-      expect({ ...error }).toEqual({
+      expect({ ...error }, 'what this lesson says Node reports (if not, your platform differs)').toEqual({
         code: 'EADDRINUSE',
         errno: error.errno,
         syscall: 'listen',
@@ -344,7 +428,11 @@ describe('what Node does, as this lesson says', () => {
         }),
         () => ({ expected: 'three datagrams', received: JSON.stringify(got) }),
       );
-      expect(got).toEqual(['second: one', 'second: two', 'second: three']);
+      expect(got, 'on Linux the last socket bound gets the unicast datagrams').toEqual([
+        'second: one',
+        'second: two',
+        'second: three',
+      ]);
     },
   );
 });
@@ -355,7 +443,7 @@ describe('Python, side by side', () => {
     async () => {
       const script = join(lessonOf(import.meta.url).dir, 'python', 'reuse_demo.py');
       const lines = (await runCommand('python3', [script])).toString('utf8').trimEnd().split('\n');
-      expect(lines).toHaveLength(3);
+      expect(lines, 'reuse_demo.py prints one line per case').toHaveLength(3);
       const [without, withReuse, onlyNew] = lines as [string, string, string];
       expect(without).toMatch(
         /^restart without SO_REUSEADDR: +port \d+ -> OSError: \[Errno \d+\] Address already in use$/,

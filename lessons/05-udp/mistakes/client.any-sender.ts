@@ -5,7 +5,10 @@
  * it seems to work. But a UDP socket has no connection: anyone who learns its port can write to
  * it (a stale server, another program, an attacker spoofing replies), and the client prints
  * whatever came first. recvfrom() returns the sender's address for a reason: compare it with
- * the server's. The tests must catch it.
+ * the server's. The tests have a stranger write to the client's port just before the server's
+ * reply.
+ *
+ * @caught-by step 6: the first try: send, and take the server’s reply › a datagram from anyone but the server is ignored
  */
 import dgram from 'node:dgram';
 import { describeError, formatAddress, isMain } from '@course/program';

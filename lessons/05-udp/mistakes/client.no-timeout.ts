@@ -5,7 +5,11 @@
  * It works every time on loopback, where nothing is ever lost, which is why it ships. On a real
  * network one datagram in a hundred (or in ten, on a bad Wi-Fi) never arrives, the request or
  * its reply, and nobody tells the client: it waits forever, holding its socket open. The
- * tests must catch it, within their own bound, without hanging.
+ * tests drop requests and replies with the course's lossy proxy, and fail within their own bound
+ * when request() never settles.
+ *
+ * @caught-by step 6: the first try: send, and take the server’s reply › no reply: ETIMEDOUT after timeoutMs
+ * @caught-by step 7: send again when no reply comes › the first two requests are dropped
  */
 import dgram from 'node:dgram';
 import { describeError, formatAddress, isMain } from '@course/program';

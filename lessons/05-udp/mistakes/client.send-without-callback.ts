@@ -6,7 +6,9 @@
  * them (measured on Node 20): a datagram the kernel refuses, such as one over 65 507 bytes
  * (EMSGSIZE), vanishes in silence. The client then waits for a reply to a request that never
  * left, sends it again, and finally blames the network: "no reply ... (ETIMEDOUT)". The tests
- * must catch it.
+ * send 65,508 bytes with sendDatagram() and expect it to reject with EMSGSIZE.
+ *
+ * @caught-by step 5: send a datagram, with a callback › a datagram the kernel refuses (65 508 bytes) rejects with EMSGSIZE
  */
 import type dgram from 'node:dgram';
 import { isMain } from '@course/program';

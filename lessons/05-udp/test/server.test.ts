@@ -5,13 +5,18 @@ import {
   closeAfterTest,
   hasCommand,
   LogLines,
+  lessonOf,
   runCommand,
   startUdpProxy,
   udpNcLine,
   udpPeer,
+  WireError,
+  within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { bind, createUpperServer, type ServerOptions } from '#impl/server.ts';
+
+const lesson = lessonOf(import.meta.url);
 
 /** Closes `socket` when the test ends, whatever state it is in then. */
 function closeLater(socket: dgram.Socket): dgram.Socket {
@@ -48,16 +53,42 @@ async function startUpper(options: ServerOptions = {}) {
   return { port, log };
 }
 
-/** Sends `request` from a new peer and checks the one reply is `expected` (text and hex on failure). */
-async function expectReply(port: number, request: string | Buffer, expected: string | Buffer, hint?: string) {
+/** The hint when no reply reaches a client at all: the reply went elsewhere, or nowhere. */
+const NO_REPLY_HINT =
+  'answer each datagram to its own sender: socket.send(reply, sender.port, sender.address, callback), ' +
+  'with the sender (rinfo) of that datagram, the second argument of \'message\'. Keep no "current client" anywhere';
+
+/**
+ * Sends `request` from a new peer and checks the one reply is `expected` (text and hex on
+ * failure). `hint` is about the reply's bytes; a reply that never comes gets NO_REPLY_HINT.
+ */
+async function expectReply(
+  port: number,
+  request: string | Buffer,
+  expected: string | Buffer,
+  hint?: string,
+  repro?: string,
+) {
   const peer = await udpPeer();
   await peer.send(request, port);
   const reply = await peer.datagram({
-    expected: 'a reply datagram',
-    hint: hint ?? 'answer each datagram with socket.send(reply, sender.port, sender.address, callback)',
+    expected: `a reply datagram to this client, 127.0.0.1:${peer.port}`,
+    hint: NO_REPLY_HINT,
+    repro,
   });
-  assertBytes(reply, expected, { what: 'the reply', hint, repro: peer.repro });
+  assertBytes(reply, expected, {
+    what: 'the reply',
+    hint: todoHint(reply) ?? hint,
+    repro: repro ?? peer.repro,
+  });
   return peer;
+}
+
+/** The hint for a reply that is still the starter's TODO line. */
+function todoHint(reply: Buffer): string | undefined {
+  return reply.toString().startsWith('TODO(')
+    ? "that is the starter's line: do step 3 in handleDatagram(), and delete the line that sends it"
+    : undefined;
 }
 
 const hasIPv6Loopback = Object.values(networkInterfaces()).some((list) =>
@@ -84,25 +115,78 @@ describe('step 1: create the socket', () => {
   test.skipIf(!hasIPv6Loopback)('type udp6 makes an IPv6 socket (needs IPv6 loopback)', async () => {
     const socket = createUpperServer({ type: 'udp6' });
     await bound(socket, '::1');
-    expect(socket.address().family).toBe('IPv6');
+    expect(socket.address().family, 'pass { type } to dgram.createSocket()').toBe('IPv6');
+  });
+
+  test("an 'error' on the socket is logged as `socket error: ...`, not thrown", async () => {
+    const log = new LogLines();
+    const socket = closeLater(createUpperServer({ log: log.add }));
+    const hint =
+      "socket.on('error', (error) => log('socket error: ' + describeError(error))) in createUpperServer(): " +
+      "an 'error' event with no listener is thrown, and crashes the server";
+    if (socket.listenerCount('error') === 0) {
+      throw new WireError("the server's socket has no 'error' listener", {
+        expected: "createUpperServer() to listen for 'error' and log it",
+        received: "socket.listenerCount('error') is 0",
+        hint,
+      });
+    }
+    // A real error from the kernel: binding to a port another socket holds. (Step 2's bind()
+    // listens for this one itself; here the socket is bound without it.)
+    const taken = await udpPeer();
+    socket.bind({ address: '127.0.0.1', port: taken.port });
+    const line = await log.line(
+      /^socket error: /,
+      'a log line `socket error: address already in use (EADDRINUSE)`',
+      {
+        hint,
+      },
+    );
+    expect(line, 'describeError(error) gives the end of the line').toBe(
+      'socket error: address already in use (EADDRINUSE)',
+    );
   });
 });
 
 describe('step 2: bind', () => {
   test('bind() binds the host and port and resolves with the real port when asked for port 0', async () => {
     const socket = closeLater(dgram.createSocket('udp4'));
-    const address = await bind(socket, { host: '127.0.0.1', port: 0 });
-    expect(address.address).toBe('127.0.0.1');
+    const address = await within(bind(socket, { host: '127.0.0.1', port: 0 }), () => ({
+      expected: 'bind() to resolve',
+      hint: 'resolve in the callback of socket.bind({ address: host, port }, callback)',
+    }));
+    expect(address.address, 'bind to the host given: socket.bind({ address: host, port })').toBe('127.0.0.1');
     expect(address.port, 'port 0 means "any free port": resolve with socket.address()').toBeGreaterThan(0);
-    expect(address.port).toBe(socket.address().port);
+    expect(address.port, 'resolve with socket.address(): the port really bound').toBe(socket.address().port);
+  });
+
+  test("bind() leaves no 'error' listener of its own once bound", async () => {
+    const socket = closeLater(dgram.createSocket('udp4'));
+    await within(bind(socket, { host: '127.0.0.1', port: 0 }), () => ({
+      expected: 'bind() to resolve',
+      hint: 'resolve in the callback of socket.bind({ address: host, port }, callback)',
+    }));
+    expect(
+      socket.listenerCount('error'),
+      "in the bind callback, socket.off('error', reject): once bound, errors are the server's own 'error' " +
+        "listener's business, and a stale one would swallow them (and hide a missing listener)",
+    ).toBe(0);
   });
 
   test('bind() rejects with EADDRINUSE when the port is taken', async () => {
     const taken = await udpPeer();
     const socket = closeLater(dgram.createSocket('udp4'));
-    const error = await bind(socket, { host: '127.0.0.1', port: taken.port }).catch((e: unknown) => e);
+    const error = await within(
+      bind(socket, { host: '127.0.0.1', port: taken.port }).catch((e: unknown) => e),
+      () => ({
+        expected: 'bind() to reject',
+        hint: "a failed bind never calls the callback: the socket emits 'error' instead; socket.once('error', reject)",
+      }),
+    );
     expect(error, "bind() should reject when the socket emits 'error'").toBeInstanceOf(Error);
-    expect((error as NodeJS.ErrnoException).code).toBe('EADDRINUSE');
+    expect((error as NodeJS.ErrnoException).code, "reject with the 'error' event's error itself").toBe(
+      'EADDRINUSE',
+    );
   });
 });
 
@@ -112,7 +196,21 @@ describe('step 3: answer each datagram to its sender', () => {
     const peer = await expectReply(port, 'hello', 'HELLO');
     expect(peer.received[0]?.port, 'the reply comes from the server’s port').toBe(port);
     const line = await log.line(/^datagram from /, 'a log line `datagram from 127.0.0.1:PORT: 5 bytes`');
-    expect(line).toBe(`datagram from 127.0.0.1:${peer.port}: 5 bytes`);
+    expect(line, 'formatAddress(sender.address, sender.port) and datagram.length').toBe(
+      `datagram from 127.0.0.1:${peer.port}: 5 bytes`,
+    );
+  });
+
+  test('two clients, one after the other: each reply goes to its own sender', async () => {
+    const { port } = await startUpper();
+    const repro = [
+      `${lesson.command('server', ['--port', '9000'])}     # in one terminal`,
+      `${udpNcLine('first', 9000)}     # in another: prints FIRST`,
+      `${udpNcLine('second', 9000)}     # then a new client: should print SECOND`,
+    ].join('\n');
+    await expectReply(port, 'first', 'FIRST', undefined, repro);
+    // A new client, a new port: its reply must go there, not to the first one.
+    await expectReply(port, 'second', 'SECOND', undefined, repro);
   });
 
   test('upper case is Unicode-aware: héllo 你好 → HÉLLO 你好', async () => {
@@ -134,9 +232,15 @@ describe('step 3: answer each datagram to its sender', () => {
     const { port } = await startUpper();
     const peer = await udpPeer();
     for (const word of ['one', 'two', 'three']) await peer.send(word, port);
-    const replies = await peer.datagrams(3, { hint: 'one reply per datagram, never joined or split' });
+    const first = await peer.datagram({ expected: 'a reply datagram', hint: NO_REPLY_HINT });
+    const replies = await peer.datagrams(3, {
+      hint: todoHint(first) ?? 'one reply per datagram, never joined or split',
+    });
     // Loopback keeps their order; a real network might not.
-    expect(replies.map((d) => d.bytes.toString())).toEqual(['ONE', 'TWO', 'THREE']);
+    expect(
+      replies.map((d) => d.bytes.toString()),
+      todoHint(first) ?? 'one reply per datagram, each the upper case of that datagram alone',
+    ).toEqual(['ONE', 'TWO', 'THREE']);
   });
 
   test('ten clients through a proxy: each reply goes to its own sender (rinfo)', async () => {
@@ -163,7 +267,12 @@ describe('step 3: answer each datagram to its sender', () => {
       'a log line `reply to 127.0.0.1:PORT failed: message too long (EMSGSIZE)`',
       { hint: 'pass a callback to socket.send(): it is the only place a failed send is reported' },
     );
-    expect(line).toBe(`reply to 127.0.0.1:${peer.port} failed: message too long (EMSGSIZE)`);
+    const to = `reply to 127.0.0.1:${peer.port} failed: `;
+    expect(
+      line.slice(0, to.length),
+      `the line names the sender of this datagram, 127.0.0.1:${peer.port}`,
+    ).toBe(to);
+    expect(line, 'describeError(error) gives the end of the line').toBe(`${to}message too long (EMSGSIZE)`);
     await expectReply(port, 'still there?', 'STILL THERE?');
   });
 });
@@ -176,19 +285,22 @@ describe('other clients: Python and nc', () => {
       const script = [
         'import socket, sys',
         's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
-        's.settimeout(2)',
+        // Generous: on a busy machine the test's server may take a while to answer.
+        's.settimeout(8)',
         's.sendto("héllo 你好".encode(), ("127.0.0.1", int(sys.argv[1])))',
         'reply, (ip, port) = s.recvfrom(65535)',
         'sys.stdout.buffer.write(reply)',
       ].join('\n');
-      const stdout = await runCommand('python3', ['-c', script, String(port)]);
+      const stdout = await runCommand('python3', ['-c', script, String(port)], 20_000);
       assertBytes(stdout, 'HÉLLO 你好', { what: "the Python client's output" });
     },
   );
 
   test.skipIf(!hasCommand('nc'))('nc -u gets the upper-case reply (needs nc)', async () => {
     const { port } = await startUpper();
-    const stdout = await runCommand('sh', ['-c', udpNcLine('hello from nc', port)]);
+    // The usual line, with a longer wait for the reply (-w8): the machine may be busy.
+    const line = udpNcLine('hello from nc', port).replace(' -w1 ', ' -w8 ');
+    const stdout = await runCommand('sh', ['-c', line], 20_000);
     assertBytes(stdout, 'HELLO FROM NC', { what: "nc's output" });
   });
 });

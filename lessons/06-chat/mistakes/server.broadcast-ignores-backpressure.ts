@@ -8,6 +8,8 @@
  * in Node's buffer, in the server's memory. write() has been returning false since, and
  * socket.writableLength keeps growing, one broadcast after another, until the server runs out of
  * memory. The slow-reader test watches that queue, and fails as soon as it passes the bound.
+ *
+ * @caught-by step 5: slow clients must not stall the room › a client that stops reading is dropped once its queue passes maxQueueBytes
  */
 import net from 'node:net';
 import { isMain, runServerProgram } from '@course/program';

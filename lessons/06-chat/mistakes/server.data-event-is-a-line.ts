@@ -7,6 +7,9 @@
  * two by the network becomes two nickname attempts; two lines sent together become one message
  * with a \n inside; and a character cut between two chunks is decoded as two � (U+FFFD). The
  * chunking proxy in the tests cuts the stream one byte at a time and shows all of it.
+ *
+ * @caught-by step 2: join with a nickname › a multi-byte nickname sent one byte at a time joins whole
+ * @caught-by step 3: talk: messages, /who, /quit › a message cut one byte at a time arrives whole
  */
 import net from 'node:net';
 import { isMain, runServerProgram } from '@course/program';

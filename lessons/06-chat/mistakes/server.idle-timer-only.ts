@@ -9,6 +9,9 @@
  * second (slowloris) is never idle: it holds its connection, and its place in the room, forever.
  * A thousand of them fill the room. The tests trickle a nickname, and a line, one byte every few
  * ms, and wait for the server to close the connection: it never does.
+ *
+ * @caught-by step 5: slow clients must not stall the room › a newcomer must be joined within lineTimeoutMs
+ * @caught-by step 5: slow clients must not stall the room › a member may be silent as long as it likes, but a line it began must end within lineTimeoutMs
  */
 import net from 'node:net';
 import { isMain, runServerProgram } from '@course/program';

@@ -93,7 +93,11 @@ describe('step 6: print above the line being typed', () => {
     input.write('\x1b[D'); // the left arrow: the cursor goes before the o
     await tick();
     printAbove(screen, rl, 'alice: hi');
-    expect(screen.rows).toEqual(['$ earlier output', 'alice: hi', 'bob> helo']);
+    expect(screen.rows, 'the line above, the prompt and `helo` below it').toEqual([
+      '$ earlier output',
+      'alice: hi',
+      'bob> helo',
+    ]);
     input.write('l'); // typed where the cursor was
     await tick();
     input.write('\r');
@@ -122,7 +126,9 @@ describe('step 6: print above the line being typed', () => {
     ]);
     input.write('\r');
     await tick();
-    expect(entered).toEqual(['abcdefghijklmnopqrstuvwxyz0123']);
+    expect(entered, 'the long line typed, whole, after the redraw').toEqual([
+      'abcdefghijklmnopqrstuvwxyz0123',
+    ]);
   });
 });
 
@@ -140,7 +146,9 @@ describe('step 7: the terminal client', () => {
       expected: 'chat() to resolve once the server has closed the connection',
       received: text(),
     }));
-    expect(text()).toBe('OK bob\n* carol joined\ncarol: héllo bob\nUSERS bob,carol\nBYE\n');
+    expect(text(), 'every line from the server, in order, each printed once').toBe(
+      'OK bob\n* carol joined\ncarol: héllo bob\nUSERS bob,carol\nBYE\n',
+    );
     expect(server.received(), 'the nickname first, then each non-empty line').toBe('bob\nhi carol\n/quit\n');
   });
 
@@ -152,7 +160,9 @@ describe('step 7: the terminal client', () => {
       (e: unknown) => e,
     );
     expect(error, 'reject with a ChatError').toBeInstanceOf(ChatError);
-    expect((error as ChatError).message).toBe('cannot join as alice: nickname taken');
+    expect((error as ChatError).message, 'the reason after `ERR `, in one sentence').toBe(
+      'cannot join as alice: nickname taken',
+    );
     await within(server.closed, () => ({ expected: 'the client to close the connection after ERR' }));
     expect(server.received(), 'until OK, every line is a nickname: send nothing else').toBe('alice\n');
   });
@@ -168,7 +178,9 @@ describe('step 7: the terminal client', () => {
       expected: 'chat() to resolve: at the end of the input, socket.end(); the server then closes',
       received: text(),
     }));
-    expect(server.received()).toBe('bob\nlast words\n');
+    expect(server.received(), 'the nickname, then the line typed before the end of the input').toBe(
+      'bob\nlast words\n',
+    );
   });
 
   test('lines the network cut anywhere, even inside a character, are shown whole', async () => {
@@ -178,7 +190,52 @@ describe('step 7: the terminal client', () => {
     const proxy = await startProxy(server.port, { cut: 'bytes', direction: 'reply' });
     const { output, text } = collector();
     await chat({ port: proxy.port, nick: 'bob', input: new PassThrough(), output });
-    expect(text()).toBe('OK bob\ncarol: 你好 🎉\n');
+    expect(text(), 'split the bytes into lines first, then decode each whole line').toBe(
+      'OK bob\ncarol: 你好 🎉\n',
+    );
+  });
+
+  test('typing faster than the server reads pauses the input until the socket drains', async () => {
+    // A room that takes the nickname and then reads nothing: what bob types piles up.
+    let room: net.Socket | undefined;
+    const port = await startServer((socket) => {
+      room = socket;
+      socket.once('data', () => {
+        socket.write('OK bob\n');
+        socket.pause();
+      });
+    });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    closeAfterTest(() => process.off('warning', onWarning));
+    // 16 MiB typed at once: far more than the kernel's buffers and Node's hold.
+    const input = new PassThrough();
+    const typed = 16 * 1024 * 1024;
+    const line = `${'x'.repeat(1023)}\n`;
+    for (let i = 0; i < typed / line.length; i++) input.write(line);
+    /** What chat() has not read from the input yet. */
+    const unread = () => input.readableLength + input.writableLength;
+    const paused = new Promise<void>((resolve) => input.once('pause', () => resolve()));
+    const done = chat({ port, nick: 'bob', input, output: collector().output });
+    done.catch(() => {}); // the test ends it by closing the room
+    closeAfterTest(() => room?.destroy());
+    await within(
+      paused,
+      () => ({
+        expected: 'chat() to pause its input once socket.write() returns false (the room reads nothing)',
+        received: `${typed - unread()} of ${typed} bytes typed were read from the input`,
+        hint: "when socket.write() returns false, rl.pause(), and rl.resume() on the socket's 'drain'",
+      }),
+      { ms: 5_000 },
+    );
+    expect(unread(), 'the input is paused while most of what was typed is still unread').toBeGreaterThan(
+      typed / 2,
+    );
+    expect(
+      warnings.filter((w) => w.includes('MaxListenersExceeded')),
+      "one 'drain' listener at a time: add it only when you pause, not for every write() that returns false",
+    ).toEqual([]);
   });
 
   test('a refused connection rejects with `cannot connect to HOST:PORT: connection refused (ECONNREFUSED)`', async () => {
@@ -189,8 +246,8 @@ describe('step 7: the terminal client', () => {
       input: new PassThrough(),
       output: collector().output,
     }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ChatError);
-    expect((error as ChatError).message).toBe(
+    expect(error, "reject with a ChatError on the socket's 'error'").toBeInstanceOf(ChatError);
+    expect((error as ChatError).message, 'one sentence naming the address and the code').toBe(
       `cannot connect to 127.0.0.1:${port}: connection refused (ECONNREFUSED)`,
     );
   });

@@ -12,7 +12,7 @@ const lesson = lessonOf(import.meta.url);
  */
 async function checkServerProgram() {
   const server = await lesson.startServer('server', ['--max-clients', '3', '--timeout', '300']);
-  expect(server.host).toBe('127.0.0.1');
+  expect(server.host, 'the default --host is 127.0.0.1').toBe('127.0.0.1');
   const alice = await joined(server.port, 'alice');
   const bob = await joined(server.port, 'bob');
   await alice.send('hi bob\n');
@@ -27,7 +27,9 @@ async function checkServerProgram() {
   const started = performance.now();
   const result = await server.stop('SIGINT');
   expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
-  expect(performance.now() - started).toBeLessThan(1_000);
+  // The program itself must exit within a second; this bound only catches a hang, with room
+  // for a busy machine.
+  expect(performance.now() - started, 'the server should exit soon after Ctrl-C').toBeLessThan(5_000);
   await alice.closed({ allowReset: true });
 }
 
@@ -41,16 +43,22 @@ async function checkClientProgram() {
     lesson.run('client', ['--port', String(closed), '--nick', 'bob']),
     lesson.run('client', ['--port', String(port)]),
   ]);
-  expect(bob.stderr).toBe('');
+  expect(bob.stderr, 'a chat that goes well prints nothing on stderr').toBe('');
   expect(bob.stdout, 'bob sees OK, then the answer to /who; the end of stdin ends the chat').toBe(
     'OK bob\nUSERS alice,bob\n',
   );
-  expect(bob.code).toBe(0);
-  expect(await alice.next(3)).toEqual(['* bob joined', 'bob: hello alice', '* bob left']);
-  expect(refused.code).toBe(1);
-  expect(refused.stderr).toBe(`cannot connect to 127.0.0.1:${closed}: connection refused (ECONNREFUSED)\n`);
-  expect(usage.code).toBe(2);
-  expect(usage.stderr).toBe(
+  expect(bob.code, 'exit 0 once the server has closed').toBe(0);
+  expect(await alice.next(3), "what the room sees of bob's piped session").toEqual([
+    '* bob joined',
+    'bob: hello alice',
+    '* bob left',
+  ]);
+  expect(refused.code, 'a network failure: exit code 1').toBe(1);
+  expect(refused.stderr, 'one clear line on stderr').toBe(
+    `cannot connect to 127.0.0.1:${closed}: connection refused (ECONNREFUSED)\n`,
+  );
+  expect(usage.code, 'bad usage: exit code 2').toBe(2);
+  expect(usage.stderr, 'one clear line on stderr').toBe(
     'client.ts: --nick is required: your nickname in the room (see client.ts --help)\n',
   );
 }

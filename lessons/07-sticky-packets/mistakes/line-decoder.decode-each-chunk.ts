@@ -7,6 +7,8 @@
  * decoded on its own, into U+FFFD replacement characters, and the line is corrupted for good.
  * (Keeping the tail as one growing string also costs time in proportion to the square of a long
  * line's length.) The tests cut characters in two, and catch it.
+ * @caught-by step 2: hold the tail until more bytes arrive › a character cut anywhere between two chunks survives
+ * @caught-by step 2: hold the tail until more bytes arrive › property: any lines, cut anywhere
  */
 import {
   DEFAULT_MAX_LINE_BYTES,

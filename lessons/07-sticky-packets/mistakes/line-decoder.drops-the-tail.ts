@@ -6,6 +6,7 @@
  * its own read. As soon as the network cuts a line in two (a slow link, a big write, the
  * course's one-byte-at-a-time proxy), the start of that line is lost and only its end is
  * answered. The tests feed the decoder one byte at a time, and catch it.
+ * @caught-by step 2: hold the tail until more bytes arrive › one byte at a time gives the same three lines
  */
 import {
   DEFAULT_MAX_LINE_BYTES,

@@ -10,6 +10,7 @@
  * likes. It is also wrong the other way: a client idle between two lines, with nothing held, is
  * cut off although nothing of it is late. The tests trickle a line one byte at a time, and keep
  * a client idle between lines, and catch both.
+ * @caught-by step 7: a line too long or too slow closes the connection › a line trickled one byte at a time is cut off lineTimeoutMs after its first byte
  */
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';

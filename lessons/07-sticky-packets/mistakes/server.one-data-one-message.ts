@@ -8,6 +8,8 @@
  * one chunk, answered `1 hello\nbyebye\nagain,bye` as if they were one line; one line cut into
  * pieces gets one numbered answer per piece. The tests cut and join the stream with the course's
  * proxy, and catch it.
+ * @caught-by step 5: answer each line `<n> <line>` › one write read one byte at a time
+ * @caught-by step 5: answer each line `<n> <line>` › three lines in one write get three numbered answers
  */
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';

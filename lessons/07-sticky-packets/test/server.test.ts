@@ -1,40 +1,99 @@
+import net from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   assertBytes,
+  closeAfterTest,
   connect,
   exchange,
   hasCommand,
   LogLines,
   listen,
   type Peer,
+  reproSetup,
   resetAfter,
   runCommand,
+  slowReader,
   startProxy,
   trickle,
   vanish,
+  WireError,
+  within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { createLineServer, type LineServerOptions } from '#impl/server.ts';
+import { createLineServer, LINGER_MS, type LineServerOptions } from '#impl/server.ts';
+import { catchListenerThrows } from './support.ts';
 
 const HELLO = 'hello\nbyebye\nagain,bye\n';
 const HELLO_ANSWERS = '1 hello\n2 byebye\n3 again,bye\n';
 
-/** The learner's server, in this process, on a free port, with its log lines collected. */
+/**
+ * The learner's server, in this process, on a free port, with its log lines collected. What its
+ * listeners throw (a LineTooLongError nobody caught) fails the test at its next guard()ed wait.
+ */
 async function startLines(options: LineServerOptions = {}) {
   const log = new LogLines();
-  const port = await listen(createLineServer({ log: log.add, ...options }));
-  return { port, log };
+  const server = createLineServer({ log: log.add, ...options });
+  const { guard } = catchListenerThrows(server, (error, event) => {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const tooLong = error instanceof Error && error.name === 'LineTooLongError';
+    return {
+      headline: `the server's '${event}' listener threw ${what}, and nothing caught it`,
+      expected: tooLong
+        ? 'the server to catch it, answer the lines before it, send `error: <message>` and close this connection (step 7)'
+        : 'no exception out of a listener',
+      hint: tooLong
+        ? "step 7: wrap decoder.push() in the 'data' listener (and decoder.end() in 'end') in try/catch. " +
+          'Nothing outside a listener can catch what it throws: in the real server it ends the process, and every client with it'
+        : 'an exception thrown in a listener escapes every try/catch around your calls, and ends the real server: find it at the line below',
+    };
+  });
+  const port = await listen(server);
+  // The repro lines start the real server with the same limits as this test's.
+  const serverArgs = [
+    ...(options.maxLineBytes === undefined ? [] : ['--max-line', String(options.maxLineBytes)]),
+    ...(options.lineTimeoutMs === undefined ? [] : ['--timeout', String(options.lineTimeoutMs)]),
+  ];
+  if (serverArgs.length > 0) reproSetup({ serverArgs });
+  return { port, log, server, guard };
 }
+
+type Guard = <T>(promise: Promise<T>) => Promise<T>;
 
 /**
  * Waits for as many answer lines as `expected` holds, then checks them byte for byte
  * (text and hex on failure, and an nc line to try it by hand).
  */
-async function expectAnswers(peer: Peer, expected: string, hint?: string) {
+async function expectAnswers(guard: Guard, peer: Peer, expected: string, hint?: string) {
   const count = expected.split('\n').length - 1;
-  await peer.lines(count, {
-    hint: hint ?? 'answer each complete line with `<n> <line>\\n` as soon as its \\n has arrived',
-  });
+  await guard(
+    peer.lines(count, {
+      hint: hint ?? 'answer each complete line with `<n> <line>\\n` as soon as its \\n has arrived',
+    }),
+  );
   assertBytes(peer.received, expected, { what: 'the reply', hint, repro: peer.repro });
+}
+
+/**
+ * Counts the server's socket.write() calls during each 'data' event (a listener before the
+ * server's resets the count, one after it reads it): `most` is the largest count for one chunk.
+ */
+function writesPerChunk(server: net.Server): { most: number } {
+  const seen = { most: 0 };
+  server.on('connection', (socket: net.Socket) => {
+    let writes = 0;
+    const write = socket.write;
+    socket.write = function (this: net.Socket, ...args: unknown[]) {
+      writes += 1;
+      return (write as (...all: unknown[]) => boolean).apply(this, args);
+    } as typeof socket.write;
+    socket.prependListener('data', () => {
+      writes = 0;
+    });
+    socket.on('data', () => {
+      seen.most = Math.max(seen.most, writes);
+    });
+  });
+  return seen;
 }
 
 /** The data pieces the proxy forwarded from the client to the server. */
@@ -46,10 +105,11 @@ function piecesToServer(events: { from: string; kind: string; bytes: Uint8Array 
 
 describe('step 5: answer each line `<n> <line>`', () => {
   test('three lines in one write get three numbered answers', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const peer = await connect(port);
     await peer.write(HELLO);
     await expectAnswers(
+      guard,
       peer,
       HELLO_ANSWERS,
       'one "data" event can hold many lines: answer every one of them',
@@ -57,11 +117,13 @@ describe('step 5: answer each line `<n> <line>`', () => {
   });
 
   test('one write read one byte at a time (the proxy cuts it apart) gets the same answers', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    reproSetup({ trickleMs: 10 }); // by hand: one byte at a time, as the proxy delivers them
     const peer = await connect(proxy.port);
     await peer.write(HELLO);
     await expectAnswers(
+      guard,
       peer,
       HELLO_ANSWERS,
       'one "data" event can hold part of a line: feed every chunk to the decoder, answer only complete lines',
@@ -69,13 +131,15 @@ describe('step 5: answer each line `<n> <line>`', () => {
     expect(piecesToServer(proxy.events), 'the proxy delivered the 23 bytes one by one').toEqual([...HELLO]);
   });
 
-  test('three writes read as one chunk (the proxy joins them) get the same answers', async () => {
-    const { port } = await startLines();
+  test('three writes read as one chunk (the proxy joins them) get the same answers, in one write', async () => {
+    const { port, server, guard } = await startLines();
+    const writes = writesPerChunk(server);
     const proxy = await startProxy(port, { cut: 'coalesce', direction: 'request' });
     const peer = await connect(proxy.port);
     for (const line of ['hello\n', 'byebye\n', 'again,bye\n']) await peer.write(line);
     await peer.end(); // the coalescing proxy forwards everything at once when the client half-closes
     await expectAnswers(
+      guard,
       peer,
       HELLO_ANSWERS,
       'one "data" event can hold many lines: answer every one of them',
@@ -83,15 +147,21 @@ describe('step 5: answer each line `<n> <line>`', () => {
     expect(piecesToServer(proxy.events), 'the proxy delivered the three writes as one piece').toEqual([
       HELLO,
     ]);
+    expect(
+      writes.most,
+      "socket.write() calls for that one chunk of three lines: collect one chunk's answers in an array and write them with one socket.write()",
+    ).toBe(1);
   });
 
   test('UTF-8 and \\r\\n, cut at random, get answered whole', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const proxy = await startProxy(port, { cut: { maxPiece: 9 }, direction: 'request' });
+    reproSetup({ trickleMs: 10 }); // by hand: one byte at a time cuts every character too
     const peer = await connect(proxy.port);
     const lines = Array.from({ length: 8 }, (_, i) => `línea ${i}: 你好 🎉${'!'.repeat(i)}`);
     await peer.write(lines.map((line, i) => `${line}${i % 2 ? '\r\n' : '\n'}`).join(''));
     await expectAnswers(
+      guard,
       peer,
       lines.map((line, i) => `${i + 1} ${line}\n`).join(''),
       'decode whole lines, never single chunks: a chunk can end inside a character or between \\r and \\n',
@@ -99,39 +169,121 @@ describe('step 5: answer each line `<n> <line>`', () => {
   });
 
   test('each connection counts its own lines from 1', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const [a, b] = await Promise.all([connect(port), connect(port)]);
     await a.write('a1\na2\n');
-    await expectAnswers(a, '1 a1\n2 a2\n');
+    await expectAnswers(guard, a, '1 a1\n2 a2\n');
     await b.write('b1\n');
-    await expectAnswers(b, '1 b1\n', 'keep the counter inside handleConnection(): one per connection');
+    await expectAnswers(guard, b, '1 b1\n', 'keep the counter inside handleConnection(): one per connection');
     await a.write('a3\n');
-    await expectAnswers(a, '1 a1\n2 a2\n3 a3\n');
+    await expectAnswers(guard, a, '1 a1\n2 a2\n3 a3\n');
+  });
+
+  test('a client that sends many lines and reads none: the server pauses, then answers them all once it reads', async () => {
+    const { port, server, guard } = await startLines();
+    // The server's side of the connection, looked at after each chunk the server has handled
+    // (this listener comes after the server's own). Kernel buffers take a few MiB of answers;
+    // after that, a server that ignores write()'s `false` queues every further answer in memory.
+    const LIMIT = 1024 * 1024;
+    let serverSide: net.Socket | undefined;
+    const verdict = new Promise<'paused' | 'unbounded' | 'ended'>((resolve) => {
+      server.on('connection', (socket: net.Socket) => {
+        serverSide = socket;
+        socket.on('data', () => {
+          if (socket.writableEnded) resolve('ended');
+          else if (socket.writableLength > LIMIT) resolve('unbounded');
+          else if (socket.isPaused()) resolve('paused');
+        });
+      });
+    });
+    // 64 lines of 1,000 bytes per write, until the server decides (at most 64 MiB).
+    const line = `${'x'.repeat(1_000)}\n`;
+    const block = line.repeat(64);
+    const peer = await slowReader(port);
+    let decided = false;
+    let lines = 0; // counted when written: a write still queued is sent once the server reads
+    const writer = (async () => {
+      while (!decided && lines * line.length < 64 * 1024 * 1024) {
+        lines += 64;
+        await new Promise<void>((resolve) => peer.socket.write(block, () => resolve()));
+      }
+    })();
+    const seen = await guard(
+      within(
+        verdict,
+        () => ({
+          expected:
+            'the server to pause() reading once its write() returns false (a client that reads nothing)',
+          received: `the server has ${serverSide?.writableLength ?? 0} bytes queued`,
+          hint: "when socket.write() returns false, socket.pause(), and socket.resume() on 'drain'",
+        }),
+        { ms: 10_000 },
+      ),
+    );
+    decided = true;
+    if (seen === 'ended') {
+      throw new WireError('the server closed the connection instead of answering', {
+        expected: 'an answer to each line, the server pausing while the client reads nothing',
+        received: `the server ended its side after ${lines} lines sent`,
+        hint: 'answer every line push() gives you; close only when the client has half-closed (step 6)',
+      });
+    }
+    if (seen === 'unbounded') {
+      throw new WireError('the server kept reading while the client read none of its answers', {
+        expected: `the server to stop reading (socket.pause()) with at most ${LIMIT} bytes of answers queued`,
+        received: `${serverSide?.writableLength} bytes queued in the server's socket, and growing`,
+        hint: "socket.write() returns false once its queue is full: socket.pause() then, and socket.resume() on 'drain'. Otherwise a client that sends and never reads fills the server's memory",
+      });
+    }
+    // Now the client reads: every answer must come, so the server must resume on 'drain'.
+    peer.socket.resume();
+    let expectedBytes = 0;
+    for (let n = 1; n <= lines; n++) expectedBytes += `${n} `.length + line.length;
+    const last = await guard(
+      peer.until(
+        (received) => (received.length >= expectedBytes ? received.subarray(-line.length - 12) : undefined),
+        `the ${lines} answers (${expectedBytes} bytes) once the client reads`,
+        {
+          ms: 10_000,
+          hint: "after socket.pause(), call socket.resume() on 'drain' (socket.once('drain', …)): the client reads again, so the queue drains",
+          repro: 'the test sends megabytes without reading; no nc line can replay it',
+        },
+      ),
+    );
+    await writer; // every write has gone out by now: the server read it all
+    expect(
+      last.toString().endsWith(`\n${lines} ${line}`),
+      `the last answer should be \`${lines} xxx…\`: every line answered once, in order`,
+    ).toBe(true);
   });
 });
 
 describe('step 6: the client half-closes', () => {
   test('a last line without \\n is answered, then the server closes', async () => {
-    const { port } = await startLines();
-    const reply = await exchange(port, 'hello\nbye', {
-      hint: "on 'end', call decoder.end() to answer the held bytes, then socket.end()",
-    });
+    const { port, guard } = await startLines();
+    const reply = await guard(
+      exchange(port, 'hello\nbye', {
+        hint: "on 'end', call decoder.end() to answer the held bytes, then socket.end()",
+      }),
+    );
     assertBytes(reply, '1 hello\n2 bye\n', { what: 'the reply' });
   });
 
   test('three writes, one read, then FIN: three answers and a close', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const proxy = await startProxy(port, { cut: 'coalesce', direction: 'request' });
-    const reply = await exchange(proxy.port, HELLO, {
-      pieces: ['hello\n', 'byebye\n', 'again,bye\n'],
-      hint: "after the client's FIN ('end'), answer what is left and call socket.end()",
-    });
+    const reply = await guard(
+      exchange(proxy.port, HELLO, {
+        pieces: ['hello\n', 'byebye\n', 'again,bye\n'],
+        hint: "after the client's FIN ('end'), answer what is left and call socket.end()",
+      }),
+    );
     assertBytes(reply, HELLO_ANSWERS, { what: 'the reply' });
   });
 
   test('nothing held, or nothing sent: no extra answer, just the close', async () => {
-    const { port } = await startLines();
-    const [one, none] = await Promise.all([exchange(port, 'hello\n'), exchange(port, '')]);
+    const { port, guard } = await startLines();
+    const [one, none] = await guard(Promise.all([exchange(port, 'hello\n'), exchange(port, '')]));
     assertBytes(one, '1 hello\n', { what: 'the reply to `hello\\n`', hint: 'no empty last line' });
     assertBytes(none, '', { what: 'the reply to nothing' });
   });
@@ -139,13 +291,15 @@ describe('step 6: the client half-closes', () => {
 
 describe('step 7: a line too long or too slow closes the connection', () => {
   test('the lines before it are answered, then `error: line longer than N bytes`, then the close', async () => {
-    const { port, log } = await startLines({ maxLineBytes: 16 });
+    const { port, log, guard } = await startLines({ maxLineBytes: 16 });
     const peer = await connect(port);
     await peer.write(`hello\n${'x'.repeat(40)}\nafter\n`);
-    const received = await peer.closed({
-      expected: 'the answers, the error line, then the server closing the connection',
-      hint: 'catch the LineTooLongError: answer the lines before it, then end the socket with `error: <message>\\n`',
-    });
+    const received = await guard(
+      peer.closed({
+        expected: 'the answers, the error line, then the server closing the connection',
+        hint: 'catch the LineTooLongError: answer the lines before it, then end the socket with `error: <message>\\n`',
+      }),
+    );
     assertBytes(received, '1 hello\nerror: line longer than 16 bytes\n', { what: 'the reply' });
     await log.line(
       /sent a line longer than 16 bytes/,
@@ -154,58 +308,71 @@ describe('step 7: a line too long or too slow closes the connection', () => {
   });
 
   test('a line that never ends is refused once it passes the limit, byte by byte too', async () => {
-    const { port } = await startLines({ maxLineBytes: 16 });
+    const { port, guard } = await startLines({ maxLineBytes: 16 });
     const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    reproSetup({ trickleMs: 10 }); // by hand: one byte at a time, as the proxy delivers them
     const peer = await connect(proxy.port);
     await peer.write('y'.repeat(20)); // no \n, and no FIN: only the limit can end this
-    const received = await peer.closed({
-      expected: 'the error line, then the server closing the connection',
-      hint: 'the decoder throws as soon as it holds more than maxLineBytes + 1 bytes',
-    });
+    const received = await guard(
+      peer.closed({
+        expected: 'the error line, then the server closing the connection',
+        hint: 'the decoder throws as soon as it holds more than maxLineBytes + 1 bytes',
+      }),
+    );
     assertBytes(received, 'error: line longer than 16 bytes\n', { what: 'the reply' });
   });
 
   test('a line of exactly the limit is fine; one that keeps coming still gets its error line', async () => {
-    const { port } = await startLines({ maxLineBytes: 16 });
+    const { port, guard } = await startLines({ maxLineBytes: 16 });
     const ok = await connect(port);
     await ok.write(`${'z'.repeat(16)}\r\n`);
-    await expectAnswers(ok, `1 ${'z'.repeat(16)}\n`, 'the line ending does not count towards the limit');
+    await expectAnswers(
+      guard,
+      ok,
+      `1 ${'z'.repeat(16)}\n`,
+      'the line ending does not count towards the limit',
+    );
     // 1 MiB more after the limit: the server must keep reading (and dropping) it, or the kernel
     // answers the unread bytes with a reset that can wipe out the error line.
     const flood = await connect(port);
     await flood.write(Buffer.alloc(1024 * 1024, 'w')).catch(() => {}); // a reset shows below
-    const received = await flood.closed({
-      expected: 'the error line, then a polite close (FIN), not a reset',
-      hint: 'after socket.end(errorLine), keep reading and ignore what arrives: do not destroy() at once',
-    });
+    const received = await guard(
+      flood.closed({
+        expected: 'the error line, then a polite close (FIN), not a reset',
+        hint: 'after socket.end(errorLine), keep reading and ignore what arrives: do not destroy() at once',
+      }),
+    );
     assertBytes(received, 'error: line longer than 16 bytes\n', { what: 'the reply' });
   });
 
   test('the default limit is 65536 bytes', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     const longest = 'x'.repeat(65_536);
-    const reply = await exchange(port, `${longest}\n${longest}x\n`);
+    const reply = await guard(exchange(port, `${longest}\n${longest}x\n`));
     assertBytes(reply, `1 ${longest}\nerror: line longer than 65536 bytes\n`, { what: 'the reply' });
   });
 
   test('a line trickled one byte at a time is cut off lineTimeoutMs after its first byte; an idle client is not', async () => {
-    const { port, log } = await startLines({ lineTimeoutMs: 150 });
+    const { port, log, guard } = await startLines({ lineTimeoutMs: 150 });
     // A client that sends a line, then says nothing for longer than the timeout: it owes nothing.
     const idle = await connect(port);
     await idle.write('before\n');
-    await expectAnswers(idle, '1 before\n');
+    await expectAnswers(guard, idle, '1 before\n');
     const idleSince = performance.now();
     // Slowloris: one byte every 20 ms, never a \n. The 100 bytes would take 2 s; the line's
     // deadline ends it after 150 ms.
+    reproSetup({ trickleMs: 20 });
     const slow = await trickle(port, 'slowloris '.repeat(10), 20);
-    const received = await slow.closed({
-      ms: 1_000,
-      allowReset: true,
-      expected: 'the error line, then the server closing the connection 150 ms after the line started',
-      hint:
-        'start a timer (setTimeout) at the first byte of a line and clear it when the line is complete. ' +
-        'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
-    });
+    const received = await guard(
+      slow.closed({
+        ms: 1_000,
+        allowReset: true,
+        expected: 'the error line, then the server closing the connection 150 ms after the line started',
+        hint:
+          'start a timer (setTimeout) at the first byte of a line and clear it when the line is complete. ' +
+          'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
+      }),
+    );
     assertBytes(received, 'error: line not complete after 150 ms\n', {
       what: 'the reply to a line that never ends',
       hint: 'end the socket with `error: line not complete after N ms\\n`, as for a line too long',
@@ -223,17 +390,21 @@ describe('step 7: a line too long or too slow closes the connection', () => {
       'not when the connection opens or when a line ends';
     expect(idle.ending, `the idle client was cut off: ${idleHint}`).toBe('open');
     await idle.write('after\n').catch(() => {}); // a connection closed meanwhile shows below
-    await expectAnswers(idle, '1 before\n2 after\n', idleHint);
-    assertBytes(await exchange(port, 'others?\n'), '1 others?\n', { what: 'the reply to another client' });
+    await expectAnswers(guard, idle, '1 before\n2 after\n', idleHint);
+    assertBytes(await guard(exchange(port, 'others?\n')), '1 others?\n', {
+      what: 'the reply to another client',
+    });
   });
 
   test('a slow client whose every line ends in time is not cut off', async () => {
-    const { port } = await startLines({ lineTimeoutMs: 150 });
+    const { port, guard } = await startLines({ lineTimeoutMs: 150 });
     const started = performance.now();
     // 20 ms from each line's first byte to its \n, far within the deadline; 200 ms for the five
     // lines, more than the deadline.
+    reproSetup({ trickleMs: 20 });
     const slow = await trickle(port, 'a\nb\nc\nd\ne\n', 20);
     await expectAnswers(
+      guard,
       slow,
       '1 a\n2 b\n3 c\n4 d\n5 e\n',
       'the deadline is per line: clear the timer when a line is complete, and start a new one at the next line',
@@ -242,14 +413,79 @@ describe('step 7: a line too long or too slow closes the connection', () => {
     expect(slow.ending, 'the connection should still be open: no line was late').toBe('open');
   });
 
+  test('a line cut short by a FIN or a reset leaves no deadline behind', async () => {
+    const { port, server, log, guard } = await startLines({ lineTimeoutMs: 150 });
+    let serverSide: net.Socket | undefined;
+    server.on('connection', (socket: net.Socket) => {
+      serverSide = socket;
+    });
+    // Half a line, then FIN: answered, and the connection closed at once.
+    assertBytes(await guard(exchange(port, 'half')), '1 half\n', { what: 'the reply to `half` and a FIN' });
+    // Half a line, read by the server (its deadline is running), then a reset.
+    const gone = await connect(port);
+    await gone.write('half a li');
+    await within(
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if ((serverSide?.bytesRead ?? 0) >= 9) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 5);
+      }),
+      () => ({ expected: 'the server to read the 9 bytes sent' }),
+      { ms: 10_000 },
+    );
+    gone.reset();
+    // Both connections are gone: twice their deadline later, no timer may have fired.
+    await pause(300);
+    expect(
+      log.lines.filter((line) => line.includes('too slow')),
+      "log lines about clients already gone: clearTimeout() the line's deadline on 'end' and on 'close', no timer may outlive its socket",
+    ).toEqual([]);
+  });
+
+  test('a client that keeps sending after its error line is let go after LINGER_MS', async () => {
+    const { port, guard } = await startLines({ maxLineBytes: 16 });
+    // A client that keeps its side open (allowHalfOpen) and sends a byte every 50 ms, for ever.
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    closeAfterTest(() => socket.destroy());
+    socket.on('error', () => {}); // the server's reset ends it: expected
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    let received = '';
+    socket.setEncoding('utf8').on('data', (text: string) => {
+      received += text;
+    });
+    socket.write('x'.repeat(40));
+    const sender = setInterval(() => {
+      if (!socket.destroyed) socket.write('y');
+    }, 50);
+    closeAfterTest(() => clearInterval(sender));
+    await guard(
+      within(
+        closed,
+        () => ({
+          expected: `the server to destroy the connection ${LINGER_MS} ms (LINGER_MS) after its error line, though the client keeps sending`,
+          received: `the connection is still open; the client received ${JSON.stringify(received)}`,
+          hint: 'after socket.end(errorLine) and socket.resume(), start setTimeout(() => socket.destroy(), LINGER_MS): a client that never stops sending must not hold the connection for ever',
+        }),
+        { ms: LINGER_MS + 5_000 },
+      ),
+    );
+    clearInterval(sender);
+    expect(received, 'what the client received before the server let it go').toBe(
+      'error: line longer than 16 bytes\n',
+    );
+  });
+
   test('clients that vanish or reset do not stop the server', async () => {
-    const { port } = await startLines();
+    const { port, guard } = await startLines();
     await vanish(port);
     await resetAfter(port);
     await resetAfter(port, 'half a li');
     const peer = await connect(port);
     await peer.write('still there?\n');
-    await expectAnswers(peer, '1 still there?\n');
+    await expectAnswers(guard, peer, '1 still there?\n');
   });
 });
 
@@ -263,7 +499,7 @@ describe('other clients: Python', () => {
         'port = int(sys.argv[1])',
         'data = b"hello\\nbyebye\\nagain,bye\\n"',
         '# All at once, then half-close and read until the server closes.',
-        's = socket.create_connection(("127.0.0.1", port))',
+        's = socket.create_connection(("127.0.0.1", port), timeout=3)',
         's.sendall(data)',
         's.shutdown(socket.SHUT_WR)',
         'reply = b""',
@@ -271,14 +507,24 @@ describe('other clients: Python', () => {
         'sys.stdout.buffer.write(reply)',
         's.close()',
         '# One byte per send, Nagle off; then read three lines as Python splits them.',
-        's = socket.create_connection(("127.0.0.1", port))',
+        's = socket.create_connection(("127.0.0.1", port), timeout=3)',
         's.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)',
         'for byte in data: s.send(bytes([byte]))',
         'answers = s.makefile("rb")',
         'for _ in range(3): sys.stdout.buffer.write(answers.readline())',
         's.close()',
       ].join('\n');
-      const stdout = await runCommand('python3', ['-c', script, String(port)]);
+      let stdout: Buffer;
+      try {
+        stdout = await runCommand('python3', ['-c', script, String(port)]);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        throw new WireError('the Python client failed', {
+          expected: 'its three answers, twice, and the server closing the first connection after its FIN',
+          received: `python3 said: ${message.trim().split('\n').at(-1)}`,
+          hint: "step 6: on 'end', answer the last line and call socket.end(): the first client reads until the server closes",
+        });
+      }
       assertBytes(stdout, HELLO_ANSWERS + HELLO_ANSWERS, { what: "the Python client's output" });
     },
   );

@@ -6,6 +6,7 @@
  * to work. But TCP may cut anywhere, including inside the header: when a chunk ends with 1 to 3
  * bytes of a header, readUInt32BE reads past the end of that chunk and throws a RangeError,
  * and the connection dies for no reason the sender can see.
+ * @caught-by step 3: read the header › the header is read even when it arrives one byte at a time
  */
 import { FrameDecoder as CorrectDecoder, frameTooLarge } from '../solution/framing.ts';
 

@@ -7,6 +7,7 @@
  * with each other: a round trip through both is perfect. But the wire format says big-endian
  * (network byte order, `struct.pack('!I', n)`), so every other program disagrees: a 5-byte
  * "hello" goes out as 05 00 00 00, which a correct peer reads as 83886080 bytes and refuses.
+ * @caught-by step 1: encode a frame › hello → 00 00 00 05 then the payload
  */
 import {
   FrameDecoder as CorrectDecoder,

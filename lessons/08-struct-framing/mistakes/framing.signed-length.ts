@@ -6,6 +6,7 @@
  * passes. But a header of 80 00 00 00 or more has its top bit set: read as signed, 2147483648
  * becomes -2147483648. A negative length slips under any limit check, and the decoder then
  * "waits" for a negative number of bytes: garbage frames, or a crash, from one hostile header.
+ * @caught-by step 3: read the header › the length is unsigned
  */
 import {
   FrameDecoder as CorrectDecoder,

@@ -9,6 +9,7 @@
  * such slowloris holds a connection and its half-received frame, and a few thousand of them use
  * up the server's connections. Only a complete frame may restart the deadline (refresh() in the
  * solution), whatever trickles in between.
+ * @caught-by step 8: close a connection that breaks the framing or is too slow, log it, and carry on › a frame trickled a byte at a time
  */
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';

@@ -6,6 +6,7 @@
  * But write() never refuses data: once the kernel's send buffer is full, Node queues the rest in
  * the server's memory. A client that sends frames and never reads makes the server hold
  * everything it sent: one such client can fill the server's memory.
+ * @caught-by step 7: respect backpressure › a client that does not read
  */
 import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';

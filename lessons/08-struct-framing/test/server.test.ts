@@ -7,6 +7,7 @@ import {
   LogLines,
   listen,
   reproLines,
+  reproSetup,
   resetAfter,
   runCommand,
   slowReader,
@@ -18,37 +19,67 @@ import {
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { createEchoServer, type ServerOptions } from '#impl/server.ts';
-import { frame, frames, receive } from './support.ts';
+import { catchListenerThrows, frame, frames, receive } from './support.ts';
 
-/** The learner's server, in this process, on a free port, with its log lines collected. */
+/**
+ * The learner's server, in this process, on a free port, with its log lines collected. What its
+ * listeners throw (a FramingError from push() that nothing caught) fails the test at its next
+ * guard()ed wait, naming step 8, instead of escaping every test.
+ */
 async function startEcho(options: ServerOptions = {}) {
   const log = new LogLines();
   const server = createEchoServer({ log: log.add, ...options });
+  const { guard } = catchListenerThrows(server, (error, event) => {
+    const framing = error instanceof Error && error.name === 'FramingError';
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    return {
+      headline: `the server's '${event}' listener threw ${what}, and nothing caught it`,
+      expected: framing
+        ? 'the server to catch it, log `client IP:PORT: MESSAGE (CODE), closing the connection` and destroy that connection (step 8)'
+        : 'no exception out of a listener',
+      hint: framing
+        ? "step 8: wrap decoder.push() in the 'data' listener (and decoder.end() in 'end') in try/catch. " +
+          'Nothing outside a listener can catch what it throws: in the real server it ends the process, and every client with it'
+        : 'an exception thrown in a listener escapes every try/catch around your calls, and ends the real server: find it at the line below',
+    };
+  });
   const port = await listen(server);
-  return { server, port, log };
+  // The repro lines start the real server with the same limits as this test's.
+  const serverArgs = [
+    ...(options.maxFrameBytes === undefined ? [] : ['--max-frame-bytes', String(options.maxFrameBytes)]),
+    ...(options.frameTimeoutMs === undefined ? [] : ['--timeout', String(options.frameTimeoutMs)]),
+  ];
+  if (serverArgs.length > 0) reproSetup({ serverArgs });
+  return { server, port, log, guard };
 }
 
+type Guard = <T>(promise: Promise<T>) => Promise<T>;
+
 /** Sends `stream` to `port` and checks that exactly the same bytes come back. */
-async function expectEcho(port: number, stream: Buffer, hint?: string) {
+async function expectEcho(guard: Guard, port: number, stream: Buffer, hint?: string) {
   const peer = await connect(port);
   await peer.write(stream);
-  const echoed = await peer.bytes(stream.length, {
-    hint: hint ?? 'write every frame back with socket.write(encodeFrame(frame))',
-  });
+  const echoed = await guard(
+    peer.bytes(stream.length, {
+      hint: hint ?? 'write every frame back with socket.write(encodeFrame(frame))',
+    }),
+  );
   assertBytes(echoed, stream, { what: 'the echo', hint, repro: reproLines(stream, port) });
   return peer;
 }
 
 describe('step 6: echo every frame', () => {
   test('a frame comes back unchanged: 00 00 00 05 hello', async () => {
-    const { port } = await startEcho();
-    await expectEcho(port, frame('hello'));
+    const { port, guard } = await startEcho();
+    await expectEcho(guard, port, frame('hello'));
   });
 
   test('frames cut one byte at a time, empty ones included, come back unchanged and in order', async () => {
-    const { port } = await startEcho();
+    const { port, guard } = await startEcho();
     const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
+    reproSetup({ trickleMs: 10 }); // by hand: one byte at a time, as the proxy delivers them
     await expectEcho(
+      guard,
       proxy.port,
       frames('hé', '', 'llo 你好'),
       'one "data" event is not one frame: push every chunk into the decoder and write what it returns',
@@ -56,41 +87,42 @@ describe('step 6: echo every frame', () => {
   });
 
   test('frames cut at random places come back unchanged and in order', async () => {
-    const { port } = await startEcho();
+    const { port, guard } = await startEcho();
     const proxy = await startProxy(port, { cut: { maxPiece: 24 }, direction: 'request' });
+    reproSetup({ trickleMs: 10 }); // by hand: one byte at a time cuts everywhere the proxy may
     const payloads = Array.from({ length: 16 }, (_, i) => 'x'.repeat(i * 3));
-    await expectEcho(proxy.port, frames(...payloads));
+    await expectEcho(guard, proxy.port, frames(...payloads));
   });
 
   test('a 1 MiB frame and 1,000 small frames sent in one write come back whole', async () => {
-    const { port } = await startEcho();
+    const { port, guard } = await startEcho();
     const peer = await connect(port);
     const big = Buffer.alloc(1024 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
     const stream = Buffer.concat([frame(big), frames(...Array.from({ length: 1000 }, (_, i) => `#${i}`))]);
     peer.socket.write(stream);
-    const echoed = await receive(peer.socket, stream.length, 'the echo of 1 MiB and 1,000 frames');
+    const echoed = await guard(receive(peer.socket, stream.length, 'the echo of 1 MiB and 1,000 frames'));
     expect(echoed.equals(stream), 'the echo should be byte for byte what was sent').toBe(true);
   });
 
   test('when the client half-closes, the rest comes back and the server closes', async () => {
-    const { port } = await startEcho();
+    const { port, guard } = await startEcho();
     const peer = await connect(port);
     await peer.end(frames('last', 'words'));
-    assertBytes(await peer.closed(), frames('last', 'words'), { what: 'everything until the close' });
+    assertBytes(await guard(peer.closed()), frames('last', 'words'), { what: 'everything until the close' });
   });
 
   test('clients that vanish or reset mid-frame do not stop the server', async () => {
-    const { port } = await startEcho();
+    const { port, guard } = await startEcho();
     await vanish(port);
     await resetAfter(port, frame('half a frame').subarray(0, 7));
-    await expectEcho(port, frames('still', 'here'), 'keep an "error" listener on every socket');
+    await expectEcho(guard, port, frames('still', 'here'), 'keep an "error" listener on every socket');
   });
 });
 
 describe('step 7: respect backpressure', () => {
   test('a client that does not read: the server stops reading, then echoes everything once it reads', async () => {
-    const { server, port } = await startEcho();
+    const { server, port, guard } = await startEcho();
     // The server's side of the connection, watched after each chunk the server has handled.
     const LIMIT = 1024 * 1024;
     let serverSide: net.Socket | undefined;
@@ -109,14 +141,17 @@ describe('step 7: respect backpressure', () => {
     const stream = frames(...Array.from({ length: 128 }, () => payload));
     const peer = await slowReader(port);
     peer.socket.write(stream);
-    const seen = await within(
-      verdict,
-      () => ({
-        expected: "the server to pause() reading once its write() returns false (a client that doesn't read)",
-        received: `the server has ${serverSide?.writableLength ?? 0} bytes queued and keeps reading`,
-        hint: "when socket.write() returns false, socket.pause(), and resume() on 'drain'",
-      }),
-      { ms: 2_000 },
+    const seen = await guard(
+      within(
+        verdict,
+        () => ({
+          expected:
+            "the server to pause() reading once its write() returns false (a client that doesn't read)",
+          received: `the server has ${serverSide?.writableLength ?? 0} bytes queued and keeps reading`,
+          hint: "when socket.write() returns false, socket.pause(), and resume() on 'drain'",
+        }),
+        { ms: 10_000 },
+      ),
     );
     if (seen === 'ended') {
       throw new WireError('the server closed the connection instead of echoing', {
@@ -140,13 +175,90 @@ describe('step 7: respect backpressure', () => {
     );
     expect(echoed.equals(stream), 'the echo should be byte for byte what was sent').toBe(true);
   });
+
+  test("many small frames per chunk from a client that does not read: one 'drain' listener at a time", async () => {
+    const { server, port, guard } = await startEcho();
+    // After each chunk the server has handled (this listener comes after the server's own): how
+    // many 'drain' listeners its socket has. A server that adds one per write that returned false
+    // adds hundreds per chunk here, each to resume() once (Node warns past 10: a leak).
+    let most = 0;
+    let pauses = 0;
+    let queued = 0;
+    let onPause = () => {};
+    server.on('connection', (socket: net.Socket) => {
+      socket.on('data', () => {
+        most = Math.max(most, socket.listenerCount('drain'));
+        queued = Math.max(queued, socket.writableLength);
+        if (socket.isPaused()) pauses += 1;
+        onPause();
+      });
+    });
+    /** Waits until the server has paused more than `before` times in all. */
+    const pausedAfter = (before: number, what: string) =>
+      guard(
+        within(
+          new Promise<void>((resolve, reject) => {
+            onPause = () => {
+              if (pauses > before) resolve();
+              else if (queued > 1024 * 1024) {
+                reject(
+                  new WireError('the server kept reading while the client read nothing', {
+                    expected: `the server to pause() reading ${what}`,
+                    received: `${queued} bytes queued in the server's socket, and growing`,
+                    hint: "socket.write() returns false once its queue is full: pause() then, and resume() on 'drain'",
+                  }),
+                );
+              }
+            };
+            onPause();
+          }),
+          () => ({
+            expected: `the server to pause() reading ${what}`,
+            received: `${pauses} pause(s) so far`,
+            hint: "when socket.write() returns false, socket.pause(), and resume() on 'drain'",
+          }),
+          { ms: 10_000 },
+        ),
+      );
+    // Units of one 20,000-byte frame and 100 frames of 20 bytes, about 22 KB: each chunk the
+    // server reads (64 KiB at most) holds two or three. Once the kernel's buffers are full, only
+    // the write of a big frame can pass the queue's high-water mark (16 KiB; the 100 small frames
+    // between two big ones weigh 2.4 KB), and the small frames after it in the same chunk are
+    // written while write() says false: one 'drain' listener each, in a server that adds one per
+    // such write. 16 MB: far more than the kernel buffers while nobody reads.
+    const unit = frames(
+      Buffer.alloc(20_000, 'B'),
+      ...Array.from({ length: 100 }, (_, i) => `small frame ${i}`.padEnd(20)),
+    );
+    const stream = Buffer.concat(Array.from({ length: 750 }, () => unit));
+    const peer = await slowReader(port);
+    peer.socket.write(stream);
+    const hint =
+      "call socket.once('drain', …) only when you pause(): skip it while socket.isPaused(). One listener per " +
+      'write that returned false piles up hundreds of them, each one a leak until the next drain';
+    // Two rounds: the server pauses, the client reads a little, the server resumes and pauses again.
+    await pausedAfter(0, 'once its write() returns false');
+    expect(
+      most,
+      `the 'drain' listeners on the server's socket, at most, once it paused: ${hint}`,
+    ).toBeLessThanOrEqual(1);
+    peer.socket.resume();
+    const echoed = await guard(
+      peer.bytes(stream.length, {
+        ms: 10_000,
+        hint: "after pause(), resume() on the socket's 'drain'",
+        repro: 'the test sends megabytes without reading; no nc line can replay it',
+      }),
+    );
+    expect(echoed.equals(stream), 'the echo should be byte for byte what was sent').toBe(true);
+  });
 });
 
 describe('step 8: close a connection that breaks the framing or is too slow, log it, and carry on', () => {
   test('a header over the limit: logged, that client cut off, the others unharmed', async () => {
-    const { port, log } = await startEcho({ maxFrameBytes: 1024 });
+    const { port, log, guard } = await startEcho({ maxFrameBytes: 1024 });
     // The echo itself first (step 6): without it, nothing below can be seen.
-    await expectEcho(port, frame('echo first'), 'step 6 first: write every frame back');
+    await expectEcho(guard, port, frame('echo first'), 'step 6 first: write every frame back');
     // A polite client, in the middle of a frame of exactly the limit.
     const polite = await connect(port);
     const whole = frame(Buffer.alloc(1024, 0x70));
@@ -159,30 +271,32 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       const rude = await connect(port);
       const rudePort = rude.socket.localPort;
       await rude.write(header);
-      await rude.closed({
-        allowReset: true,
-        expected: `the server to close the connection of a client whose header says ${size} bytes`,
-        hint: 'catch the FramingError of push(), log it and socket.destroy() that connection',
-      });
+      await guard(
+        rude.closed({
+          allowReset: true,
+          expected: `the server to close the connection of a client whose header says ${size} bytes`,
+          hint: 'catch the FramingError of push(), log it and socket.destroy() that connection',
+        }),
+      );
       const line = await log.line(
         new RegExp(`^client 127\\.0\\.0\\.1:${rudePort}: .*${size}.*EFRAMETOOLARGE`),
         `a log line \`client 127.0.0.1:${rudePort}: a frame of ${size} bytes is over the limit of 1024 bytes (EFRAMETOOLARGE), closing the connection\``,
       );
-      expect(line).toContain('over the limit');
+      expect(line, 'the log line says why').toContain('over the limit');
     }
     await polite.write(whole.subarray(600));
-    assertBytes(await polite.bytes(whole.length), whole, {
+    assertBytes(await guard(polite.bytes(whole.length)), whole, {
       what: "the polite client's echo",
       hint: 'an error on one connection must not touch the others: keep one decoder per connection',
     });
   });
 
   test('a client that ends inside a frame: logged (ETRUNCATED); the frames before it still come back', async () => {
-    const { port, log } = await startEcho();
+    const { port, log, guard } = await startEcho();
     const peer = await connect(port);
     const clientPort = peer.socket.localPort;
     await peer.end(Buffer.concat([frame('ok'), frame('cut short').subarray(0, 7)]));
-    assertBytes(await peer.closed(), frame('ok'), { what: 'the echo before the close' });
+    assertBytes(await guard(peer.closed()), frame('ok'), { what: 'the echo before the close' });
     await log.line(
       new RegExp(`^client 127\\.0\\.0\\.1:${clientPort}: .*ETRUNCATED`),
       `a log line \`client 127.0.0.1:${clientPort}: the stream ended inside a frame: 3 of its 9 payload bytes arrived (ETRUNCATED)\`: call decoder.end() on 'end'`,
@@ -190,12 +304,12 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
   });
 
   test('a frame trickled a byte at a time, or nothing at all: cut off at the deadline and logged; the others carry on', async () => {
-    const { port, log } = await startEcho({ frameTimeoutMs: 150 });
+    const { port, log, guard } = await startEcho({ frameTimeoutMs: 150 });
     // A client done long before its deadline: its timer must end with its connection.
     const quick = await connect(port);
     const quickPort = quick.socket.localPort;
     await quick.end(frame('quick'));
-    await quick.closed();
+    await guard(quick.closed());
 
     // 204 bytes, one every 20 ms: 4 s to send, far longer than the test waits.
     const slowloris = await trickle(port, frame(Buffer.alloc(200, 'z')), 20);
@@ -204,33 +318,43 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
     await oneFrame.write(frame('then nothing'));
     await oneFrame.bytes(frame('then nothing').length);
     // Meanwhile, everybody else is served as usual.
-    await expectEcho(port, frames('still', 'here'), 'a slow client must not hold up the others');
+    await expectEcho(guard, port, frames('still', 'here'), 'a slow client must not hold up the others');
 
     const cases = [
       {
         peer: slowloris,
+        sent: frame(Buffer.alloc(200, 'z')),
+        trickleMs: 20,
         who: 'a client sending a frame one byte every 20 ms',
         hint: 'socket.setTimeout() is not enough: it is an idle timer, and every byte of the trickle restarts it. Start a setTimeout() per connection and refresh() it only when push() returns a complete frame',
       },
       {
         peer: silent,
+        sent: Buffer.alloc(0),
+        trickleMs: undefined,
         who: 'a client that connects and sends nothing',
         hint: 'start the deadline when the client connects, not when its first byte arrives',
       },
       {
         peer: oneFrame,
+        sent: frame('then nothing'),
+        trickleMs: undefined,
         who: 'a client that sends one frame and then nothing',
         hint: 'after a complete frame, refresh() the deadline: do not stop it. The next frame must be complete in time too',
       },
     ];
     const ports = cases.map(({ peer }) => peer.socket.localPort); // gone once closed
-    for (const [i, { peer, who, hint }] of cases.entries()) {
+    for (const [i, { peer, sent, trickleMs, who, hint }] of cases.entries()) {
       const clientPort = ports[i];
-      await peer.closed({
-        allowReset: true,
-        expected: `the server to close the connection of ${who}, once no frame was complete for 150 ms`,
-        hint,
-      });
+      await guard(
+        peer.closed({
+          allowReset: true,
+          expected: `the server to close the connection of ${who}, once no frame was complete for 150 ms`,
+          hint,
+          // By hand: the same bytes, trickled or not, and no FIN (the client stays).
+          repro: reproLines(sent, port, { trickleMs, halfClose: false }),
+        }),
+      );
       await log.line(
         new RegExp(
           `^client 127\\.0\\.0\\.1:${clientPort} too slow: frame not complete after 150 ms, closing$`,
@@ -244,8 +368,52 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
     ).toEqual([]);
   });
 
+  test('a client that sends but never reads is cut off at the deadline too: no frame completes while the server is paused', async () => {
+    const { server, port, log, guard } = await startEcho({ frameTimeoutMs: 1_000 });
+    // 64 KiB frames and no reading, until the server pauses (step 7); from then on no frame
+    // completes, and the deadline must run out. Stopping the clock while paused would let this
+    // client hold its connection, and the server's queued echoes, for ever.
+    let paused = false;
+    let serverSide: net.Socket | undefined;
+    server.on('connection', (socket: net.Socket) => {
+      serverSide = socket;
+      socket.on('data', () => {
+        if (socket.isPaused()) paused = true;
+      });
+    });
+    const peer = await slowReader(port);
+    const clientPort = peer.socket.localPort;
+    const block = frames(...Array.from({ length: 16 }, () => Buffer.alloc(64 * 1024, 0x2d)));
+    const open = () => !peer.socket.destroyed && peer.ending === 'open';
+    for (let sent = 0; !paused && open() && sent < 128 * 1024 * 1024; sent += block.length) {
+      const written = new Promise<void>((resolve) => peer.socket.write(block, () => resolve()));
+      // A paused server stops reading: the last write may never complete, and need not.
+      await Promise.race([written, pause(50).then(() => (paused ? undefined : written))]);
+    }
+    // (On a machine so busy that no frame completed for a whole second while the client was still
+    // sending, the deadline may end it before the pause: the log line below is checked either way.)
+    expect(paused || !open(), 'the server should pause() while the client reads nothing (step 7)').toBe(true);
+    // The server's own word: its log line, then its side of the connection destroyed. (The client,
+    // reading nothing, may never see a FIN.)
+    await guard(
+      log.line(
+        new RegExp(
+          `^client 127\\.0\\.0\\.1:${clientPort} too slow: frame not complete after 1000 ms, closing$`,
+        ),
+        `a log line \`client 127.0.0.1:${clientPort} too slow: frame not complete after 1000 ms, closing\`, 1000 ms after the last frame completed, while the server is paused`,
+        {
+          ms: 10_000,
+          hint: "keep the deadline running while the socket is paused for 'drain': only a complete frame refreshes it",
+          repro: 'the test sends megabytes without reading; no nc line can replay it',
+        },
+      ),
+    );
+    expect(serverSide?.destroyed, "the server's side of the connection should be destroyed").toBe(true);
+  });
+
   test('a client that completes every frame within the deadline is never cut off, however long it stays', async () => {
-    const { port, log } = await startEcho({ frameTimeoutMs: 150 });
+    const { port, log, guard } = await startEcho({ frameTimeoutMs: 150 });
+    reproSetup({ trickleMs: 10 }); // by hand: each frame trickled in well within the deadline
     const peer = await connect(port);
     peer.socket.setNoDelay(true); // send each piece at once: no Nagle wait for the previous ACK
     const started = performance.now();
@@ -257,9 +425,11 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       await pause(25);
       await peer.write(whole.subarray(3));
       sent += whole.length;
-      await peer.bytes(sent, {
-        hint: 'refresh() the deadline each time push() returns a complete frame: one deadline for the whole connection cuts off a client that sends whole frames in time',
-      });
+      await guard(
+        peer.bytes(sent, {
+          hint: 'refresh() the deadline each time push() returns a complete frame: one deadline for the whole connection cuts off a client that sends whole frames in time',
+        }),
+      );
       await pause(25);
     }
     expect(
@@ -270,7 +440,10 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       peer.ending,
       'the connection of a client that completes every frame in time should stay open',
     ).toBe('open');
-    expect(log.lines.filter((line) => line.includes('too slow'))).toEqual([]);
+    expect(
+      log.lines.filter((line) => line.includes('too slow')),
+      'log lines saying a client that completed every frame in time was too slow',
+    ).toEqual([]);
   });
 });
 

@@ -1,11 +1,12 @@
 /**
  * What lesson 08's tests need beyond @course/helpers: frames built by the tests themselves (so a
  * server test does not depend on the learner's encoder), a stream cut into pieces, a meter of
- * the bytes copied while decoding, and a bounded wait for many bytes that does not join the
- * received chunks again at every arrival (Peer.bytes() does, which is slow for megabytes).
+ * the bytes copied while decoding, a bounded wait for many bytes that does not join the
+ * received chunks again at every arrival (Peer.bytes() does, which is slow for megabytes), and
+ * catching what a server's listeners throw (the same as lesson 07's).
  */
 import type net from 'node:net';
-import { describeBytes, within } from '@course/helpers';
+import { describeBytes, WireError, within } from '@course/helpers';
 
 /** A frame as the protocol says: 4-byte unsigned big-endian length, then the payload. */
 export function frame(payload: string | Uint8Array): Buffer {
@@ -91,7 +92,7 @@ export function countCopies<T>(run: () => T): { result: T; copied: number } {
  * Waits, at most `ms`, until `socket` has received `n` bytes, counting them as they come, and
  * returns them. For megabytes: the harness's Peer joins everything received at every chunk.
  */
-export async function receive(socket: net.Socket, n: number, expected: string, ms = 2_000): Promise<Buffer> {
+export async function receive(socket: net.Socket, n: number, expected: string, ms = 10_000): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   let stop = () => {};
@@ -122,4 +123,62 @@ export async function receive(socket: net.Socket, n: number, expected: string, m
   } finally {
     stop();
   }
+}
+
+/** What a server's connection listeners threw, turned into a failure of the test that caused it. */
+export interface ListenerThrows {
+  /** Waits for `promise`, but fails at once, with the explanation, if a listener has thrown. */
+  guard<T>(promise: Promise<T>): Promise<T>;
+  /** The first error thrown, if any. */
+  readonly first: unknown;
+}
+
+/**
+ * Watches every connection of `server`: an exception thrown by one of its socket's listeners
+ * ('data', 'end', ...) would escape every test (nothing can catch it) and, in the real program,
+ * end the process. Here it is caught, that connection destroyed, and the test fails with
+ * `explain(error, event)` at its next guard()ed wait, instead of a stray error reported later
+ * and once per chunk. Call it before the server listens.
+ */
+export function catchListenerThrows(
+  server: net.Server,
+  explain: (error: unknown, event: string) => { headline: string; expected: string; hint: string },
+): ListenerThrows {
+  let first: unknown;
+  let fail: (error: Error) => void = () => {};
+  const crashed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  crashed.catch(() => {}); // reported through guard(), never as an unhandled rejection
+  server.on('connection', (socket: net.Socket) => {
+    const emit = socket.emit;
+    socket.emit = function (this: net.Socket, event: string | symbol, ...args: unknown[]): boolean {
+      try {
+        return (emit as (...all: unknown[]) => boolean).call(this, event, ...args);
+      } catch (error) {
+        if (first === undefined) {
+          first = error;
+          const { headline, expected, hint } = explain(error, String(event));
+          const failure = new WireError(headline, { expected, hint });
+          // Point at the listener in the learner's server, where the catch belongs.
+          const frames =
+            error instanceof Error ? (error.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l)) : [];
+          const order = [
+            ...frames.filter((l) => /server\.ts/.test(l)),
+            ...frames.filter((l) => !/server\.ts/.test(l)),
+          ];
+          failure.stack = `${failure.name}: ${failure.message}\n${order.join('\n')}`;
+          fail(failure);
+        }
+        socket.destroy();
+        return true;
+      }
+    } as typeof socket.emit;
+  });
+  return {
+    guard: <T>(promise: Promise<T>) => Promise.race([crashed, promise]),
+    get first() {
+      return first;
+    },
+  };
 }

@@ -75,7 +75,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * How much a read stream reads from the file at a time: 1 MiB. Its default, 64 KiB, costs one
  * trip to libuv's thread pool per 64 KiB; reading 1 GiB that way took 0.7 to 0.9 s here, and
- * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent.
+ * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent (the
+ * second pass reads chunks of frameBytes when that is more, so that a frame fits in one chunk).
  */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -164,8 +165,10 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   //      { name: basename(file), size, sha256 }: the base name, never the path.
   //   2. In a new Promise: net.connect({ host, port }). On 'connect', write jsonFrame(header),
   //      call onProgress?.(0, size), then (unless size is 0) sendBody() (step 8) from
-  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }), and
-  //      socket.end() once it is all sent: the FIN says "that is the whole body".
+  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark }), and socket.end()
+  //      once it is all sent: the FIN says "that is the whole body". highWaterMark is
+  //      Math.max(READ_CHUNK_BYTES, frameBytes): a chunk smaller than frameBytes would cut the
+  //      frames smaller than asked (--frame-bytes 2000000 must send frames of 2000000 bytes).
   //   3. Read the answer from the start, even while sending (a refused name comes back early):
   //      push each 'data' chunk into a FrameDecoder; the first frame is the answer, parseAnswer().
   //      ok (and the same size and sha256 as yours): resolve with it. Not ok: reject with
@@ -201,7 +204,8 @@ export interface ProgressOutput {
  * Progress for people. On a terminal: one line redrawn in place at most 10 times a second,
  * `[##########----------]  50%  100.0 MiB of 200.0 MiB  95.2 MiB/s`. Elsewhere (a pipe, a log
  * file, the tests): a plain line each time another tenth is sent, `sent 1048576 of 2097152
- * bytes (50%)`. Both end with the total and the rate.
+ * bytes (50%)`. All sent is not yet stored: the last line says so, `sent 2097152 of 2097152 bytes
+ * (100%), waiting for the answer`, until done() prints the total and the rate.
  */
 export function progressReporter(out: ProgressOutput, now: () => number = () => performance.now()) {
   const started = now();
@@ -213,18 +217,20 @@ export function progressReporter(out: ProgressOutput, now: () => number = () => 
     update(sent: number, total: number): void {
       const fraction = total === 0 ? 1 : sent / total;
       const percent = Math.floor(fraction * 100);
+      // Handed to the socket is not stored: only the server's answer says that.
+      const waiting = sent === total ? ', waiting for the answer' : '';
       if (out.isTTY) {
         if (now() - lastDraw < 100 && sent < total) return;
         lastDraw = now();
         const bar = '#'.repeat(Math.floor(fraction * 20)).padEnd(20, '-');
-        const line = `[${bar}] ${String(percent).padStart(3)}%  ${formatBytes(sent)} of ${formatBytes(total)}  ${rate(sent)}`;
+        const line = `[${bar}] ${String(percent).padStart(3)}%  ${formatBytes(sent)} of ${formatBytes(total)}  ${rate(sent)}${waiting}`;
         out.write(`\r${line}\x1b[K`);
         drawn = true;
       } else {
         const tenth = Math.floor(percent / 10);
         if (tenth === lastTenth) return;
         lastTenth = tenth;
-        out.write(`sent ${sent} of ${total} bytes (${percent}%)\n`);
+        out.write(`sent ${sent} of ${total} bytes (${percent}%)${waiting}\n`);
       }
     },
     /** The closing line, once the server has answered. */

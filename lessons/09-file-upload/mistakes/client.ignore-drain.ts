@@ -5,7 +5,10 @@
  * arrives whole and every test of the happy path passes. This is Python's sendall() habit. But
  * a read stream reads far faster than a network sends, so the whole file ends up queued in the
  * client's memory: 200 MB of file, 200 MB of RAM, and a 20 GB file does not fit at all.
- * write()'s false means "stop until 'drain'". The tests must catch it.
+ * write()'s false means "stop until 'drain'". The test writes into a stand-in socket that drains
+ * slowly and counts the frames written while its buffer is full.
+ *
+ * @caught-by step 8: send the body in frames, with backpressure › never writes while the socket’s buffer is full
  */
 import { createReadStream } from 'node:fs';
 import net from 'node:net';
@@ -76,8 +79,8 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     // The second pass: exactly the bytes that were hashed (end is inclusive). None for an empty file.
-    const body =
-      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }) : null;
+    const highWaterMark = Math.max(READ_CHUNK_BYTES, frameBytes);
+    const body = size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark }) : null;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
     let connected = false;
     let settled = false;

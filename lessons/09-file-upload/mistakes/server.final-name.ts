@@ -7,7 +7,11 @@
  * server serving the folder, a backup, a script waiting for the file to appear); a failed
  * re-upload destroys the good older version it was meant to replace (opening the file truncates
  * it at once); and if the server itself dies mid-way, the half file stays forever, looking
- * complete. The tests must catch it.
+ * complete. The tests look at the path the server opens, at the directory in mid-upload, and
+ * at an older version after a failed upload.
+ *
+ * @caught-by step 3: start the upload in a temporary file › the temporary file is in the upload directory
+ * @caught-by step 6: check, rename, answer › a failed upload leaves the older file of that name untouched
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';

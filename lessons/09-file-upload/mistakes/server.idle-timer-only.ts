@@ -9,7 +9,11 @@
  * its connection, its half-read frame (up to the frame limit, 1 MiB) and its temporary file for
  * as long as it likes, and a few hundred such clients hold the whole server. It is also unfair
  * the other way: while the server pauses the socket for its own slow disk, the socket is idle,
- * and an honest client that is waiting for the server gets dropped. The tests must catch it.
+ * and an honest client that is waiting for the server gets dropped. The tests trickle a frame
+ * a byte every 20 ms, and give the server a disk slower than the deadline.
+ *
+ * @caught-by step 5: leave nothing behind when it goes wrong › a client that trickles a frame a byte at a time (slowloris)
+ * @caught-by step 4: write the body, with backpressure › waiting for a slow disk never counts against the client
  */
 import type net from 'node:net';
 import { isMain, runServerProgram } from '@course/program';

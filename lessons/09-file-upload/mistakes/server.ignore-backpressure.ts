@@ -6,7 +6,10 @@
  * busy disk, a network share, a slow SD card), every byte the disk cannot take yet waits in the
  * server's memory: a 4 GB upload can hold gigabytes of RAM, and a few at once take the server
  * down. `false` means "stop until 'drain'": pausing the socket lets TCP slow the client down
- * instead. The tests must catch it.
+ * instead. The test gives the server a slow disk, sends 8 MiB at once, and measures the most
+ * the server queued for the disk.
+ *
+ * @caught-by step 4: write the body, with backpressure › a slow disk pauses the socket
  */
 import { isMain, runServerProgram } from '@course/program';
 import { ProtocolError, type UploadHeader } from '../solution/protocol.ts';

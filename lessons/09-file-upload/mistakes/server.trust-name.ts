@@ -5,7 +5,10 @@
  * every try works. But the name is just bytes a client chose: `../escaped.txt` is joined to the
  * upload directory and lands next to it, `../../home/you/.bashrc` lands in your home, and a
  * server running as root can be made to overwrite anything on the machine. This is path
- * traversal, one of the oldest holes in file servers. The tests must catch it.
+ * traversal, one of the oldest holes in file servers. The test sends hostile names over the
+ * wire and checks each answer, and that nothing was written anywhere.
+ *
+ * @caught-by step 2: read the header, trusting nothing › hostile names are refused over the wire
  */
 import { isMain, runServerProgram } from '@course/program';
 import { ProtocolError, type UploadHeader } from '../solution/protocol.ts';

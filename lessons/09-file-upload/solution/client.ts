@@ -75,7 +75,8 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 /**
  * How much a read stream reads from the file at a time: 1 MiB. Its default, 64 KiB, costs one
  * trip to libuv's thread pool per 64 KiB; reading 1 GiB that way took 0.7 to 0.9 s here, and
- * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent.
+ * 0.15 s in 1 MiB chunks. The chunks are still cut into frames of frameBytes to be sent (the
+ * second pass reads chunks of frameBytes when that is more, so that a frame fits in one chunk).
  */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -173,8 +174,10 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
     // The second pass: exactly the bytes that were hashed (end is inclusive). None for an empty file.
-    const body =
-      size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark: READ_CHUNK_BYTES }) : null;
+    // A chunk holds at least one whole frame: sendBody() cuts frames out of chunks, so chunks
+    // smaller than frameBytes would make the frames smaller than asked.
+    const highWaterMark = Math.max(READ_CHUNK_BYTES, frameBytes);
+    const body = size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark }) : null;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
     let connected = false;
     let settled = false;
@@ -259,7 +262,8 @@ export interface ProgressOutput {
  * Progress for people. On a terminal: one line redrawn in place at most 10 times a second,
  * `[##########----------]  50%  100.0 MiB of 200.0 MiB  95.2 MiB/s`. Elsewhere (a pipe, a log
  * file, the tests): a plain line each time another tenth is sent, `sent 1048576 of 2097152
- * bytes (50%)`. Both end with the total and the rate.
+ * bytes (50%)`. All sent is not yet stored: the last line says so, `sent 2097152 of 2097152 bytes
+ * (100%), waiting for the answer`, until done() prints the total and the rate.
  */
 export function progressReporter(out: ProgressOutput, now: () => number = () => performance.now()) {
   const started = now();
@@ -271,18 +275,20 @@ export function progressReporter(out: ProgressOutput, now: () => number = () => 
     update(sent: number, total: number): void {
       const fraction = total === 0 ? 1 : sent / total;
       const percent = Math.floor(fraction * 100);
+      // Handed to the socket is not stored: only the server's answer says that.
+      const waiting = sent === total ? ', waiting for the answer' : '';
       if (out.isTTY) {
         if (now() - lastDraw < 100 && sent < total) return;
         lastDraw = now();
         const bar = '#'.repeat(Math.floor(fraction * 20)).padEnd(20, '-');
-        const line = `[${bar}] ${String(percent).padStart(3)}%  ${formatBytes(sent)} of ${formatBytes(total)}  ${rate(sent)}`;
+        const line = `[${bar}] ${String(percent).padStart(3)}%  ${formatBytes(sent)} of ${formatBytes(total)}  ${rate(sent)}${waiting}`;
         out.write(`\r${line}\x1b[K`);
         drawn = true;
       } else {
         const tenth = Math.floor(percent / 10);
         if (tenth === lastTenth) return;
         lastTenth = tenth;
-        out.write(`sent ${sent} of ${total} bytes (${percent}%)\n`);
+        out.write(`sent ${sent} of ${total} bytes (${percent}%)${waiting}\n`);
       }
     },
     /** The closing line, once the server has answered. */

@@ -2,21 +2,46 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import { closeAfterTest, connect, startProxy, trickle } from '@course/helpers';
-import { describe, expect, test } from 'vitest';
-import { createUploadServer } from '#impl/server.ts';
 import {
+  closeAfterTest,
+  connect,
+  ncLine,
+  type Peer,
+  pythonSendLine,
+  startProxy,
+  trickle,
+  WireError,
+} from '@course/helpers';
+import { describe, expect, test } from 'vitest';
+import { createUploadServer, TEMPORARY_NAME } from '#impl/server.ts';
+import {
+  type Answer,
   beforeClose,
+  DISCARD_HINT,
+  type Explain,
+  expectAnswer,
+  expectFiles,
+  expectOkOrLater,
+  expectStored,
+  finish,
   frame,
+  IN_PLACE_HINT,
   listFiles,
+  NO_REPRO,
   RecordingDisk,
+  randomFileLine,
   readAnswer,
+  referenceClient,
+  send,
+  serverRepro,
   sha256,
   startUploads,
   tempRoot,
   tree,
+  trickleLine,
   trickleOn,
   uploadFrames,
+  waitForFiles,
 } from './support.ts';
 
 const EMPTY_SHA256 = sha256('');
@@ -26,73 +51,127 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a server that only has an idle timer (or no deadline at all) needs to hear. */
 const SLOWLORIS_HINT =
-  'a client sending one byte every 20 ms is never idle, so socket.setTimeout() never fires: ' +
-  'restart a deadline (setTimeout) only when a frame is complete, and answer "too slow" when it passes';
+  'step 4: a client sending one byte every 20 ms is never idle, so socket.setTimeout() never fires: ' +
+  'the given restartDeadline() must run (on connecting and on each complete frame), and answer "too slow" when it passes';
 
 /** Sends the header and body of an upload, half-closes, and returns the server's answer. */
-async function uploadTo(port: number, name: string, body: Uint8Array, header: object = {}) {
+async function uploadTo(
+  port: number,
+  name: string,
+  body: Uint8Array,
+  explain: Explain,
+  header: object = {},
+): Promise<Answer> {
   const peer = await connect(port);
-  await peer.write(uploadFrames(name, body, { header }));
-  await peer.end();
-  return readAnswer(peer);
+  await send(peer, uploadFrames(name, body, { header }), explain);
+  await finish(peer, explain);
+  return readAnswer(peer, explain);
 }
+
+/** The bytes of an upload by nc: header and body frames, for a repro. */
+const ncUpload = (name: string, body: Uint8Array, header: object = {}) =>
+  ncLine(uploadFrames(name, body, { header }), 9000);
 
 describe('step 2: read the header, trusting nothing', () => {
   test('hostile names are refused over the wire, and nothing is written anywhere', async () => {
     const { port, root } = await startUploads();
-    const names = [
-      '../escaped.txt',
-      'a/../../escaped2.txt',
-      'sub/evil.txt',
-      '..\\escaped3.txt',
-      'a\0b.txt',
-      '',
-      '.',
-      '..',
+    const refused: [string, string][] = [
+      ['../escaped.txt', 'it contains a slash (/)'],
+      ['a/../../escaped2.txt', 'it contains a slash (/)'],
+      ['sub/evil.txt', 'it contains a slash (/)'],
+      ['..\\escaped3.txt', 'it contains a backslash (\\)'],
+      ['a\0b.txt', 'it contains a NUL byte'],
+      ['', 'it is empty'],
+      ['.', 'it is "." (the directory itself)'],
+      ['..', 'it contains ".."'],
     ];
-    const answers = await Promise.all(names.map((name) => uploadTo(port, name, Buffer.from('owned'))));
-    answers.forEach((answer, i) => {
-      expect(answer, `the answer to the name ${JSON.stringify(names[i])}`).toMatchObject({ ok: false });
-      expect(answer.error, 'the answer says why').toMatch(/^refused name /);
+    const body = Buffer.from('owned');
+    const explainFor = (name: string): Explain => ({
+      hint: 'step 2: parseHeader() throws a ProtocolError, `refused name "NAME": REASON`, when checkName(name) gives a reason',
+      repro: serverRepro([], ncUpload(name, body)),
     });
-    expect(tree(root), 'nothing may be written inside or outside the upload directory').toEqual(['uploads']);
+    const answers = await Promise.all(refused.map(([name]) => uploadTo(port, name, body, explainFor(name))));
+    answers.forEach((answer, i) => {
+      const [name, reason] = refused[i] as [string, string];
+      expectAnswer(
+        answer,
+        { ok: false, error: `refused name ${JSON.stringify(name)}: ${reason}` },
+        { ...explainFor(name), exact: true, what: `to the name ${JSON.stringify(name)}, the server` },
+      );
+    });
+    const written = tree(root);
+    if (written.join() !== 'uploads') {
+      throw new WireError('a refused upload wrote files', {
+        expected: 'nothing written, inside or outside the upload directory',
+        received: JSON.stringify(written.filter((path) => path !== 'uploads')),
+        hint: 'step 2: refuse the name before begin() opens anything',
+      });
+    }
   });
 
   test('a header that is not JSON is refused', async () => {
     const { port } = await startUploads();
     const peer = await connect(port);
-    await peer.write(frame('this is not json'));
-    expect(await readAnswer(peer)).toEqual({ ok: false, error: 'the header is not valid JSON' });
-    await peer.closed({ expected: 'the server to close the connection after its answer' });
+    const explain = {
+      hint: 'step 2: JSON.parse() in a try/catch; on failure throw new ProtocolError("the header is not valid JSON")',
+      repro: serverRepro([], ncLine(frame('this is not json'), 9000)),
+    };
+    await send(peer, frame('this is not json'), explain);
+    expectAnswer(
+      await readAnswer(peer, explain),
+      { ok: false, error: 'the header is not valid JSON' },
+      { ...explain, exact: true },
+    );
+    await peer.closed({ expected: 'the server to close the connection after its answer', ...explain });
   });
 });
 
 describe('step 3: start the upload in a temporary file', () => {
-  test('the temporary file is in the upload directory, under another name, and the upload is logged', async () => {
+  test('the temporary file is in the upload directory, under a random hidden name, and the upload is logged', async () => {
     const disk = new RecordingDisk();
     const { port, dir, log } = await startUploads({ openFile: disk.openFile });
     const peer = await connect(port);
-    await peer.write(frame({ name: 'report.pdf', size: 10, sha256: sha256('0123456789') }));
+    const header = frame({ name: 'report.pdf', size: 10, sha256: sha256('0123456789') });
+    const explain = {
+      hint: 'step 3: begin() logs `client IP:PORT uploads "report.pdf" (10 bytes)`: this.peer, JSON.stringify(header.name), header.size',
+      repro: serverRepro([], ncLine(header, 9000)),
+    };
+    await send(peer, header, explain);
     const expected = 'a log line `client IP:PORT uploads "report.pdf" (10 bytes)`';
-    const line = await beforeClose(peer, log.line(/ uploads /, expected), expected);
-    expect(line).toBe(`client 127.0.0.1:${peer.socket.localPort} uploads "report.pdf" (10 bytes)`);
-    expect(disk.opened.length, 'open one file with this.settings.openFile(path)').toBe(1);
-    const [path] = disk.opened as [string];
-    expect(dirname(path), 'the temporary file belongs in the upload directory: rename() stays atomic').toBe(
-      dir,
+    const line = await beforeClose(peer, log.line(/ uploads /, expected), expected, explain);
+    expect(line, explain.hint).toBe(
+      `client 127.0.0.1:${peer.socket.localPort} uploads "report.pdf" (10 bytes)`,
     );
-    expect(basename(path), 'never write to the final name before the upload is checked').not.toBe(
+    expect(disk.opened.length, 'step 3: open one file with this.settings.openFile(path)').toBe(1);
+    const [path] = disk.opened as [string];
+    expect(
+      dirname(path),
+      'step 3: the temporary file belongs in the upload directory (this.settings.dir): rename() stays atomic',
+    ).toBe(dir);
+    expect(basename(path), 'step 3: never write to the final name before the upload is checked').not.toBe(
       'report.pdf',
     );
+    if (!TEMPORARY_NAME.test(basename(path))) {
+      throw new WireError(`the temporary file is called ${basename(path)}`, {
+        expected: 'a name made by temporaryName(), like .upload-1f2e3d4c5b6a7988.part',
+        hint: 'step 3: this.temporaryPath = join(this.settings.dir, temporaryName()): random, so that two uploads of one name never share a file; hidden; and removed by the next start if the server died',
+        repro: explain.repro,
+      });
+    }
   });
 
   test('a header that arrives in pieces of 1 to 3 bytes still starts the upload', async () => {
     const { port, log } = await startUploads();
     const proxy = await startProxy(port, { cut: { maxPiece: 3 }, direction: 'request' });
     const peer = await connect(proxy.port);
-    await peer.write(frame({ name: 'slow.txt', size: 3, sha256: sha256('abc') }));
+    const header = frame({ name: 'slow.txt', size: 3, sha256: sha256('abc') });
+    const explain = {
+      hint: 'step 3: the given onData() collects frames with a FrameDecoder; begin() runs once for the whole header',
+      repro: serverRepro([], pythonSendLine(header, 9000, { trickleMs: 10 })),
+    };
+    await send(peer, header, explain);
     const expected = 'a log line saying the upload of slow.txt began';
-    await beforeClose(peer, log.line(/ uploads "slow\.txt" \(3 bytes\)$/, expected), expected);
+    await beforeClose(peer, log.line(/ uploads "slow\.txt" \(3 bytes\)$/, expected), expected, explain);
   });
 });
 
@@ -103,9 +182,58 @@ describe('step 4: write the body, with backpressure', () => {
     const body = randomBytes(300_000);
     const proxy = await startProxy(port, { cut: { maxPiece: 32 * 1024 }, direction: 'request' });
     const peer = await connect(proxy.port);
-    await peer.write(uploadFrames('cut.bin', body, { frameBytes: 50_000 }));
-    await beforeClose(peer, disk.waitForBytes(body.length), 'every body byte written to the file');
-    expect(readFileSync(disk.opened[0] as string).equals(body), 'the bytes written, in order').toBe(true);
+    const explain = {
+      hint: 'step 4: receive() writes every body frame to this.file, in order',
+      repro: serverRepro(
+        [],
+        randomFileLine(300_000, '/tmp/cut.bin'),
+        referenceClient('/tmp/cut.bin', ['--frame-bytes', '50000']),
+      ),
+    };
+    await send(peer, uploadFrames('cut.bin', body, { frameBytes: 50_000 }), explain);
+    await beforeClose(
+      peer,
+      disk.waitForHanded(body.length, explain),
+      'every body byte written to the file',
+      explain,
+    );
+    const written = Buffer.concat(disk.handedChunks);
+    if (!written.equals(body)) {
+      throw new WireError('the bytes written to the file are not the body sent', {
+        expected: `the ${body.length} bytes of the body frames, in order (sha256 ${sha256(body)})`,
+        received: `${written.length} bytes, sha256 ${sha256(written)}`,
+        ...explain,
+      });
+    }
+  });
+
+  test('bytes beyond the announced size never reach the disk', async () => {
+    const disk = new RecordingDisk();
+    const { port, dir } = await startUploads({ openFile: disk.openFile });
+    const bytes = Buffer.concat([
+      frame({ name: 'ten.bin', size: 10, sha256: sha256('0123456789') }),
+      frame('012345'),
+      frame('6789AB'),
+    ]);
+    const explain = {
+      hint: 'step 4: in receive(), check this.received + frame.length against the size BEFORE this.file.write(frame)',
+      repro: serverRepro([], ncLine(bytes, 9000)),
+    };
+    const peer = await connect(port);
+    await send(peer, bytes, explain);
+    expectAnswer(
+      await readAnswer(peer, explain),
+      { ok: false, error: 'the body is longer than the 10 bytes announced' },
+      { ...explain, exact: true },
+    );
+    if (disk.handed !== 6) {
+      throw new WireError(`the server handed ${disk.handed} bytes to the file`, {
+        expected: '6 bytes (the first frame); the second frame runs past the 10 bytes announced',
+        hint: explain.hint,
+        repro: NO_REPRO,
+      });
+    }
+    expectFiles(dir, [], { hint: DISCARD_HINT });
   });
 
   test('a slow disk pauses the socket: the server never queues more than a little for it', async () => {
@@ -113,71 +241,93 @@ describe('step 4: write the body, with backpressure', () => {
     const { port } = await startUploads({ openFile: disk.openFile });
     const body = randomBytes(8 * 1024 * 1024);
     const peer = await connect(port);
+    const explain = {
+      hint: 'step 4: when this.file.write() returns false, this.socket.pause() until the file emits "drain"',
+      repro: `${NO_REPRO}: the test gives the server a slow disk. By hand, watch the server's memory during a big upload (README, "Play with the real programs")`,
+    };
     void peer.write(uploadFrames('big.bin', body)).catch(() => {});
-    await beforeClose(peer, disk.waitForBytes(body.length), 'every body byte written to the file');
+    await beforeClose(
+      peer,
+      disk.waitForHanded(body.length, explain),
+      'every body byte written to the file',
+      explain,
+    );
     // A well-behaved server stops reading when write() returns false: the file's queue holds its
     // 64 KiB, plus what one chunk from the socket completed. Without the pause it holds megabytes.
-    expect(
-      disk.maxQueued,
-      'when this.file.write() returns false, this.socket.pause() until the file emits "drain"',
-    ).toBeLessThanOrEqual(512 * 1024);
+    expect(disk.maxQueued, explain.hint).toBeLessThanOrEqual(512 * 1024);
   });
 
   test('a slow client is never cut off while each frame comes in time, however long the upload takes', async () => {
-    const { port, dir } = await startUploads({ frameTimeoutMs: 150 });
-    const body = randomBytes(4000);
+    // Six frames, each in two halves 200 ms apart: 1.2 s in all, longer than the 1000 ms
+    // deadline, but every frame is complete well within it of the frame before.
+    const timeoutMs = 1000;
+    const { port, dir } = await startUploads({ frameTimeoutMs: timeoutMs });
+    const body = randomBytes(6000);
+    const header = frame({ name: 'patient.bin', size: body.length, sha256: sha256(body) });
+    const explain = {
+      hint: 'step 4: the deadline is for each frame, not for the whole upload: the given onData() restarts it on every complete frame; do not start a timer of your own',
+      repro: serverRepro(
+        ['--timeout', String(timeoutMs)],
+        `(printf '\\000\\000\\000\\145{"name":"b.txt","size":5,"sha256":"%s"}' $(printf hello | sha256sum | cut -c1-64); for c in h e l l o; do sleep 0.7; printf "\\000\\000\\000\\001$c"; done) | nc -N 127.0.0.1 9000`,
+      ),
+      ms: 10_000,
+    };
     const peer = await connect(port);
-    await peer.write(frame({ name: 'patient.bin', size: body.length, sha256: sha256(body) }));
-    // Four frames of 1000 bytes, each in two halves 40 ms apart: 160 ms in all, longer than the
-    // 150 ms deadline, but every frame is complete within 40 ms of the one before.
+    await send(peer, header, explain);
     for (let offset = 0; offset < body.length; offset += 1000) {
       const bytes = frame(body.subarray(offset, offset + 1000));
-      await peer.write(bytes.subarray(0, 500));
-      await pause(40);
-      await peer.write(bytes.subarray(500));
+      await send(peer, bytes.subarray(0, 500), explain);
+      await pause(200);
+      await send(peer, bytes.subarray(500), explain);
     }
-    await peer.end();
-    expect(
-      await readAnswer(
-        peer,
-        'the deadline is for each frame, not for the whole upload: restart it on every complete frame',
-      ),
-    ).toMatchObject({ ok: true, name: 'patient.bin' });
-    expect(listFiles(dir)).toEqual(['patient.bin']);
+    await finish(peer, explain);
+    // Once step 4 is done, the answer is ok, or the TODO of a step after it: never "too slow".
+    if (expectOkOrLater(await readAnswer(peer, explain), { ok: true, name: 'patient.bin' }, 4, explain)) {
+      expectFiles(dir, ['patient.bin'], { hint: IN_PLACE_HINT, repro: explain.repro });
+    }
   });
 
   test('waiting for a slow disk never counts against the client; its clock starts again after', async () => {
-    // Each write takes 250 ms, twice the client's 120 ms: here only the server is slow. (A
-    // shorter deadline would also catch the test's own client when the machine is busy.)
-    const disk = new RecordingDisk({ delayMs: 250 });
-    const { port, dir } = await startUploads({ openFile: disk.openFile, frameTimeoutMs: 120 });
+    // Each write takes 1200 ms, more than twice the client's 500 ms: here only the server is
+    // slow. The margins are wide, so that a busy machine does not make the test's clients late.
+    const timeoutMs = 500;
+    const disk = new RecordingDisk({ delayMs: 1200 });
+    const { port, dir } = await startUploads({ openFile: disk.openFile, frameTimeoutMs: timeoutMs });
     const body = randomBytes(2 * 64 * 1024);
     const [prompt, trickler] = await Promise.all([connect(port), connect(port)]);
+    const repro = `${NO_REPRO}: the test gives the server a disk slower than the deadline`;
+    const stillClock = {
+      hint: "step 4: while the socket is paused for the disk, the client cannot send: its clock must stand still (set this.waitingForDisk = true when you pause; on the file's 'drain', false, then resume and this.restartDeadline())",
+      repro,
+      ms: 10_000,
+    };
     // One client sends everything at once; its second frame waits in the socket for the disk.
-    await prompt.write(uploadFrames('prompt.bin', body));
-    await prompt.end();
+    await send(prompt, uploadFrames('prompt.bin', body), stillClock);
+    await finish(prompt, stillClock);
     // The other sends its first frame, then trickles the second: once the disk has let the
     // socket go, the clock runs again, and the trickle is too slow.
     const frames = uploadFrames('trickled.bin', body);
     const secondFrame = frames.length - (4 + 64 * 1024);
-    await trickler.write(frames.subarray(0, secondFrame));
+    const clockAgain = {
+      hint: "step 4: after the file's 'drain', call this.restartDeadline(): the client's clock runs again once you read again",
+      repro,
+      ms: 10_000,
+    };
+    await send(trickler, frames.subarray(0, secondFrame), clockAgain);
     trickleOn(trickler, frames.subarray(secondFrame), 10);
-    const [stored, refused] = await Promise.all([
-      readAnswer(
-        prompt,
-        "while the socket is paused for the disk, the client cannot send: its clock must stand still (this.restartDeadline() on the file's 'drain', after this.waitingForDisk = false)",
-      ),
-      readAnswer(
-        trickler,
-        "after the file's 'drain', call this.restartDeadline(): the client's clock runs again once you read again",
-      ),
-    ]);
-    expect(stored).toMatchObject({ ok: true, name: 'prompt.bin' });
-    expect(refused).toEqual({
-      ok: false,
-      error: 'too slow: the next body frame was not complete within 120 ms (65536 of 131072 bytes received)',
-    });
-    expect(listFiles(dir)).toEqual(['prompt.bin']);
+    // The prompt client first: its answer says whether the disk's wait was counted against it.
+    const stored = await readAnswer(prompt, stillClock);
+    const isStored = expectOkOrLater(stored, { ok: true, name: 'prompt.bin' }, 4, stillClock);
+    const refused = await readAnswer(trickler, clockAgain);
+    expectAnswer(
+      refused,
+      {
+        ok: false,
+        error: `too slow: the next body frame was not complete within ${timeoutMs} ms (65536 of 131072 bytes received)`,
+      },
+      { ...clockAgain, exact: true },
+    );
+    if (isStored) expectFiles(dir, ['prompt.bin'], { hint: `${IN_PLACE_HINT}; and ${DISCARD_HINT}`, repro });
   });
 });
 
@@ -185,15 +335,31 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
   test('a client that disappears mid-way (a reset, or a plain close) leaves no file and no temporary file', async () => {
     const body = randomBytes(200_000);
     const all = uploadFrames('half.bin', body, { frameBytes: 50_000 });
+    const explain = {
+      hint: "step 5: discard() destroys the file stream, waits for its 'close', then unlink()s this.temporaryPath",
+      repro: serverRepro(
+        [],
+        randomFileLine(200_000_000, '/tmp/big.bin'),
+        `${referenceClient('/tmp/big.bin')}     # press Ctrl-C half-way`,
+        'ls -a /tmp/uploads     # no .upload-….part left',
+      ),
+    };
     const vanish = async (how: 'reset' | 'close') => {
       const disk = new RecordingDisk();
       const { port, dir, log } = await startUploads({ openFile: disk.openFile });
       const peer = await connect(port);
-      await peer.write(all.subarray(0, all.length / 2));
-      await beforeClose(peer, disk.waitForBytes(50_000), 'the first body bytes written to the file');
+      await send(peer, all.subarray(0, all.length / 2), explain);
+      await beforeClose(
+        peer,
+        disk.waitForBytes(50_000, { hint: 'step 4: receive() writes each body frame to this.file' }),
+        'the first body bytes written to the file',
+        explain,
+      );
       const during = listFiles(dir);
-      expect(during.length, 'one temporary file while the upload runs').toBe(1);
-      expect(during, 'the final name appears only once the file is checked').not.toContain('half.bin');
+      expect(during.length, 'step 3: one temporary file while the upload runs').toBe(1);
+      expect(during, 'step 3: the final name appears only once the file is checked').not.toContain(
+        'half.bin',
+      );
       // A reset (RST: a crashed client, a pulled cable), or a plain close() (FIN) in mid-body.
       if (how === 'reset') peer.reset();
       else peer.socket.destroy();
@@ -201,30 +367,73 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
         /"half\.bin" not stored: /,
         `after a ${how}, a log line \`client IP:PORT: "half.bin" not stored: ...\``,
       );
-      expect(listFiles(dir), `after a ${how}: remove the temporary file in discard()`).toEqual([]);
+      expectFiles(dir, [], { ...explain, hint: `after a ${how}: ${explain.hint}` });
     };
     await Promise.all([vanish('reset'), vanish('close')]);
   });
 
   test('a body that ends early (FIN) or runs past its size is refused; nothing is left', async () => {
     const { port, dir } = await startUploads();
-    const body = randomBytes(10);
+    const body = Buffer.from('0123456789');
+    const shortBytes = Buffer.concat([
+      frame({ name: 'short.bin', size: 10, sha256: sha256(body) }),
+      frame(body.subarray(0, 4)),
+    ]);
+    const longBytes = Buffer.concat([
+      frame({ name: 'long.bin', size: 10, sha256: sha256(body) }),
+      frame('0123456789A'),
+    ]);
+    const shortExplain = {
+      hint: 'step 5: the given onEnd() answers a FIN in mid-body; discard() must not fail, and the answer follows',
+      repro: serverRepro([], ncLine(shortBytes, 9000)),
+    };
+    const longExplain = {
+      hint: 'step 4: receive() throws a ProtocolError, `the body is longer than the 10 bytes announced`, before writing',
+      repro: serverRepro([], ncLine(longBytes, 9000)),
+    };
     const short = await connect(port);
-    await short.write(
-      Buffer.concat([
-        frame({ name: 'short.bin', size: 10, sha256: sha256(body) }),
-        frame(body.subarray(0, 4)),
-      ]),
-    );
-    await short.end();
+    await send(short, shortBytes, shortExplain);
+    await finish(short, shortExplain);
     const long = await connect(port);
-    await long.write(
-      Buffer.concat([frame({ name: 'long.bin', size: 10, sha256: sha256(body) }), frame(randomBytes(11))]),
+    await send(long, longBytes, longExplain);
+    const [shortAnswer, longAnswer] = await Promise.all([
+      readAnswer(short, shortExplain),
+      readAnswer(long, longExplain),
+    ]);
+    expectAnswer(
+      shortAnswer,
+      { ok: false, error: 'the connection ended after 4 of 10 bytes' },
+      { ...shortExplain, exact: true },
     );
-    const [shortAnswer, longAnswer] = await Promise.all([readAnswer(short), readAnswer(long)]);
-    expect(shortAnswer).toEqual({ ok: false, error: 'the connection ended after 4 of 10 bytes' });
-    expect(longAnswer).toEqual({ ok: false, error: 'the body is longer than the 10 bytes announced' });
-    expect(listFiles(dir)).toEqual([]);
+    expectAnswer(
+      longAnswer,
+      { ok: false, error: 'the body is longer than the 10 bytes announced' },
+      { ...longExplain, exact: true },
+    );
+    expectFiles(dir, [], { hint: DISCARD_HINT });
+  });
+
+  test('a temporary file still being opened is removed too: discard() waits for the stream’s close', async () => {
+    // This disk opens its files 200 ms late, as a busy disk does: the upload fails before.
+    const disk = new RecordingDisk({ openDelayMs: 200 });
+    const { port, dir } = await startUploads({ openFile: disk.openFile });
+    const bytes = Buffer.concat([
+      frame({ name: 'early.bin', size: 10, sha256: sha256('0123456789') }),
+      frame('0123456789A'),
+    ]);
+    const explain = {
+      hint: "step 5: in discard(), destroy() the stream and wait for its 'close' before unlink(): a stream still opening its file creates it after an early unlink()",
+      repro: `${NO_REPRO}: the test gives the server a disk that opens files 200 ms late`,
+    };
+    const peer = await connect(port);
+    await send(peer, bytes, explain);
+    expectAnswer(
+      await readAnswer(peer, explain),
+      { ok: false, error: 'the body is longer than the 10 bytes announced' },
+      { ...explain, exact: true },
+    );
+    await disk.waitForCreated(1, explain);
+    expectFiles(dir, [], explain);
   });
 
   test('a body frame over the server’s limit is refused before its bytes arrive', async () => {
@@ -232,24 +441,37 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
     const peer = await connect(port);
     const head = Buffer.alloc(4);
     head.writeUInt32BE(5000);
-    await peer.write(Buffer.concat([frame({ name: 'huge.bin', size: 5000, sha256: EMPTY_SHA256 }), head]));
-    const answer = await readAnswer(peer);
-    expect(answer.ok).toBe(false);
-    // The words are lesson 08's FramingError: `a frame of 5000 bytes is over the limit of 4096 bytes`.
-    expect(answer.error).toMatch(/5000.*4096/);
-    expect(listFiles(dir)).toEqual([]);
+    const bytes = Buffer.concat([frame({ name: 'huge.bin', size: 5000, sha256: EMPTY_SHA256 }), head]);
+    const explain = {
+      hint: "step 5: the given FrameDecoder throws lesson 08's FramingError at the 4-byte header; fail() answers it and discard() removes the file",
+      repro: serverRepro(['--max-frame', '4096'], ncLine(bytes, 9000)),
+    };
+    await send(peer, bytes, explain);
+    expectAnswer(
+      await readAnswer(peer, explain),
+      { ok: false, error: 'a frame of 5000 bytes is over the limit of 4096 bytes' },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], explain);
   });
 
   test('a client that trickles a frame a byte at a time (slowloris), or goes silent, is answered "too slow"; nothing is left', async () => {
-    const { port, dir, log } = await startUploads({ frameTimeoutMs: 100 });
+    // The deadline is 500 ms; the trickles would need seconds to complete a frame.
+    const ms = 500;
+    const { port, dir, log } = await startUploads({ frameTimeoutMs: ms });
     const body = randomBytes(10_000);
     const all = uploadFrames('slow.bin', body);
     const bodyStart = all.length - (4 + body.length);
+    const explain = {
+      hint: SLOWLORIS_HINT,
+      repro: serverRepro(['--timeout', String(ms)], trickleLine(all.subarray(0, bodyStart + 4), 20)),
+      ms: 10_000,
+    };
     // One byte every 20 ms from the first: the header frame is never complete.
     const onHeader = await trickle(port, all, 20);
     // The header at once, then the body frame one byte every 20 ms.
     const onBody = await connect(port);
-    await onBody.write(all.subarray(0, bodyStart + 1000));
+    await send(onBody, all.subarray(0, bodyStart + 1000), explain);
     trickleOn(onBody, all.subarray(bodyStart + 1000), 20);
     // An upload refused at once, by a client that never closes (net.connect's allowHalfOpen:
     // the server's FIN does not end our side): once answered, it has the same time to close.
@@ -262,43 +484,59 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
     );
     // The header, then nothing.
     const silent = await connect(port);
-    await silent.write(frame({ name: 'silent.bin', size: 10, sha256: EMPTY_SHA256 }));
+    await send(silent, frame({ name: 'silent.bin', size: 10, sha256: EMPTY_SHA256 }), explain);
     // Meanwhile, everybody else is served.
-    expect(await uploadTo(port, 'honest.txt', Buffer.from('hello'))).toMatchObject({ ok: true });
+    const honest = await uploadTo(port, 'honest.txt', Buffer.from('hello'), {
+      hint: 'step 4: a slow client must not hold the others: never wait in a loop, only with timers and events',
+    });
+    const served = expectOkOrLater(honest, { ok: true }, 5, {
+      hint: 'an honest client is served while slow ones wait',
+      repro: explain.repro,
+    });
 
-    const peers = [onHeader, onBody, silent];
+    const peers: Peer[] = [onHeader, onBody, silent];
     const [headerPort, bodyPort] = peers.map((peer) => peer.socket.localPort);
-    const answers = await Promise.all(peers.map((peer) => readAnswer(peer, SLOWLORIS_HINT)));
-    expect(answers).toEqual([
-      { ok: false, error: 'too slow: the header frame was not complete within 100 ms' },
-      {
-        ok: false,
-        error: 'too slow: the next body frame was not complete within 100 ms (0 of 10000 bytes received)',
-      },
-      {
-        ok: false,
-        error: 'too slow: the next body frame was not complete within 100 ms (0 of 10 bytes received)',
-      },
-    ]);
+    const answers = await Promise.all(peers.map((peer) => readAnswer(peer, explain)));
+    const expected = [
+      `too slow: the header frame was not complete within ${ms} ms`,
+      `too slow: the next body frame was not complete within ${ms} ms (0 of 10000 bytes received)`,
+      `too slow: the next body frame was not complete within ${ms} ms (0 of 10 bytes received)`,
+    ];
+    answers.forEach((answer, i) => {
+      const what = [
+        'to a header trickled',
+        'to a body frame trickled',
+        'to a client silent after its header',
+      ][i];
+      expectAnswer(
+        answer,
+        { ok: false, error: expected[i] },
+        { ...explain, exact: true, what: `${what}, the server` },
+      );
+    });
     for (const peer of peers) {
       await peer.closed({
         allowReset: true,
-        hint: SLOWLORIS_HINT,
         expected: 'the server to close the slow connection',
+        ...explain,
       });
     }
-    expect(log.lines).toContain(
-      `client 127.0.0.1:${headerPort}: nothing stored: too slow: the header frame was not complete within 100 ms`,
+    expect(log.lines, 'step 4: the given tooSlow() logs why the upload was not stored').toContain(
+      `client 127.0.0.1:${headerPort}: nothing stored: ${expected[0]}`,
     );
-    expect(log.lines).toContain(
-      `client 127.0.0.1:${bodyPort}: "slow.bin" not stored: too slow: the next body frame was not complete within 100 ms (0 of 10000 bytes received)`,
+    expect(log.lines, 'step 4: the given tooSlow() logs why the upload was not stored').toContain(
+      `client 127.0.0.1:${bodyPort}: "slow.bin" not stored: ${expected[1]}`,
     );
-    expect(listFiles(dir), 'no temporary file is left by a client too slow').toEqual(['honest.txt']);
+    expectFiles(dir, served ? ['honest.txt'] : [], {
+      hint: `a client too slow: ${DISCARD_HINT}`,
+      repro: explain.repro,
+    });
     await log.line(
       new RegExp(
-        `^client 127\\.0\\.0\\.1:${lingeringPort} too slow: not closed 100 ms after the answer, closing$`,
+        `^client 127\\.0\\.0\\.1:${lingeringPort} too slow: not closed ${ms} ms after the answer, closing$`,
       ),
       'a log line saying that the client which stayed after its answer was let go',
+      { ms: 10_000, hint: 'the given answer() restarts the deadline: the client has that long to close' },
     );
   });
 
@@ -313,56 +551,125 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
       chmodSync(dir, 0o555);
     }
     // The header alone: the answer must come from opening the file, not from a later step.
+    const header = frame({ name: 'nowhere.txt', size: 10, sha256: EMPTY_SHA256 });
+    const explain = {
+      hint: "step 3: listen for the file's 'error' event in begin(), and fail with `cannot store the file: ` + fileProblem(error)",
+      repro: serverRepro(
+        [],
+        'chmod 555 /tmp/uploads     # not as root: root may write anyway',
+        ncLine(header, 9000),
+      ),
+    };
     const peer = await connect(port);
-    await peer.write(frame({ name: 'nowhere.txt', size: 10, sha256: EMPTY_SHA256 }));
-    const answer = await readAnswer(peer, "listen for the file's 'error' event in begin()");
-    expect(answer.ok).toBe(false);
-    expect(answer.error).toMatch(
-      /^cannot store the file: (permission denied \(EACCES\)|not a directory \(ENOTDIR\))$/,
-    );
-    expect(answer.error, 'never send the server’s own paths to a client').not.toContain(root);
-    expect(listFiles(root)).toEqual(['uploads']);
+    await send(peer, header, explain);
+    const answer = await readAnswer(peer, explain);
+    const error = answer.error ?? '';
+    if (
+      answer.ok ||
+      !/^cannot store the file: (permission denied \(EACCES\)|not a directory \(ENOTDIR\))$/.test(error)
+    ) {
+      throw new WireError(`the server answered ${JSON.stringify(answer)}`, {
+        expected:
+          '{"ok":false,"error":"cannot store the file: permission denied (EACCES)"} (or not a directory (ENOTDIR))',
+        ...explain,
+      });
+    }
+    expect(
+      error,
+      'never send the server’s own paths to a client: fileProblem(error) gives words and a code',
+    ).not.toContain(root);
+    expect(listFiles(root), 'step 5: nothing may be left').toEqual(['uploads']);
   });
 });
 
 describe('step 6: check, rename, answer', () => {
   test('an empty file and a 1-byte file are stored, in place before the answer', async () => {
     const { port, dir } = await startUploads();
+    const explain = {
+      hint: 'step 6: finish() ends the file, checks it, rename()s it, and only then answers ok; step 3 calls it at once for size 0',
+      repro: serverRepro(
+        [],
+        ': > /tmp/empty.txt; printf x > /tmp/one.txt',
+        referenceClient('/tmp/empty.txt'),
+        referenceClient('/tmp/one.txt'),
+      ),
+    };
     const [empty, one] = await Promise.all([
-      uploadTo(port, 'empty.txt', Buffer.alloc(0)),
-      uploadTo(port, 'one.txt', Buffer.from('x')),
+      uploadTo(port, 'empty.txt', Buffer.alloc(0), explain),
+      uploadTo(port, 'one.txt', Buffer.from('x'), explain),
     ]);
-    expect(empty).toEqual({ ok: true, name: 'empty.txt', size: 0, sha256: EMPTY_SHA256 });
-    expect(one).toEqual({ ok: true, name: 'one.txt', size: 1, sha256: sha256('x') });
-    expect(listFiles(dir), 'both files in place, no temporary file left').toEqual(['empty.txt', 'one.txt']);
-    expect(readFileSync(join(dir, 'empty.txt')).length).toBe(0);
-    expect(readFileSync(join(dir, 'one.txt'), 'utf8')).toBe('x');
+    expectAnswer(
+      empty,
+      { ok: true, name: 'empty.txt', size: 0, sha256: EMPTY_SHA256 },
+      { ...explain, exact: true },
+    );
+    expectAnswer(
+      one,
+      { ok: true, name: 'one.txt', size: 1, sha256: sha256('x') },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, ['empty.txt', 'one.txt'], explain);
+    expect(readFileSync(join(dir, 'empty.txt')).length, explain.hint).toBe(0);
+    expect(readFileSync(join(dir, 'one.txt'), 'utf8'), explain.hint).toBe('x');
   });
 
   test('a 1 MiB file arrives byte-identical, and replaces an older file of the same name', async () => {
     const { port, dir } = await startUploads();
     writeFileSync(join(dir, 'data.bin'), 'the old version');
     const body = randomBytes(1024 * 1024);
-    expect(await uploadTo(port, 'data.bin', body)).toEqual({
-      ok: true,
-      name: 'data.bin',
-      size: body.length,
-      sha256: sha256(body),
-    });
-    expect(readFileSync(join(dir, 'data.bin')).equals(body), 'the stored file, byte for byte').toBe(true);
-    expect(listFiles(dir)).toEqual(['data.bin']);
+    const explain = {
+      hint: 'step 6: rename(this.temporaryPath, join(this.settings.dir, header.name)) replaces an older file',
+      repro: serverRepro(
+        [],
+        'echo old > /tmp/uploads/data.bin',
+        randomFileLine(1024 * 1024, '/tmp/data.bin'),
+        referenceClient('/tmp/data.bin'),
+        'cmp /tmp/data.bin /tmp/uploads/data.bin',
+      ),
+    };
+    expectAnswer(
+      await uploadTo(port, 'data.bin', body, explain),
+      { ok: true, name: 'data.bin', size: body.length, sha256: sha256(body) },
+      { ...explain, exact: true },
+    );
+    expectStored(dir, 'data.bin', body, { ...explain, hint: `${IN_PLACE_HINT}; ${explain.hint}` });
+    expectFiles(dir, ['data.bin'], { hint: IN_PLACE_HINT, repro: explain.repro });
   });
 
   test('a wrong hash is refused and nothing is stored', async () => {
     const { port, dir } = await startUploads();
     const body = Buffer.from('hello');
     const claimed = sha256('HELLO');
-    const answer = await uploadTo(port, 'hello.txt', body, { sha256: claimed });
-    expect(answer).toEqual({
-      ok: false,
-      error: `the SHA-256 of the 5 bytes received is ${sha256(body)}, not ${claimed}`,
-    });
-    expect(listFiles(dir), 'a file that fails its check must not stay, under any name').toEqual([]);
+    const explain = {
+      hint: 'step 6: compare this.hash.digest("hex") with the header\'s sha256 before the rename; on a mismatch, return this.fail(...)',
+      repro: serverRepro([], ncUpload('hello.txt', body, { sha256: claimed })),
+    };
+    const answer = await uploadTo(port, 'hello.txt', body, explain, { sha256: claimed });
+    expectAnswer(
+      answer,
+      { ok: false, error: `the SHA-256 of the 5 bytes received is ${sha256(body)}, not ${claimed}` },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], { ...explain, hint: 'a file that fails its check must not stay, under any name' });
+  });
+
+  test('a disk that lost bytes is caught: the size on disk is checked', async () => {
+    // This disk drops the last byte of each write and says nothing: the hash of the frames
+    // received is right, only the file's size shows it.
+    const disk = new RecordingDisk({ lossy: true });
+    const { port, dir } = await startUploads({ openFile: disk.openFile });
+    const body = Buffer.from('0123456789');
+    const explain = {
+      hint: "step 6: after the close, stat() the temporary file: its size must be the header's, else fail with `9 bytes reached the disk, not the 10 announced`",
+      repro: `${NO_REPRO}: the test gives the server a disk that loses bytes`,
+    };
+    const answer = await uploadTo(port, 'lost.bin', body, explain);
+    expectAnswer(
+      answer,
+      { ok: false, error: '9 bytes reached the disk, not the 10 announced' },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], explain);
   });
 
   test('a failed upload leaves the older file of that name untouched', async () => {
@@ -370,33 +677,117 @@ describe('step 6: check, rename, answer', () => {
     const { port, dir } = await startUploads({ openFile: disk.openFile });
     writeFileSync(join(dir, 'keep.txt'), 'the good version');
     const body = Buffer.from('a new version, with a wrong hash');
-    const answer = await uploadTo(port, 'keep.txt', body, { sha256: sha256('something else') });
-    expect(answer.ok).toBe(false);
-    expect(
-      readFileSync(join(dir, 'keep.txt'), 'utf8'),
-      'until a new version is checked, the old one must stay as it was',
-    ).toBe('the good version');
-    expect(listFiles(dir)).toEqual(['keep.txt']);
+    const explain = {
+      hint: 'step 3: write to the temporary file, never to the final name: until a new version is checked, the old one must stay as it was',
+      repro: serverRepro(
+        [],
+        "echo 'the good version' > /tmp/uploads/keep.txt",
+        ncUpload('keep.txt', body, { sha256: sha256('something else') }),
+        'cat /tmp/uploads/keep.txt',
+      ),
+    };
+    const answer = await uploadTo(port, 'keep.txt', body, explain, { sha256: sha256('something else') });
+    expectAnswer(answer, { ok: false }, explain);
+    expectStored(dir, 'keep.txt', Buffer.from('the good version'), {
+      ...explain,
+      what: 'its older version, "the good version"',
+    });
+    expectFiles(dir, ['keep.txt'], explain);
+  });
+
+  test('the file is renamed before the answer: a rename that fails is answered as a failure', async () => {
+    const { port, dir } = await startUploads();
+    // A directory holds the name: rename() of a file onto it fails (EISDIR).
+    mkdirSync(join(dir, 'taken', 'inside'), { recursive: true });
+    const explain = {
+      hint: 'step 6: await rename(...) and only then answer ok; an error on the way fails with `cannot store the file: ` + fileProblem(error)',
+      repro: serverRepro(
+        [],
+        'mkdir -p /tmp/uploads/taken/inside; printf x > /tmp/taken',
+        referenceClient('/tmp/taken'),
+      ),
+    };
+    const answer = await uploadTo(port, 'taken', Buffer.from('x'), explain);
+    expectAnswer(
+      answer,
+      { ok: false, error: 'cannot store the file: is a directory (EISDIR)' },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, ['taken'], {
+      ...explain,
+      hint: 'step 5: a failed rename leaves the temporary file to discard()',
+    });
   });
 
   test('two uploads at once, their frames interleaved, are both stored intact', async () => {
     const { port, dir } = await startUploads();
     const bodies = [randomBytes(150_000), randomBytes(90_000)];
     const streams = bodies.map((body, i) => uploadFrames(`file${i}.bin`, body, { frameBytes: 20_000 }));
+    const explain = {
+      hint: 'step 3: each connection has its own UploadSession: keep the upload in this.*, never in a variable shared by all',
+      repro: serverRepro(
+        [],
+        `${randomFileLine(150_000, '/tmp/file0.bin')}; ${randomFileLine(90_000, '/tmp/file1.bin')}`,
+        `${referenceClient('/tmp/file0.bin', ['--frame-bytes', '20000'])} & ${referenceClient('/tmp/file1.bin', ['--frame-bytes', '20000'])}; wait     # at once, though not interleaved as in the test`,
+      ),
+    };
     const peers = await Promise.all([connect(port), connect(port)]);
     for (let offset = 0; offset < 160_000; offset += 30_000) {
       for (const [i, peer] of peers.entries()) {
         const part = (streams[i] as Buffer).subarray(offset, offset + 30_000);
-        if (part.length > 0) await peer.write(part);
+        if (part.length > 0) await send(peer, part, explain);
       }
     }
-    await Promise.all(peers.map((peer) => peer.end()));
-    const answers = await Promise.all(peers.map((peer) => readAnswer(peer)));
+    await Promise.all(peers.map((peer) => finish(peer, explain)));
+    const answers = await Promise.all(peers.map((peer) => readAnswer(peer, explain)));
     answers.forEach((answer, i) => {
-      expect(answer).toMatchObject({ ok: true, name: `file${i}.bin` });
-      expect(readFileSync(join(dir, `file${i}.bin`)).equals(bodies[i] as Buffer)).toBe(true);
+      expectAnswer(answer, { ok: true, name: `file${i}.bin` }, explain);
+      expectStored(dir, `file${i}.bin`, bodies[i] as Buffer, explain);
     });
-    expect(listFiles(dir)).toEqual(['file0.bin', 'file1.bin']);
+    expectFiles(dir, ['file0.bin', 'file1.bin'], explain);
+  });
+
+  test('two uploads of one name at once each have their own temporary file: one failing leaves the other whole', async () => {
+    const { port, dir, log } = await startUploads();
+    const good = randomBytes(100_000);
+    const goodFrames = uploadFrames('same.bin', good, { frameBytes: 50_000 });
+    const half = goodFrames.length - (4 + 50_000);
+    const explain = {
+      hint: "step 3: name the temporary file with temporaryName(), random: a name made from the client's (NAME.part) is shared by two uploads of that name, and the failure of one removes (or overwrites) the other's file",
+      repro: serverRepro(
+        [],
+        randomFileLine(200_000_000, '/tmp/same.bin'),
+        `${referenceClient('/tmp/same.bin')} & sleep 0.5; ${ncUpload('same.bin', Buffer.from('bad'), { sha256: sha256('other') })}; wait`,
+      ),
+    };
+    // The first upload sends its header and half its body, and waits.
+    const first = await connect(port);
+    await send(first, goodFrames.subarray(0, half), explain);
+    const started = 'the first upload of same.bin to begin';
+    await beforeClose(first, log.line(/ uploads "same\.bin"/, started), started, explain);
+    await beforeClose(
+      first,
+      waitForFiles(dir, 1, explain),
+      'its temporary file in the upload directory',
+      explain,
+    );
+    // A second upload of the same name, whole, with a wrong hash: it fails.
+    const second = await uploadTo(port, 'same.bin', Buffer.from('bad'), explain, { sha256: sha256('other') });
+    // The first one goes on, and must be stored.
+    await send(first, goodFrames.subarray(half), explain);
+    await finish(first, explain);
+    expectAnswer(
+      await readAnswer(first, explain),
+      { ok: true, name: 'same.bin', size: good.length },
+      { ...explain, what: 'to the first upload, after the second one failed, the server' },
+    );
+    expectAnswer(
+      second,
+      { ok: false, error: `the SHA-256 of the 3 bytes received is ${sha256('bad')}, not ${sha256('other')}` },
+      { ...explain, exact: true, what: 'to the second upload, the server' },
+    );
+    expectStored(dir, 'same.bin', good, explain);
+    expectFiles(dir, ['same.bin'], explain);
   });
 });
 
@@ -407,6 +798,8 @@ describe('the upload directory', () => {
     const stale = '.upload-0123456789abcdef.part';
     for (const name of [stale, 'keep.txt', '.upload-notours.part']) writeFileSync(join(dir, name), 'x');
     createUploadServer({ dir });
-    expect(listFiles(dir)).toEqual(['.upload-notours.part', 'keep.txt']);
+    expectFiles(dir, ['.upload-notours.part', 'keep.txt'], {
+      hint: 'the given createUploadServer() removes the names TEMPORARY_NAME matches, and nothing else',
+    });
   });
 });

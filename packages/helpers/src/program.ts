@@ -63,10 +63,12 @@ export class Lesson {
   private spawn(program: string, args: string[], stdin?: string): RunningProgram {
     const file = this.file(program);
     if (!existsSync(file)) throw new Error(`${relative(REPO_ROOT, file)} does not exist`);
+    // Replayed by hand, a server needs a port that the client line can name.
+    const shown = args.map((arg, i) => (args[i - 1] === '--port' && arg === '0' ? '9000' : arg));
     return new RunningProgram(process.execPath, ['--import', TSX, file, ...args], {
       cwd: this.dir,
       stdin,
-      display: this.command(program, args),
+      display: this.command(program, shown),
     });
   }
 }

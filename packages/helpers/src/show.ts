@@ -8,9 +8,11 @@ const MAX_SHOWN = 96;
 
 /** `"HELLO\n"` style text: printable characters as they are, the rest escaped. */
 export function asText(bytes: Uint8Array): string {
-  const shown = Buffer.from(bytes.subarray(0, MAX_SHOWN)).toString('utf8');
-  const escaped = JSON.stringify(shown);
-  return bytes.length > MAX_SHOWN ? `${escaped} … (${bytes.length - MAX_SHOWN} more bytes)` : escaped;
+  // Cut between characters, never inside one: a cut character would show as � (U+FFFD).
+  let end = Math.min(bytes.length, MAX_SHOWN);
+  while (end < bytes.length && end > MAX_SHOWN - 4 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+  const escaped = JSON.stringify(Buffer.from(bytes.subarray(0, end)).toString('utf8'));
+  return end < bytes.length ? `${escaped} … (${bytes.length - end} more bytes)` : escaped;
 }
 
 /** `48 45 4c 4c 4f 0a` */
@@ -114,11 +116,13 @@ export function pythonSendLine(
       `s.settimeout(1); s.sendto(${data},${address}); sys.stdout.buffer.write(s.recvfrom(65535)[0])"`
     );
   }
+  // A trickle stops once the server has answered (or closed): sending on would end in a
+  // broken pipe before the answer is printed.
   const send = trickleMs
-    ? `[(s.send(bytes([b])),time.sleep(${trickleMs / 1000})) for b in ${data}]`
+    ? `[(s.send(bytes([b])),time.sleep(${trickleMs / 1000})) for b in ${data} if not select.select([s],[],[],0)[0]]`
     : `s.sendall(${data})`;
   return (
-    `python3 -c "import socket,sys,time; s=socket.create_connection(${address}); ${send}; ` +
+    `python3 -c "import select,socket,sys,time; s=socket.create_connection(${address}); ${send}; ` +
     `${halfClose ? 's.shutdown(socket.SHUT_WR); ' : ''}` +
     `[sys.stdout.buffer.write(r) for r in iter(lambda: s.recv(65536), b'')]"`
   );

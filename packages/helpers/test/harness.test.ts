@@ -4,6 +4,7 @@ import net from 'node:net';
 import { describe, expect, test } from 'vitest';
 import {
   assertBytes,
+  asText,
   bytesCommand,
   closeAfterTest,
   closedPort,
@@ -278,6 +279,12 @@ describe('shell lines for learners', () => {
     expect(out.toString('hex')).toBe(bytes.toString('hex'));
   });
 
+  test('asText cuts a long text between characters, never inside one', () => {
+    const text = asText(Buffer.from(`${'a'.repeat(95)}你好`));
+    expect(text).toBe(`"${'a'.repeat(95)}" … (6 more bytes)`);
+    expect(asText(Buffer.from('héllo'))).toBe('"héllo"');
+  });
+
   test('ncLine', () => {
     expect(ncLine('hi', 9000)).toBe("printf 'hi' | nc -N 127.0.0.1 9000");
   });
@@ -352,7 +359,7 @@ describe('lesson programs as child processes', () => {
     const error = await lesson.startServer('server', ['--crash']).catch((e) => e);
     expect(error.message).toContain('the program exited (exit code 3) first');
     expect(error.message).toContain('boom: this program fails on purpose');
-    expect(error.message).toMatch(/npx tsx \S+server\.ts --crash --port 0/);
+    expect(error.message).toMatch(/npx tsx \S+server\.ts --crash --port 9000/);
   });
 
   test('a first line other than `listening on` is reported', async () => {

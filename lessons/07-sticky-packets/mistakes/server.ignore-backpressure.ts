@@ -1,0 +1,153 @@
+/**
+ * MISTAKE: ignores write()'s return value: the answers are written, but the server never pauses
+ * reading when write() returns false, and so never waits for 'drain'.
+ *
+ * Every answer still arrives, in order, and any client that reads as fast as it sends (nc, the
+ * Python loop, every other test) sees nothing wrong. But write() never refuses data: once the
+ * kernel's buffers are full, Node queues the rest in the server's memory and says so by returning
+ * false. A client that sends lines and never reads the answers makes the server keep reading and
+ * keep queueing, without bound: one such client can fill the server's memory. The tests send
+ * megabytes of lines from a client that reads nothing, and watch the server's queue grow past
+ * 1 MiB instead of the server pausing.
+ * @caught-by step 5: answer each line `<n> <line>` › a client that sends many lines and reads none
+ */
+import net from 'node:net';
+import { checkTimeout, describeError, isMain, peerAddress, runServerProgram } from '@course/program';
+import { DEFAULT_MAX_LINE_BYTES, LineDecoder, LineTooLongError } from '../solution/line-decoder.ts';
+import {
+  DEFAULT_LINE_TIMEOUT_MS,
+  LINGER_MS,
+  type LineServerOptions,
+  type Log,
+  MAX_LINE_LIMIT,
+  program,
+} from '../solution/server.ts';
+
+export * from '../solution/server.ts';
+
+/** The server: one LineDecoder and one line counter per connection. */
+export function createLineServer(options: LineServerOptions = {}): net.Server {
+  const {
+    log = () => {},
+    maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+    lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
+  } = options;
+  checkTimeout('lineTimeoutMs', lineTimeoutMs);
+  // allowHalfOpen: the client's FIN does not close our side by itself. We still have to answer
+  // its last line (step 6), then we close.
+  return net.createServer({ allowHalfOpen: true }, (socket) =>
+    handleConnection(socket, log, maxLineBytes, lineTimeoutMs),
+  );
+}
+
+/** One connection: read lines, answer each `<n> <line>`, close politely. */
+export function handleConnection(
+  socket: net.Socket,
+  log: Log,
+  maxLineBytes: number,
+  lineTimeoutMs: number,
+): void {
+  const peer = peerAddress(socket);
+  log(`client connected from ${peer}`);
+  // Without an 'error' listener, one client's reset would crash the whole server (lesson 02).
+  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
+  socket.on('close', () => log(`client ${peer} closed`));
+
+  // Step 5: one decoder and one counter per connection; every line answered `<n> <line>`.
+  const decoder = new LineDecoder({ maxLineBytes });
+  let count = 0;
+  let answers: string[] = [];
+  const answer = (line: string) => {
+    count += 1;
+    answers.push(`${count} ${line}\n`);
+  };
+  const flush = () => {
+    if (answers.length === 0) return;
+    const text = answers.join('');
+    answers = [];
+    // The mistake: write()'s return value is ignored. When it says false, nobody pauses.
+    socket.write(text);
+  };
+
+  // Step 7: the deadline of the line in progress. It starts with the first byte of a line and
+  // stops when the line is complete, so only a whole line resets it. (socket.setTimeout() is an
+  // idle timer: every byte restarts it, and a client trickling one byte a second never trips
+  // it.) No line started, no timer: a connection may stay idle between lines, holding no bytes.
+  // The clock also runs while we pause for 'drain': a client that neither ends its line nor
+  // reads our answers for that long is one to let go of too.
+  let deadline: NodeJS.Timeout | undefined;
+  const stopDeadline = () => {
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  socket.on('close', stopDeadline); // no timer outlives its socket
+
+  let refused = false;
+  socket.on('data', (chunk: Buffer) => {
+    if (refused) return; // what a refused client still sends is dropped (step 7)
+    const answered = count;
+    try {
+      decoder.push(chunk, answer);
+    } catch (error) {
+      return refuse(error);
+    }
+    flush();
+    // A line ended in this chunk: its deadline was met. Held bytes are a line in progress: one
+    // that started in this chunk gets a fresh deadline, one still going keeps the one it has.
+    if (count !== answered) stopDeadline();
+    if (decoder.pendingBytes > 0 && deadline === undefined) {
+      deadline = setTimeout(() => {
+        deadline = undefined;
+        const late = `line not complete after ${lineTimeoutMs} ms`;
+        endWithError(late, `client ${peer} too slow: ${late}, closing`);
+      }, lineTimeoutMs);
+    }
+  });
+
+  // Step 6: the client half-closed, so every byte has arrived. A last line without \n is
+  // answered too, then we close our side.
+  socket.on('end', () => {
+    stopDeadline(); // every byte has arrived: nothing is late any more
+    if (refused) return;
+    try {
+      decoder.end(answer);
+    } catch (error) {
+      return refuse(error);
+    }
+    flush();
+    socket.end(); // our FIN goes out after every queued answer
+  });
+
+  // Step 7: a line too long. Anything else thrown is a bug, and is thrown on.
+  const refuse = (error: unknown) => {
+    if (!(error instanceof LineTooLongError)) throw error;
+    endWithError(error.message, `client ${peer} sent a line longer than ${maxLineBytes} bytes: closing`);
+  };
+
+  // Step 7: a line too long or too slow ends the connection the same way: the answers already
+  // collected, one log line, `error: <reason>`, then our FIN.
+  const endWithError = (reason: string, logLine: string) => {
+    refused = true;
+    stopDeadline();
+    flush(); // the lines before the refused one are answered first
+    log(logLine);
+    socket.end(`error: ${reason}\n`);
+    // Keep reading, and drop it: closing a socket with unread bytes makes the kernel send a
+    // reset, and a reset can wipe out the error line before the client reads it.
+    socket.resume();
+    const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
+  };
+}
+
+if (isMain(import.meta.url))
+  runServerProgram({
+    ...program,
+    create: (cli) =>
+      createLineServer({
+        log: console.log,
+        maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: MAX_LINE_LIMIT }),
+        lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
+      }),
+  });

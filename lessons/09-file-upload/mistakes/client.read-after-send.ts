@@ -1,0 +1,125 @@
+/**
+ * MISTAKE: reads the server's answer only once the whole body is sent.
+ *
+ * It is the natural order (send, then read the reply), and it works whenever the server says
+ * ok: the answer comes after the body anyway. But the server may answer at any time: a refused
+ * name, a file too big, comes back right after the header. This client goes on sending the
+ * whole file first, gigabytes for nothing, and if the server stops reading after its answer
+ * (as a server that is done with a client may), the client waits for 'drain' for ever, its
+ * socket full, never seeing the answer waiting in its receive buffer. Listen for 'data' from the
+ * start. The test's server answers after the header and reads nothing more; the file is 32 MiB.
+ *
+ * @caught-by step 9: the whole upload › the server's error rejects with its words (ESERVER), as soon as it comes
+ */
+import { createReadStream } from 'node:fs';
+import net from 'node:net';
+import { basename } from 'node:path';
+import { describeError, formatAddress, isMain } from '@course/program';
+import {
+  DEFAULT_TIMEOUT_MS,
+  hashFile,
+  MAX_ANSWER_BYTES,
+  READ_CHUNK_BYTES,
+  runClient,
+  type Stored,
+  sendBody,
+  UploadError,
+  type UploadOptions,
+} from '../solution/client.ts';
+import {
+  BODY_FRAME_BYTES,
+  FrameDecoder,
+  fileProblem,
+  jsonFrame,
+  parseAnswer,
+  type UploadHeader,
+} from '../solution/protocol.ts';
+
+export * from '../solution/client.ts';
+
+/** `cannot connect to ...` before the connection is made, `connection to ... failed` after. */
+function describeFailure(error: NodeJS.ErrnoException, where: string, connected: boolean): UploadError {
+  const what = connected ? `connection to ${where} failed` : `cannot connect to ${where}`;
+  return new UploadError(`${what}: ${describeError(error)}`, error.code ?? 'EUNKNOWN');
+}
+
+/** The solution's upload(), but for the mistake marked below. */
+export async function upload(options: UploadOptions): Promise<Stored> {
+  const { host = '127.0.0.1', port, file, frameBytes = BODY_FRAME_BYTES, onProgress } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const where = formatAddress(host, port);
+  const { size, sha256 } = await hashFile(file).catch((error: NodeJS.ErrnoException) => {
+    throw new UploadError(`cannot read ${file}: ${fileProblem(error)}`, error.code ?? 'EIO');
+  });
+  const header: UploadHeader = { name: basename(file), size, sha256 };
+
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    // The second pass: exactly the bytes that were hashed (end is inclusive). None for an empty file.
+    // A chunk holds at least one whole frame: sendBody() cuts frames out of chunks, so chunks
+    // smaller than frameBytes would make the frames smaller than asked.
+    const highWaterMark = Math.max(READ_CHUNK_BYTES, frameBytes);
+    const body = size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark }) : null;
+    const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
+    let connected = false;
+    let settled = false;
+    const settle = (error: Error | null, stored?: Stored) => {
+      if (settled) return;
+      settled = true;
+      body?.destroy();
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(stored as Stored);
+    };
+
+    socket.setTimeout(timeoutMs, () =>
+      settle(new UploadError(`${where} sent nothing for ${timeoutMs} ms (ETIMEDOUT)`, 'ETIMEDOUT')),
+    );
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(jsonFrame(header));
+      onProgress?.(0, size);
+      const sending = body ? sendBody(body, socket, { size, frameBytes, onProgress }) : Promise.resolve();
+      // FIN after the last body byte: "that is all". The answer comes back on the same socket.
+      sending.then(
+        () => {
+          if (settled) return;
+          socket.end();
+          socket.on('data', onData);
+        },
+        (error: NodeJS.ErrnoException) =>
+          settle(
+            error instanceof UploadError
+              ? error
+              : new UploadError(`cannot read ${file}: ${fileProblem(error)}`, error.code ?? 'EIO'),
+          ),
+      );
+    });
+    // The mistake: the answer is read only once the whole body is sent (see onceSent below).
+    const onData = (chunk: Buffer) => {
+      try {
+        const [frame] = decoder.push(chunk);
+        if (frame === undefined) return;
+        const answer = parseAnswer(frame);
+        if (!answer.ok) return settle(new UploadError(answer.error, 'ESERVER'));
+        if (answer.size !== size || answer.sha256 !== sha256) {
+          return settle(new UploadError(`${where} answered ok for another file: ${frame}`, 'EPROTO'));
+        }
+        settle(null, answer);
+      } catch (error) {
+        settle(
+          new UploadError(
+            `${where} sent something that is not an answer: ${(error as Error).message}`,
+            'EPROTO',
+          ),
+        );
+      }
+    };
+    socket.on('end', () =>
+      settle(new UploadError(`${where} closed the connection without answering`, 'ECONNRESET')),
+    );
+    socket.on('error', (error: NodeJS.ErrnoException) => settle(describeFailure(error, where, connected)));
+  });
+}
+
+if (isMain(import.meta.url)) runClient(process.argv.slice(2), upload);

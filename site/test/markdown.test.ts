@@ -1,0 +1,36 @@
+/** What a README may put on a page: its text and the course's directives, never live HTML. */
+import { describe, expect, test } from 'vitest';
+import { loadHighlighter, REPO_ROOT, renderMarkdown } from '../src/markdown.ts';
+
+async function render(source: string): Promise<string> {
+  const context = {
+    dir: REPO_ROOT,
+    pageDepth: 0,
+    pages: new Map<string, string>(),
+    diagrams: new Map([['figure:demo', '<svg><title>demo</title></svg>']]),
+    highlighter: await loadHighlighter(),
+  };
+  return renderMarkdown(source, context).html;
+}
+
+describe('raw HTML in a README', () => {
+  test('a script or an event handler is shown as text, not run', async () => {
+    const html = await render(
+      '# Title\n\n<script>alert(1)</script>\n\nText with <img src=x onerror="alert(2)"> inside.\n',
+    );
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('&lt;img src=x onerror=&quot;alert(2)&quot;&gt;');
+  });
+
+  test("the course's directives and its own markup still render; plain comments are dropped", async () => {
+    const html = await render(
+      '# Title\n\n<!-- figure: demo -->\n\n<!-- a note for editors -->\n\n> [!TIP]\n> Try it.\n',
+    );
+    expect(html).toContain('<figure class="diagram figure"><svg>');
+    expect(html).not.toContain('a note for editors');
+    expect(html).toContain('<a class="anchor" href="#title"');
+    expect(html).toContain('<strong class="callout-title">Tip</strong>');
+  });
+});
