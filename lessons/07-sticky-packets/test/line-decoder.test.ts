@@ -1,7 +1,7 @@
+import { checkProperty, quote } from '@course/helpers';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_MAX_LINE_BYTES, LineDecoder, LineTooLongError } from '#impl/line-decoder.ts';
-import { checkProperty, quote } from './property.ts';
 import { byteChunks, cutAt, decodeChunks, show, showChunks } from './support.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { asHex, assertBytes, WireError } from '@course/helpers';
+import { asHex, assertBytes, checkProperty, WireError } from '@course/helpers';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
@@ -8,7 +8,6 @@ import {
   MAX_FRAME_BYTES,
   MAX_HEADER_LENGTH,
 } from '#impl/framing.ts';
-import { checkProperty } from './property.ts';
 import { countCopies, cut, frame, frames, texts } from './support.ts';
 
 const bytes = (...values: number[]) => Buffer.from(values);

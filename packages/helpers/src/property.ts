@@ -4,8 +4,6 @@
  * its verbose mode. checkProperty() runs the property with fc.check() and, when it fails, throws
  * one short message in the lesson's own words: the smallest failing input as the test shows it
  * (the chunks as hex), what went wrong, and the line that replays exactly that run.
- *
- * (A copy of lesson 07's test/property.ts: the two could move to @course/helpers.)
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
