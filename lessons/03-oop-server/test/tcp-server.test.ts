@@ -241,17 +241,18 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
 
   test('a request trickled one byte at a time is cut off at the deadline (requestTimeoutMs), like a silent one', async () => {
     const log = new LogLines();
-    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 150 }));
-    // server.ts with --timeout 150 has the same deadline: it answers the trickle 408.
-    reproSetup({ serverArgs: ['--timeout', '150'] });
-    // Slowloris: a byte every 10 ms for 4 s, and the line never ends. Each byte is activity.
-    const [trickler, silent] = await Promise.all([trickle(port, 'x'.repeat(400), 10), connect(port)]);
+    const port = await started(new OneLine({ log: log.add, requestTimeoutMs: 600 }));
+    // server.ts with --timeout 600 has the same deadline: it answers the trickle 408.
+    reproSetup({ serverArgs: ['--timeout', '600'] });
+    // Slowloris: a byte every 10 ms for 20 s, far past the wait, and the line never ends. Each
+    // byte is activity: an idle timer of 600 ms fires only if the machine stalls that long.
+    const [trickler, silent] = await Promise.all([trickle(port, 'x'.repeat(2_000), 10), connect(port)]);
     const clients = [trickler.socket.localPort, silent.socket.localPort];
     const hint =
       'start a setTimeout(..., this.requestTimeoutMs) when the connection opens, and call ' +
       'this.requestTimedOut(socket, peer) when it fires. socket.setTimeout() is not enough: it is an ' +
       'idle timer, and every byte the client trickles in restarts it';
-    // 150 ms is the deadline; the wait is far longer, so that only a server that never cuts
+    // 600 ms is the deadline; the wait is far longer, so that only a server that never cuts
     // them off fails, however busy the machine.
     await Promise.all([
       trickler.closed({ allowReset: true, ms: 5_000, hint }),
@@ -259,8 +260,8 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
     ]);
     for (const client of clients) {
       await log.line(
-        new RegExp(`^client 127\\.0\\.0\\.1:${client} too slow: request not complete after 150 ms, closing$`),
-        `a log line \`client 127.0.0.1:${client} too slow: request not complete after 150 ms, closing\``,
+        new RegExp(`^client 127\\.0\\.0\\.1:${client} too slow: request not complete after 600 ms, closing$`),
+        `a log line \`client 127.0.0.1:${client} too slow: request not complete after 600 ms, closing\``,
         { hint: 'the default requestTimedOut() logs it; call it when the deadline fires' },
       );
     }
