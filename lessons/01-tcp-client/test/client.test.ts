@@ -547,15 +547,16 @@ describe('step 5: the whole request', () => {
       closeAfterTest(() => clearInterval(drip));
       closedAtServer = new Promise((resolve) => socket.once('close', resolve)); // after any EPIPE
     });
+    // 600 ms: an idle timer would fire only if the machine stalled the drip that long.
     const outcome = await outcomeOf(
-      { port, message: 'slowly', timeoutMs: 120 },
+      { port, message: 'slowly', timeoutMs: 600 },
       'one setTimeout(…, timeoutMs) for the whole request, not socket.setTimeout(): that one counts only ' +
         'silence, and this server is never silent for more than 20 ms',
     );
     expectFailure(
       outcome,
       'ETIMEDOUT',
-      `no complete reply from 127.0.0.1:${port} within 120 ms (ETIMEDOUT)`,
+      `no complete reply from 127.0.0.1:${port} within 600 ms (ETIMEDOUT)`,
       'one setTimeout for the whole request, not socket.setTimeout()',
     );
     await within(closedAtServer, () => ({
