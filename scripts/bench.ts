@@ -26,14 +26,14 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { ROOT } from '@course/cli/lessons';
-import { PROGRESS_FILE } from '@course/cli/progress';
 import { mulberry32 } from '@course/helpers/wire';
+import { ROOT } from '@course/model/lessons';
+import { PROGRESS_FILE } from '@course/model/progress';
+import { encodeFrame, FrameDecoder } from '@course/struct-framing/framing';
 import { build } from 'esbuild';
 import * as lp from 'it-length-prefixed';
 import { createChatServer } from '../lessons/06-chat/solution/server.ts';
 import { LineDecoder } from '../lessons/07-sticky-packets/solution/line-decoder.ts';
-import { encodeFrame, FrameDecoder } from '../lessons/08-struct-framing/solution/framing.ts';
 
 const { values, positionals } = parseArgs({
   options: { json: { type: 'boolean' }, 'upload-mib': { type: 'string', default: '1024' } },

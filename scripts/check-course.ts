@@ -16,10 +16,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
 import { passedAll } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
+import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 
 const { values } = parseArgs({
   options: { lesson: { type: 'string' }, 'structure-only': { type: 'boolean', default: false } },

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { listLessons, ROOT } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
+import { listLessons, ROOT } from '@course/model/lessons';
 import type { CheckRecord } from './check-course.ts';
 
 const turbo = createRequire(import.meta.url).resolve('turbo/bin/turbo');

@@ -11,7 +11,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '@course/cli/lessons';
+import { ROOT } from '@course/model/lessons';
 
 interface LockEntry {
   version?: string;

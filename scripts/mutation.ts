@@ -21,8 +21,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closestLessons, findLesson, type LessonInfo, ROOT } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
+import { closestLessons, findLesson, type LessonInfo, ROOT } from '@course/model/lessons';
 import type { LogLevel, MutantResult, PartialStrykerOptions } from '@stryker-mutator/api/core';
 import { Stryker } from '@stryker-mutator/core';
 

@@ -10,6 +10,9 @@
  *   flood     many connections at once, more than its file descriptors; a server with a
  *             connection limit must refuse the extra ones cleanly;
  *   killed    (lesson 09) an upload client killed mid-transfer must leave no file behind;
+ *   hoard     many peers that send a lot (big requests, lines, frames, unfinished uploads) and
+ *             never read: the server's peak memory (VmHWM, Linux) may grow by a bound per lesson,
+ *             which its own limits (request size, budget, connection cap) must keep;
  *
  * and afterwards it must still be running, have logged no unhandled error, and serve a
  * well-behaved client correctly. Lesson 05's UDP server gets hostile datagrams instead.
@@ -33,10 +36,10 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { listLessons } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
 import { mulberry32 } from '@course/helpers/wire';
-import { encodeFrame } from '../lessons/08-struct-framing/solution/framing.ts';
+import { listLessons } from '@course/model/lessons';
+import { encodeFrame } from '@course/struct-framing/framing';
 
 const { values, positionals } = parseArgs({
   options: { short: { type: 'boolean' }, seed: { type: 'string' } },
@@ -71,7 +74,25 @@ interface Probe {
   refusal?: RegExp;
   /** The flag that sets a connection limit (to `LIMIT`). */
   limitFlag?: string;
+  /** The hoard phase: the attack that once took this server's memory up by hundreds of MiB. */
+  hoard?: Hoard;
 }
+
+/** Peers that send and never read, against a server of its own started with `args`. */
+interface Hoard {
+  what: string;
+  peers: number;
+  /** What one peer sends (written as the server takes it, never more than it reads). */
+  send: () => Buffer;
+  halfClose: boolean;
+  args: string[];
+  /** How far the server's peak resident memory may rise above its start, in MiB. */
+  boundMiB: number;
+  /** If set, every peer must have been closed by the server within this many ms of its last byte. */
+  closeWithinMs?: number;
+}
+/** The hoard phase's peers are many more than the soak's file descriptor limit allows. */
+const HOARD_FD_LIMIT = 4096;
 const LIMIT = 20;
 
 const uploadHeader = (name: string, text: string) =>
@@ -85,6 +106,17 @@ const probes: Record<string, Probe> = {
     slow: Buffer.from('a request that never ends'),
     limitFlag: '--max-connections', // refusals are logged: `refused a connection from ...`
     refusal: /refused/,
+    // A whole request and a reply nobody reads: the deadline covers the reply too.
+    hoard: {
+      what: '1 MiB of text, half-closed, the reply never read',
+      peers: 200,
+      send: () => Buffer.alloc(1024 * 1024, 'a'),
+      halfClose: true,
+      args: ['--timeout', '1000'],
+      boundMiB: 200,
+      // The deadline is 1 s; a busy machine may run 200 timers and resets seconds late.
+      closeWithinMs: 8_000,
+    },
   },
   '03-oop-server': {
     request: () => Buffer.from('GET / HTTP/1.1\r\nHost: soak\r\n\r\n'),
@@ -103,7 +135,7 @@ const probes: Record<string, Probe> = {
     expect: (r) => /^USERS .*soaker/m.test(r),
     slow: Buffer.from('a-nickname-typed-slowly'),
     limitFlag: '--max-clients',
-    refusal: /full/,
+    refusal: /full|too many connections from your address/,
   },
   '07-sticky-packets': {
     request: () => Buffer.from('hello\nbyebye\n'),
@@ -118,6 +150,17 @@ const probes: Record<string, Probe> = {
     expect: (r) => r === encodeFrame(Buffer.from('ping')).toString(),
     slow: encodeFrame(Buffer.from('a frame that never ends')).subarray(0, 20),
     stream: encodeFrame(Buffer.alloc(64 * 1024, 'e')),
+    hoard: {
+      what: 'three 16 MiB frames',
+      peers: 20,
+      send: () => {
+        const frame = encodeFrame(Buffer.alloc(16 * 1024 * 1024, 'f'));
+        return Buffer.concat([frame, frame, frame]);
+      },
+      halfClose: false,
+      args: [], // the default budget, 64 MiB: 20 such clients took it from 113 to 580 MiB without one
+      boundMiB: 256,
+    },
   },
   '09-file-upload': {
     args: () => ['--dir', mkdtempSync(join(tmpdir(), 'soak-uploads-'))],
@@ -126,6 +169,17 @@ const probes: Record<string, Probe> = {
     expect: (r) => r.includes('"ok":true'),
     slow: uploadHeader('slow.txt', 'never sent'),
     refusal: /"ok":false/, // `cannot store the file: too many open files (EMFILE)`, say
+    hoard: {
+      what: 'an upload holding an unfinished 1 MiB frame',
+      peers: 500,
+      send: () => {
+        const body = encodeFrame(Buffer.alloc(1024 * 1024, 'u'));
+        return Buffer.concat([uploadHeader('hoard.bin', 'x'.repeat(1024 * 1024)), body.subarray(0, -1)]);
+      },
+      halfClose: false,
+      args: [], // the default budget, 64 MiB: 500 such uploads took it from 74 to 581 MiB without one
+      boundMiB: 256,
+    },
   },
 };
 
@@ -239,9 +293,9 @@ interface Running {
 }
 
 /** Starts a solution program with few file descriptors, and resolves once it is listening. */
-function start(file: string, args: string[]): Promise<Running> {
+function start(file: string, args: string[], fdLimit = FD_LIMIT): Promise<Running> {
   const node = [process.execPath, '--import', 'tsx', file, '--port', '0', ...args];
-  const command = PRLIMIT ? ['prlimit', `--nofile=${FD_LIMIT}`, ...node] : node;
+  const command = PRLIMIT ? ['prlimit', `--nofile=${fdLimit}`, ...node] : node;
   return new Promise((resolve, reject) => {
     const child = spawn(command[0] as string, command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -306,12 +360,113 @@ async function politeFlood(server: Running, probe: Probe, problems: string[]): P
   return `${served} of ${FLOOD} polite at once served, ${refused.length} refused`;
 }
 
-/** The resident memory of a process, in MiB, where /proc tells it (Linux). */
-function rssMiB(pid: number | undefined): number {
+/**
+ * The resident memory of a process now (VmRSS) or at its peak so far (VmHWM), in MiB, where
+ * /proc tells it (Linux); NaN elsewhere.
+ */
+function memoryMiB(pid: number | undefined, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
   try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
   } catch {
     return Number.NaN;
+  }
+}
+
+/** How many files (sockets included) a process has open, where /proc tells it (Linux); NaN elsewhere. */
+function openFiles(pid: number | undefined): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * One peer of the hoard: sends `bytes` as fast as the server takes them (waiting for 'drain', a
+ * second at most), half-closes if asked, never reads. Resolves once it has sent all it can.
+ */
+function hoarder(port: number, bytes: Buffer, halfClose: boolean): Promise<net.Socket> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  socket.on('error', () => {});
+  socket.pause();
+  return new Promise((resolve) => {
+    socket.once('close', () => resolve(socket));
+    socket.once('connect', async () => {
+      const piece = 64 * 1024;
+      for (let at = 0; at < bytes.length && !socket.destroyed; at += piece) {
+        if (socket.write(bytes.subarray(at, at + piece))) continue;
+        const drained = await new Promise<boolean>((ok) => {
+          const stalled = setTimeout(() => ok(false), 1_000);
+          socket.once('drain', () => {
+            clearTimeout(stalled);
+            ok(true);
+          });
+        });
+        if (!drained) return resolve(socket);
+      }
+      if (halfClose && !socket.destroyed) socket.end();
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * The hoard: many peers send a lot and never read. The server's peak memory may rise by its
+ * bound; each peer is then let go, and a polite client must still be served.
+ */
+async function hoardPhase(file: string, probe: Probe, problems: string[]): Promise<string> {
+  const hoard = probe.hoard;
+  if (!hoard) return '';
+  const args = [...(probe.args?.() ?? []), ...hoard.args];
+  const dir = args.includes('--dir') ? args[args.indexOf('--dir') + 1] : undefined;
+  const server = await start(file, args, HOARD_FD_LIMIT);
+  const peers: net.Socket[] = [];
+  try {
+    // A polite exchange first, so that the base is a server with its code loaded and warm.
+    await polite(server.port, probe);
+    const before = memoryMiB(server.child.pid);
+    const baseFiles = openFiles(server.child.pid);
+    const bytes = hoard.send();
+    peers.push(
+      ...(await Promise.all(
+        Array.from({ length: hoard.peers }, () => hoarder(server.port, bytes, hoard.halfClose)),
+      )),
+    );
+    // What the server does with what it read (assemble, answer, queue) takes a moment more; a
+    // server with a deadline must have closed every peer by then. The peers never read, so they
+    // cannot see the close: the server's own count of open files shows it.
+    const stillOpen = () => openFiles(server.child.pid) - baseFiles;
+    const waitMs = hoard.closeWithinMs ?? 2_000;
+    const settled = performance.now() + waitMs;
+    while (performance.now() < settled && !(hoard.closeWithinMs && stillOpen() <= 0))
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const grew = memoryMiB(server.child.pid, 'VmHWM') - before;
+    const open = Math.max(0, stillOpen());
+    for (const peer of peers) peer.destroy();
+    if (hoard.closeWithinMs && open > 0)
+      problems.push(
+        `hoard (${hoard.peers} × ${hoard.what}): the server still held ${open} connections ${waitMs} ms after their last byte (server flags: ${hoard.args.join(' ')})`,
+      );
+    if (grew > hoard.boundMiB)
+      problems.push(
+        `hoard (${hoard.peers} × ${hoard.what}): the server's peak memory rose by ${grew.toFixed(0)} MiB, over its bound of ${hoard.boundMiB} MiB`,
+      );
+    // Once the server has let every peer go (a busy machine takes seconds), it serves again.
+    const calm = performance.now() + 10_000;
+    while (performance.now() < calm && stillOpen() > 0)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    const reply = await polite(server.port, probe);
+    if (!probe.expect(reply))
+      problems.push(`after the hoard, a well-behaved client got ${JSON.stringify(reply.slice(0, 200))}`);
+    if (Number.isNaN(grew))
+      return `hoard: ${hoard.peers} × ${hoard.what} (peak memory not measured: no /proc)`;
+    const held = hoard.closeWithinMs ? 'all let go in time' : `${open} held after ${waitMs / 1000} s`;
+    return `hoard: ${hoard.peers} × ${hoard.what}, ${held}, peak +${grew.toFixed(0)} MiB (bound ${hoard.boundMiB})`;
+  } finally {
+    for (const peer of peers) peer.destroy();
+    server.child.kill('SIGKILL');
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -334,7 +489,7 @@ async function slowReaderPhase(file: string, probe: Probe, problems: string[]): 
 }
 
 async function neverRead(server: Running, stream: Buffer, problems: string[]): Promise<string> {
-  const before = rssMiB(server.child.pid);
+  const before = memoryMiB(server.child.pid);
   const socket = net.connect({ host: '127.0.0.1', port: server.port });
   socket.on('error', () => {});
   await new Promise((resolve) => socket.once('connect', resolve).once('close', resolve));
@@ -352,7 +507,7 @@ async function neverRead(server: Running, stream: Buffer, problems: string[]): P
     });
     if (!drained) break;
   }
-  const grew = rssMiB(server.child.pid) - before;
+  const grew = memoryMiB(server.child.pid) - before;
   socket.destroy();
   const mib = (sent / 1024 / 1024).toFixed(0);
   if (sent >= STREAM_MIB * 1024 * 1024)
@@ -435,6 +590,7 @@ async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promi
     await batches(HOSTILE, 20, () => hostile(server.port));
     notes.push(await slowPhase(server, probe, problems));
     notes.push(await slowReaderPhase(file, probe, problems));
+    notes.push(await hoardPhase(file, probe, problems));
     // The flood: everyone at once; a refused or reset connection is fine, a dead server is not.
     await Promise.all(Array.from({ length: FLOOD }, () => hostile(server.port)));
     notes.push(await politeFlood(server, probe, problems));
@@ -473,7 +629,7 @@ async function soakUdp(lesson: { id: string; dir: string }): Promise<string[]> {
         ),
       () => Buffer.from([0xc3, 0x28, 0xff, 0xfe, 0xf0, 0x28, 0x8c]),
       () => Buffer.alloc(65_507, 'x'),
-      // ΐ is 2 bytes and its capital 6: the reply outgrows the largest datagram (EMSGSIZE).
+      // ΐ is 2 bytes and its capital 6: an upper-case reply would be three times the request.
       () => Buffer.from('ΐ'.repeat(32_000)),
     ];
     for (let i = 0; i < HOSTILE; i++) {
@@ -497,14 +653,36 @@ async function soakUdp(lesson: { id: string; dir: string }): Promise<string[]> {
       send();
     });
     if (reply !== 'HÉLLO') problems.push(`a well-behaved client got ${JSON.stringify(reply.slice(0, 200))}`);
+    // A forged sender gets the replies: none may be larger than the datagram that asked for it.
+    for (const request of [Buffer.alloc(21_835, 0xff), Buffer.from('ΐ'.repeat(10_000))]) {
+      const reply = await udpAsk(server.port, request, 500);
+      if (reply && reply.length > request.length)
+        problems.push(`amplification: a ${request.length}-byte datagram got a ${reply.length}-byte reply`);
+    }
     if (/Error|Uncaught|at .*\.ts:\d+/.test(server.stderr()))
       problems.push(`stderr:\n${server.stderr().slice(0, 800)}`);
   } finally {
     socket.close();
     server.child.kill('SIGKILL');
   }
-  report(lesson.id, problems, [`${HOSTILE} hostile datagrams`]);
+  report(lesson.id, problems, [`${HOSTILE} hostile datagrams; no reply larger than its request`]);
   return problems;
+}
+
+/** Sends one datagram from a socket of its own; resolves with the first reply, or undefined after `ms`. */
+function udpAsk(port: number, request: Buffer, ms: number): Promise<Buffer | undefined> {
+  const socket = dgram.createSocket('udp4');
+  socket.on('error', () => {});
+  return new Promise((resolve) => {
+    const done = (reply?: Buffer) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(reply);
+    };
+    const timer = setTimeout(done, ms);
+    socket.once('message', (reply) => done(reply));
+    socket.send(request, port, '127.0.0.1');
+  });
 }
 
 function report(id: string, problems: string[], notes: string[]): void {

@@ -10,9 +10,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { findLesson, listLessons } from '@course/cli/lessons';
 import { passedAll } from '@course/cli/report';
 import { runLessonTests } from '@course/cli/run-tests';
+import { findLesson, listLessons } from '@course/model/lessons';
 
 const { values, positionals } = parseArgs({
   options: {

@@ -8,11 +8,11 @@
  *   npm run test:solutions          every lesson against solution/
  */
 import { parseArgs } from 'node:util';
-import { closestLessons, findLesson, type LessonInfo, listLessons } from '@course/cli/lessons';
 import { paint } from '@course/cli/paint';
-import { loadProgress, recordRun, saveProgress } from '@course/cli/progress';
 import { passedAll, printCourse, printFailures, printResults } from '@course/cli/report';
-import { runLessonTests, type Target } from '@course/cli/run-tests';
+import { runLessonTests, runSummary, type Target } from '@course/cli/run-tests';
+import { closestLessons, findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
+import { loadProgress, recordRun, saveProgress } from '@course/model/progress';
 
 const USAGE = `usage: npm test -- [lesson ...] [--target exercise|solution|mistake:<file>.<what>]
 
@@ -76,7 +76,7 @@ if (current) printFailures(current, results.length === 1 ? 12 : 3);
 if (target === 'exercise') {
   // The learner's progress: these runs count, and the course summary says what comes next.
   const progress = loadProgress();
-  for (const r of results) recordRun(progress, r.lesson, r.passed, r.total);
+  for (const r of results) recordRun(progress, r.lesson, runSummary(r));
   saveProgress(progress);
   printCourse(progress, all);
 } else {

@@ -4,10 +4,11 @@
  * and drawn as SVG; code is highlighted at build time; search works offline, from disk too.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { listLessons } from '@course/cli/lessons';
 import type { WireEvent } from '@course/helpers/wire';
+import { findLesson, listLessons } from '@course/model/lessons';
+import { starterFiles } from '@course/model/starters';
 import { figures } from './diagrams/figures.ts';
 import { renderWire } from './diagrams/sequence.ts';
 import { loadHighlighter, REPO_ROOT, renderMarkdown } from './markdown.ts';
@@ -52,6 +53,25 @@ function readLessons(): LessonSource[] {
       folder: `lessons/${lesson.id}/`,
     },
   }));
+}
+
+/**
+ * A file as the course ships it: an exercise/ file as its starter (kept at `npm install`, or from
+ * git), whatever the learner has made of it since; any other file as it is.
+ */
+export function shippedText(file: string): string {
+  const [, id = '', name = ''] =
+    /^lessons\/([^/]+)\/exercise\/(.+)$/.exec(relative(REPO_ROOT, file).split(sep).join('/')) ?? [];
+  const lesson = id ? findLesson(id) : undefined;
+  if (lesson) {
+    try {
+      const starter = starterFiles(lesson).get(name);
+      if (starter !== undefined) return starter;
+    } catch {
+      // No kept copy and no git: the file as it is is all there is.
+    }
+  }
+  return readFileSync(file, 'utf8');
 }
 
 /** Records and draws every `<!-- wire: NAME -->` and `<!-- figure: NAME -->` a README asks for. */
@@ -99,6 +119,7 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
       pages,
       diagrams: diagrams[i] ?? new Map(),
       highlighter,
+      read: shippedText,
     });
     search.push(...sectionsOf(lesson.readme, lesson.nav, rendered.headings));
     const html = page({

@@ -68,6 +68,11 @@ export interface PageContext {
   /** Rendered SVG for `<!-- wire: NAME -->` and `<!-- figure: NAME -->`. */
   diagrams: Map<string, string>;
   highlighter: HighlighterCore;
+  /**
+   * The text of a file an `include` shows (default: the file on disk). The site passes the
+   * shipped starter for exercise/ files, so that a learner's edits never change the lesson.
+   */
+  read?: (file: string) => string;
 }
 
 export interface RenderedPage {
@@ -197,7 +202,7 @@ function include(reference: string, context: PageContext): string {
   const file = join(context.dir, path);
   const where = `${relative(REPO_ROOT, context.dir)}/README.md`;
   if (!existsSync(file)) throw new Error(`${where}: include ${path}: no such file`);
-  const code = extractRegion(readFileSync(file, 'utf8'), region);
+  const code = extractRegion((context.read ?? ((f) => readFileSync(f, 'utf8')))(file), region);
   if (code === undefined) throw new Error(`${where}: include ${path}: no region '${region}'`);
   const lang = path.split('.').pop() ?? 'text';
   const link = `<a href="${fileLink(file, context)}">${path}</a>`;

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { listLessons } from '@course/cli/lessons';
 import type { WireEvent } from '@course/helpers/wire';
+import { listLessons } from '@course/model/lessons';
 import { describe, expect, test } from 'vitest';
 import { diagrams as lesson01 } from '../../lessons/01-tcp-client/diagrams.ts';
 import { diagrams as lesson02 } from '../../lessons/02-tcp-server/diagrams.ts';

@@ -55,7 +55,7 @@ describe('the site server', () => {
     }
     const slashes = await raw(
       port,
-      'GET // HTTP/1.1\r\nHost: 127.0.0.1:' + port + '\r\nConnection: close\r\n\r\n',
+      `GET // HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`,
     );
     expect(statusOf(slashes), slashes).toBeLessThan(500);
     expect((await get(port, '/')).status).toBe(200);

@@ -431,6 +431,7 @@ describe('step 4: say what went wrong', () => {
     const failure = describeFailure(error('ECONNREFUSED'), '127.0.0.1:9000', false);
     expect(failure, 'return a RequestError').toBeInstanceOf(RequestError);
     expect(failure.code, "the RequestError's code is the error's code").toBe('ECONNREFUSED');
+    expect(failure.name, 'its name, shown by String(error) and in stack traces').toBe('RequestError');
     expect(failure.message, 'not connected: `cannot connect to WHERE: ` and then describeError(error)').toBe(
       'cannot connect to 127.0.0.1:9000: connection refused (ECONNREFUSED)',
     );

@@ -1,5 +1,5 @@
 import { closedPort, lessonOf, type ProgramResult, startServer, WireError } from '@course/helpers';
-import { describe, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 
 // The real program, run as a learner runs it: `npx tsx lessons/01-tcp-client/exercise/client.ts`.
 const lesson = lessonOf(import.meta.url);
@@ -105,6 +105,41 @@ describe('the program: client.ts', () => {
       'without --port',
       'the command line is given (the program region): restore it from the starter if it was changed',
       noPortRepro,
+    );
+  });
+
+  test('--timeout MS bounds the exchange: a server that never answers fails after MS (the line says which bound)', async () => {
+    // Accepts, reads, never answers nor closes: only the client's own timer ends the exchange.
+    const port = await startServer((socket) => socket.resume());
+    const repro = [
+      'nc -l 127.0.0.1 9000     # in one terminal: a server that never answers',
+      `${lesson.command('client', ['--port', '9000', '--timeout', '300', 'hello'])}     # in another`,
+    ].join('\n');
+    const result = await runClient(['--port', String(port), '--timeout', '300', 'hello'], repro);
+    expectRun(
+      result,
+      { code: 1, stdout: '', stderr: `no complete reply from 127.0.0.1:${port} within 300 ms (ETIMEDOUT)\n` },
+      'with --timeout 300 against a silent server',
+      'the program passes --timeout to request() as timeoutMs (the program region): restore it from the starter if it was changed',
+      repro,
+    );
+  });
+
+  test('--help names the message, every option with its value and what it does, and exits 0', async () => {
+    const help = await lesson.run('client', ['--help']);
+    expect(help.code, `--help exits 0; stderr: ${help.stderr}`).toBe(0);
+    const lines = help.stdout.split('\n');
+    expect(lines[0], 'the first line of --help').toBe('usage: client.ts [options] MESSAGE');
+    expect(lines[2], 'the summary').toBe(
+      'Sends MESSAGE to a TCP server, half-closes, and prints the whole reply.',
+    );
+    const row = (first: string) =>
+      lines.find((line) => line.trimStart().startsWith(`${first} `))?.trim() ?? '';
+    expect(row('MESSAGE'), 'the MESSAGE row').toMatch(/^MESSAGE +the text to send$/);
+    expect(row('--host'), 'the --host row').toMatch(/^--host HOST +server address \(default 127\.0\.0\.1\)$/);
+    expect(row('--port'), 'the --port row').toMatch(/^--port PORT +server port \(required\)$/);
+    expect(row('--timeout'), 'the --timeout row').toMatch(
+      /^--timeout MS +bound on the whole exchange \(default 5000\)$/,
     );
   });
 });

@@ -8,7 +8,7 @@
  * them once, in 'end'. The test counts the bytes Buffer.concat() copies while a 512 KiB request
  * (eight chunks at least) is served: at most twice the request.
  *
- * @caught-by step 5: receive until the client half-closes › the chunks are joined once, in "end", not on every chunk
+ * @caught-by steps 5 and 6: receive the whole request, then reply › the chunks are joined once, in "end", not on every chunk
  */
 import net from 'node:net';
 import { describeError, formatAddress, isMain, peerAddress, runServerProgram } from '@course/program';
@@ -36,7 +36,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }
@@ -49,22 +50,38 @@ export function handleConnection(
 ): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
+  let replying = false;
   const deadline = setTimeout(() => {
-    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
-    socket.destroy();
+    const late = replying ? 'reply not read' : 'request not complete';
+    log(`client ${peer} too slow: ${late} after ${requestTimeoutMs} ms, closing`);
+    socket.resetAndDestroy();
   }, requestTimeoutMs);
 
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let refused = false;
+  const refuse = (reason: string) => {
+    refused = true;
+    chunks.length = 0;
+    log(`client ${peer} refused: ${reason}, closing`);
+    socket.end(`error: ${reason}\n`);
+  };
   let received = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
-    if (received.length + chunk.length > maxRequestBytes) {
-      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
-      return void socket.destroy();
-    }
+    if (refused) return;
+    size += chunk.length;
+    if (size > maxRequestBytes) return refuse(`request longer than ${maxRequestBytes} bytes`);
     received = Buffer.concat([received, chunk]); // the mistake: a copy of everything, every chunk
   });
   socket.on('end', () => {
-    clearTimeout(deadline);
-    socket.end(received.toString('utf8').toUpperCase());
+    replying = true;
+    if (refused) return;
+    const reply = received.toString('utf8').toUpperCase();
+    received = Buffer.alloc(0);
+    if (Buffer.byteLength(reply) > maxRequestBytes) {
+      return refuse(`reply longer than ${maxRequestBytes} bytes`);
+    }
+    socket.end(reply);
   });
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => {

@@ -1,13 +1,13 @@
 /**
- * MISTAKE: starts the request's deadline, but never clears it.
+ * MISTAKE: starts the exchange's deadline, but never clears it.
  *
  * It passes every quick try: a client is served at once, and a slowloris client is cut off on
- * time. But the timer outlives the request. Ten seconds after a client was served and gone,
- * the real server logs `client 127.0.0.1:48316 too slow: request not complete after 10000 ms,
- * closing` for a request that was complete long ago, and calls destroy() on a socket that is
- * already closed. The log lies, and every connection keeps a timer (and the socket it holds)
- * alive for the whole deadline. clearTimeout() it in 'end' (the request is complete) and in
- * 'close' (after a reset, say). The test serves one client, lets another reset, and then waits
+ * time. But the timer outlives the connection. Ten seconds after a client was served and gone,
+ * the real server logs `client 127.0.0.1:48316 too slow: reply not read after 10000 ms, closing`
+ * about a reply that was read long ago, and resets a socket that is already closed. The log
+ * lies, and every connection keeps a timer (and the socket it holds) alive for the whole
+ * deadline. clearTimeout() it in 'close': it fires exactly once for every connection, however it
+ * ends (served, refused, reset). The test serves one client, lets another reset, and then waits
  * for a third, later client's deadline: by then the first two must never have been called too
  * slow.
  *
@@ -39,7 +39,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }
@@ -52,25 +53,43 @@ export function handleConnection(
 ): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
-  // The mistake: nothing ever calls clearTimeout(deadline).
+  let replying = false;
   setTimeout(() => {
-    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
-    socket.destroy();
+    const late = replying ? 'reply not read' : 'request not complete';
+    log(`client ${peer} too slow: ${late} after ${requestTimeoutMs} ms, closing`);
+    socket.resetAndDestroy();
   }, requestTimeoutMs);
 
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
+  const refuse = (reason: string) => {
+    refused = true;
+    chunks.length = 0;
+    log(`client ${peer} refused: ${reason}, closing`);
+    socket.end(`error: ${reason}\n`);
+  };
   socket.on('data', (chunk: Buffer) => {
+    if (refused) return;
     size += chunk.length;
-    if (size > maxRequestBytes) {
-      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
-      return void socket.destroy();
-    }
+    if (size > maxRequestBytes) return refuse(`request longer than ${maxRequestBytes} bytes`);
     chunks.push(chunk);
   });
-  socket.on('end', () => socket.end(Buffer.concat(chunks).toString('utf8').toUpperCase()));
+  socket.on('end', () => {
+    replying = true;
+    if (refused) return;
+    const reply = Buffer.concat(chunks).toString('utf8').toUpperCase();
+    chunks.length = 0;
+    if (Buffer.byteLength(reply) > maxRequestBytes) {
+      return refuse(`reply longer than ${maxRequestBytes} bytes`);
+    }
+    socket.end(reply);
+  });
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
-  socket.on('close', () => log(`client ${peer} closed`));
+  socket.on('close', () => {
+    // The mistake: nothing ever calls clearTimeout(deadline).
+    log(`client ${peer} closed`);
+  });
 }
 
 if (isMain(import.meta.url))

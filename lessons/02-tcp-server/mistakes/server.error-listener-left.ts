@@ -9,7 +9,7 @@
  * again collects one more listener each time. Remove it in the listen callback:
  * server.off('error', reject). The test counts the server's 'error' listeners before and after.
  *
- * @caught-by steps 2 and 3: bind and listen › listen() leaves no 'error' listener behind once the server listens
+ * @caught-by step 3: listen › listen() leaves no 'error' listener behind once the server listens
  */
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';

@@ -36,7 +36,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }
@@ -49,24 +50,37 @@ export function handleConnection(
 ): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
+  let replying = false;
   const deadline = setTimeout(() => {
-    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
-    socket.destroy();
+    const late = replying ? 'reply not read' : 'request not complete';
+    log(`client ${peer} too slow: ${late} after ${requestTimeoutMs} ms, closing`);
+    socket.resetAndDestroy();
   }, requestTimeoutMs);
 
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
+  const refuse = (reason: string) => {
+    refused = true;
+    chunks.length = 0;
+    log(`client ${peer} refused: ${reason}, closing`);
+    socket.end(`error: ${reason}\n`);
+  };
   socket.on('data', (chunk: Buffer) => {
+    if (refused) return;
     size += chunk.length;
-    if (size > maxRequestBytes) {
-      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
-      return void socket.destroy();
-    }
+    if (size > maxRequestBytes) return refuse(`request longer than ${maxRequestBytes} bytes`);
     chunks.push(chunk);
   });
   socket.on('end', () => {
-    clearTimeout(deadline);
-    socket.end(Buffer.concat(chunks).toString('utf8').toUpperCase());
+    replying = true;
+    if (refused) return;
+    const reply = Buffer.concat(chunks).toString('utf8').toUpperCase();
+    chunks.length = 0;
+    if (Buffer.byteLength(reply) > maxRequestBytes) {
+      return refuse(`reply longer than ${maxRequestBytes} bytes`);
+    }
+    socket.end(reply);
   });
   socket.on('error', (error) => log(`client ${peer} failed: ${error.message}`)); // the mistake
   socket.on('close', () => {

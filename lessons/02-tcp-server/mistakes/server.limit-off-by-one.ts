@@ -2,12 +2,12 @@
  * MISTAKE: checks the request limit with `>=` instead of `>`.
  *
  * maxRequestBytes is the most a request may hold (1 MiB by default, `--max-bytes`), and a client
- * sending far more is cut off either way, so every quick try looks right. But a request of
- * exactly maxRequestBytes bytes, which is allowed, is cut off too: `size >= maxRequestBytes`
+ * sending far more is refused either way, so every quick try looks right. But a request of
+ * exactly maxRequestBytes bytes, which is allowed, is refused too: `size >= maxRequestBytes`
  * refuses the limit itself. The README says "when the total passes maxRequestBytes". The test
  * sends exactly 1000 bytes to a server built with maxRequestBytes: 1000 and expects its reply.
  *
- * @caught-by step 5: receive until the client half-closes › a request of exactly maxRequestBytes is served
+ * @caught-by steps 5 and 6: receive the whole request, then reply › a request of exactly maxRequestBytes is served
  */
 import net from 'node:net';
 import { describeError, formatAddress, isMain, peerAddress, runServerProgram } from '@course/program';
@@ -35,7 +35,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }
@@ -48,25 +49,38 @@ export function handleConnection(
 ): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
+  let replying = false;
   const deadline = setTimeout(() => {
-    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
-    socket.destroy();
+    const late = replying ? 'reply not read' : 'request not complete';
+    log(`client ${peer} too slow: ${late} after ${requestTimeoutMs} ms, closing`);
+    socket.resetAndDestroy();
   }, requestTimeoutMs);
 
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
+  const refuse = (reason: string) => {
+    refused = true;
+    chunks.length = 0;
+    log(`client ${peer} refused: ${reason}, closing`);
+    socket.end(`error: ${reason}\n`);
+  };
   socket.on('data', (chunk: Buffer) => {
+    if (refused) return;
     size += chunk.length;
-    if (size >= maxRequestBytes) {
-      // the mistake: the limit itself is refused
-      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
-      return void socket.destroy();
-    }
+    // the mistake: the limit itself is refused
+    if (size >= maxRequestBytes) return refuse(`request longer than ${maxRequestBytes} bytes`);
     chunks.push(chunk);
   });
   socket.on('end', () => {
-    clearTimeout(deadline);
-    socket.end(Buffer.concat(chunks).toString('utf8').toUpperCase());
+    replying = true;
+    if (refused) return;
+    const reply = Buffer.concat(chunks).toString('utf8').toUpperCase();
+    chunks.length = 0;
+    if (Buffer.byteLength(reply) > maxRequestBytes) {
+      return refuse(`reply longer than ${maxRequestBytes} bytes`);
+    }
+    socket.end(reply);
   });
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => {

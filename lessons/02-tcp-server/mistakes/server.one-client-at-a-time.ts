@@ -12,7 +12,7 @@
  * get its reply while the nineteen others are still sending.
  *
  * @caught-by step 7: close, whatever the client does › twenty clients at once each get their own reply
- * @caught-by step 4: accept each connection › with maxConnections 2
+ * @caught-by steps 4, 5 and 6: the limit on open connections, with clients served around it › with maxConnections 2
  */
 import net from 'node:net';
 import { formatAddress, isMain, runServerProgram } from '@course/program';
@@ -54,7 +54,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }

@@ -8,7 +8,7 @@
  * (the reply is "H" for `hello world`), and send a 512 KiB request, which arrives in several
  * chunks even on loopback (a socket reads 64 KiB at most at a time).
  *
- * @caught-by step 5: receive until the client half-closes › a request that arrives one byte at a time still gets one whole reply
+ * @caught-by steps 5 and 6: receive the whole request, then reply › a request that arrives one byte at a time still gets one whole reply
  * @caught-by step 6: send the reply › a 512 KiB request comes back whole
  */
 import net from 'node:net';

@@ -36,9 +36,11 @@ describe('the program: server.ts', () => {
 
   test('exits 1 with one clear line when the port is taken, 2 on a bad flag', async () => {
     const taken = await listen(net.createServer());
-    const [busy, bad] = await Promise.all([
+    const [busy, bad, noBytes, noConnections] = await Promise.all([
       lesson.run('server', ['--port', String(taken)]),
       lesson.run('server', ['--prot', '9000']),
+      lesson.run('server', ['--max-bytes', '0']),
+      lesson.run('server', ['--max-connections', '0']),
     ]);
     expect(
       busy.stderr,
@@ -49,5 +51,91 @@ describe('the program: server.ts', () => {
       "server.ts: unknown option '--prot' (see server.ts --help)\n",
     );
     expect(bad.code, `an unknown flag exits 2. ${exitedWith(bad)}`).toBe(2);
+    // A limit of 0 would refuse everything: bad usage, said in one line.
+    for (const [flag, result] of [
+      ['max-bytes', noBytes],
+      ['max-connections', noConnections],
+    ] as const) {
+      expect(result.stderr, `--${flag} 0: one line saying what the flag takes`).toBe(
+        `server.ts: --${flag} must be a whole number of at least 1, not '0' (see server.ts --help)\n`,
+      );
+      expect(result.code, `--${flag} 0 exits 2. ${exitedWith(result)}`).toBe(2);
+    }
+  });
+
+  test('--help lists every option with its value and what it does, and exits 0', async () => {
+    const help = await lesson.run('server', ['--help']);
+    expect(help.code, `--help exits 0. ${exitedWith(help)}`).toBe(0);
+    const lines = help.stdout.split('\n');
+    expect(lines[0], 'the first line of --help').toBe('usage: server.ts [options]');
+    expect(lines[2], 'the summary').toBe(
+      'Answers each connection with its message in upper case, then closes it.',
+    );
+    const option = (flag: string) => lines.find((line) => line.trimStart().startsWith(`${flag} `)) ?? '';
+    const rows: [string, RegExp][] = [
+      ['--host', /^ {2}--host HOST +address to listen on \(default 127\.0\.0\.1\)$/],
+      ['--port', /^ {2}--port PORT +port to listen on \(default 0: any free port\)$/],
+      ['--backlog', /^ {2}--backlog N +connections waiting to be accepted \(default 511\)$/],
+      [
+        '--max-bytes',
+        /^ {2}--max-bytes N +longest request, and longest reply, in bytes; longer ones get `error: \.\.\.` \(default 1048576\)$/,
+      ],
+      [
+        '--timeout',
+        /^ {2}--timeout MS +the whole exchange, from connecting until the client has taken the reply, must be over within MS milliseconds, or the connection is reset \(default 10000\)$/,
+      ],
+      [
+        '--max-connections',
+        /^ {2}--max-connections N +most connections open at once; more are closed at once \(default: no limit\)$/,
+      ],
+    ];
+    for (const [flag, row] of rows) expect(option(flag), `the --help line of ${flag}`).toMatch(row);
+  });
+
+  test('--max-bytes, --timeout and --max-connections 1 do what they say', async () => {
+    const server = await lesson.startServer('server', [
+      '--max-bytes',
+      '10',
+      '--timeout',
+      '2000',
+      '--max-connections',
+      '1',
+    ]);
+    // --max-bytes 10: 11 bytes are refused, in the protocol's words.
+    assertBytes(await exchange(server.port, 'hello world'), 'error: request longer than 10 bytes\n', {
+      what: 'the answer to 11 bytes with --max-bytes 10',
+    });
+    await server.waitForLine(
+      /^client 127\.0\.0\.1:\d+ closed$/,
+      'a `client 127.0.0.1:PORT closed` line for the refused client',
+    );
+    // --max-connections 1: while one client is connected, the next is refused, in the singular.
+    const silent = await connect(server.port);
+    const silentPort = silent.socket.localPort;
+    await server.waitForLine(
+      new RegExp(`^client connected from 127\\.0\\.0\\.1:${silentPort}$`),
+      `a \`client connected from 127.0.0.1:${silentPort}\` line`,
+    );
+    const refused = await connect(server.port);
+    const refusedPort = refused.socket.localPort;
+    await refused.closed({ allowReset: true, expected: 'the server to refuse a second connection at once' });
+    await server.waitForLine(
+      new RegExp(`^refused a connection from 127\\.0\\.0\\.1:${refusedPort}: 1 connection already open$`),
+      `a \`refused a connection from 127.0.0.1:${refusedPort}: 1 connection already open\` line`,
+    );
+    // --timeout 2000: the silent client is cut off at the deadline, not the default 10 s. (2 s,
+    // so that it still holds the only place while the next client is refused, however busy the
+    // machine.) The wait is far longer, and far shorter than 10 s.
+    await silent.closed({
+      allowReset: true,
+      ms: 6_000,
+      expected: 'the server to close the silent client after 2000 ms',
+    });
+    await server.waitForLine(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${silentPort} too slow: request not complete after 2000 ms, closing$`,
+      ),
+      'a `too slow: request not complete after 2000 ms` line',
+    );
   });
 });

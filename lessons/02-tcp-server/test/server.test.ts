@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import {
   assertBytes,
@@ -6,6 +9,7 @@ import {
   connect,
   exchange,
   hasCommand,
+  LIVENESS_MS,
   LogLines,
   listen,
   reproLines,
@@ -46,11 +50,34 @@ describe('step 1: create the listening socket', () => {
   });
 });
 
-describe('steps 2 and 3: bind and listen', () => {
+describe('step 2: bind', () => {
+  test('listen() rejects with EADDRINUSE when the port is taken', async () => {
+    const first = net.createServer();
+    const port = await listen(first);
+    const second = net.createServer();
+    closeAfterTest(() => second.close());
+    const error = await within(
+      bindAndListen(second, { host: '127.0.0.1', port }).catch((e: unknown) => e),
+      () => ({
+        expected: 'listen() to reject: the port is taken',
+        hint: "server.listen() does not throw on a taken port: the server emits 'error', so reject there",
+      }),
+    );
+    expect(error, "listen() should reject when the server emits 'error'").toBeInstanceOf(Error);
+    expect((error as NodeJS.ErrnoException).code, "reject with the server's own error, as it is").toBe(
+      'EADDRINUSE',
+    );
+  });
+});
+
+describe('step 3: listen', () => {
   test('listen() binds the host and port and resolves with the real port when asked for port 0', async () => {
     const server = net.createServer((socket) => socket.end());
     closeAfterTest(() => server.close());
-    const address = await bindAndListen(server, { host: '127.0.0.1', port: 0 });
+    const address = await within(bindAndListen(server, { host: '127.0.0.1', port: 0 }), () => ({
+      expected: 'listen() to resolve once the server listens',
+      hint: "resolve with server.address() once the server is listening (its 'listening' event)",
+    }));
     expect(address.address, 'listen on the host you were given: server.listen({ host, port, backlog })').toBe(
       '127.0.0.1',
     );
@@ -63,24 +90,15 @@ describe('steps 2 and 3: bind and listen', () => {
     const server = net.createServer((socket) => socket.end());
     closeAfterTest(() => server.close());
     const before = server.listenerCount('error');
-    await bindAndListen(server, { host: '127.0.0.1', port: 0 });
+    await within(bindAndListen(server, { host: '127.0.0.1', port: 0 }), () => ({
+      expected: 'listen() to resolve once the server listens',
+      hint: "resolve with server.address() once the server is listening (its 'listening' event)",
+    }));
     expect(
       server.listenerCount('error') - before,
       "remove your 'error' listener once the server listens (server.off('error', reject)): " +
         'left there, it would swallow every later error of the server',
     ).toBe(0);
-  });
-
-  test('listen() rejects with EADDRINUSE when the port is taken', async () => {
-    const first = net.createServer();
-    const port = await listen(first);
-    const second = net.createServer();
-    closeAfterTest(() => second.close());
-    const error = await bindAndListen(second, { host: '127.0.0.1', port }).catch((e: unknown) => e);
-    expect(error, "listen() should reject when the server emits 'error'").toBeInstanceOf(Error);
-    expect((error as NodeJS.ErrnoException).code, "reject with the server's own error, as it is").toBe(
-      'EADDRINUSE',
-    );
   });
 });
 
@@ -97,68 +115,85 @@ describe('step 4: accept each connection', () => {
     );
   });
 
-  // Needs steps 5 and 6 as well: the clients around the refused one must get their replies.
-  test('with maxConnections 2, a third client is closed at once with no reply and logged; once one finishes, the next is served', async () => {
-    const { port, log, server } = await startUpper({ maxConnections: 2 });
-    reproSetup({
-      serverArgs: ['--max-connections', '2'],
-      note:
-        'the test keeps two clients connected (`nc 127.0.0.1 9000` in two more terminals): a third is ' +
-        'refused; once one of the two ends (type a word, then Ctrl-D), the next client is served',
-    });
-    // When the server's own socket for a client closes, its place under the limit is free again.
-    const freed = new Map<number, Promise<void>>();
-    server.on('connection', (socket) => {
-      freed.set(socket.remotePort ?? 0, new Promise((resolve) => socket.once('close', () => resolve())));
-    });
-
-    const first = await connect(port);
-    const second = await connect(port);
-    const third = await connect(port);
-    const thirdPort = third.socket.localPort;
-    const refused = await third.closed({
-      allowReset: true,
-      expected: 'the server to close the third connection at once (two are already open)',
-      hint: 'set server.maxConnections = maxConnections: past it, Node closes each new connection as soon as it accepts it',
-    });
-    assertBytes(refused, '', {
-      what: 'what the refused third client received',
-      hint: 'a refused client gets no reply at all: set server.maxConnections = maxConnections in createUpperServer()',
-    });
+  test('a refusal is logged even when Node knows no address (on a Unix domain socket: `?:0`)', async () => {
+    // Node gives 'drop' the refused client's address when it has one. A server listening on a
+    // Unix domain socket (or a Windows pipe) has none, and Node emits 'drop' with no argument.
+    const log = new LogLines();
+    const server = createUpperServer({ log: log.add, maxConnections: 1 });
+    closeAfterTest(() => server.close());
+    const accepted: net.Socket[] = [];
+    server.on('connection', (socket) => accepted.push(socket));
+    const dir = mkdtempSync(join(tmpdir(), 'course-02-'));
+    closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
+    const path =
+      process.platform === 'win32'
+        ? `\\\\.\\pipe\\course-02-${process.pid}-${Date.now()}`
+        : join(dir, 'server.sock');
+    await within(new Promise<void>((resolve) => server.listen(path, resolve)), () => ({
+      expected: `the server to listen on ${path}`,
+    }));
+    const first = net.connect(path);
+    closeAfterTest(() => first.destroy());
+    first.on('error', () => {});
+    await within(new Promise((resolve) => first.once('connect', resolve)), () => ({
+      expected: `a connection to ${path}`,
+    }));
+    await log.line(/^client connected from /, 'a log line `client connected from ...` for the first client');
+    const second = net.connect(path);
+    closeAfterTest(() => second.destroy());
+    second.on('error', () => {});
     await log.line(
-      new RegExp(`^refused a connection from 127\\.0\\.0\\.1:${thirdPort}: 2 connections already open$`),
-      `a log line \`refused a connection from 127.0.0.1:${thirdPort}: 2 connections already open\` (listen for the server's 'drop' event)`,
+      /^refused a connection from \?:0: 1 connection already open$/,
+      'a log line `refused a connection from ?:0: 1 connection already open`',
+      {
+        hint:
+          "the 'drop' event's argument can be missing, and so can its remoteAddress: " +
+          "formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0)",
+      },
     );
-
-    // The first client finishes: its reply, then the server closes its socket, which frees a place.
-    const firstPort = first.socket.localPort ?? 0;
-    await first.end('one');
-    const replyOf = (who: string) => ({
-      expected: `${who}'s reply, then the server closing the connection`,
-      hint: 'the clients under the limit are served as usual: read until "end", then socket.end(reply) (steps 5 and 6)',
-    });
-    assertBytes(await first.closed(replyOf('the first client')), 'ONE', { what: "the first client's reply" });
-    await within(
-      freed.get(firstPort) ?? Promise.reject(new Error('the server never saw the first client')),
-      () => ({
-        expected: "the server's socket of the first client to close once the reply is sent",
-      }),
-    );
-    await expectReply(
-      port,
-      'next, please',
-      'NEXT, PLEASE',
-      'with one of the two gone, a new client is under the limit again, and is served at once although ' +
-        'the second client is still sending: handle every connection on its own, never one after another',
-    );
-    await second.end('two');
-    assertBytes(await second.closed(replyOf('the second client')), 'TWO', {
-      what: "the second client's reply",
-    });
+    // The server's side goes first: were the client to close first, a server that replies to
+    // its empty request would write to a Unix socket with no one at the other end (EPIPE), an
+    // error that only step 7's 'error' listener handles. This test is about step 4.
+    for (const socket of accepted) socket.destroy();
   });
 });
 
 describe('step 5: receive until the client half-closes', () => {
+  test('a request longer than maxRequestBytes gets `error: request longer than N bytes` at once, then a polite close', async () => {
+    const { port, log } = await startUpper({ maxRequestBytes: 1000 });
+    reproSetup({ serverArgs: ['--max-bytes', '1000'] });
+    const peer = await connect(port);
+    const clientPort = peer.socket.localPort;
+    const hint =
+      'count the bytes of every "data" chunk: once the total passes maxRequestBytes, log it, drop the ' +
+      'chunks and reply `error: request longer than N bytes` and a newline with socket.end() (N: maxRequestBytes)';
+    // 1001 bytes and no FIN yet: the refusal must not wait for the end of a request it refuses.
+    await peer.write(Buffer.alloc(1001, 'a'));
+    await peer.lines(1, { hint });
+    // The client goes on sending, then finishes. The server reads and drops the rest, so it
+    // closes politely: a reset could wipe out the error line before a client reads it.
+    await peer.write(Buffer.alloc(4000, 'a'));
+    await peer.end();
+    const received = await peer.closed({
+      expected: 'the error line, then the server closing the connection (FIN, not a reset)',
+      hint:
+        'after the refusal, keep reading what the client sends and drop it (return early in "data"): ' +
+        'closing a socket with unread bytes makes the kernel reset the connection',
+    });
+    assertBytes(received, 'error: request longer than 1000 bytes\n', {
+      what: 'what a client over the limit received',
+      hint,
+      repro: peer.repro,
+    });
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${clientPort} refused: request longer than 1000 bytes, closing$`),
+      `a log line \`client 127.0.0.1:${clientPort} refused: request longer than 1000 bytes, closing\``,
+      { hint },
+    );
+  });
+});
+
+describe('steps 5 and 6: receive the whole request, then reply', () => {
   test('a request that arrives one byte at a time still gets one whole reply', async () => {
     const { port } = await startUpper();
     const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
@@ -177,24 +212,6 @@ describe('step 5: receive until the client half-closes', () => {
     await expectReply(proxy.port, text, text.toUpperCase());
   });
 
-  test('a request larger than maxRequestBytes is cut off, and the server keeps serving', async () => {
-    const { port, log } = await startUpper({ maxRequestBytes: 1000 });
-    reproSetup({ serverArgs: ['--max-bytes', '1000'] });
-    const peer = await connect(port);
-    await peer.write(Buffer.alloc(5000, 'a')).catch(() => {}); // the server may reset us mid-write
-    const received = await peer.closed({
-      allowReset: true,
-      expected: 'the server to cut off a request of 5000 bytes, over the limit of 1000',
-      hint: 'count the bytes of every "data" chunk: once the total passes maxRequestBytes, log it and socket.destroy()',
-    });
-    assertBytes(received, '', {
-      what: 'what a client over the limit received',
-      hint: 'no reply to a request over the limit: count the bytes of every "data" chunk, and past maxRequestBytes socket.destroy()',
-    });
-    await log.line(/sent more than 1000 bytes/, 'a log line saying the client sent too much');
-    await expectReply(port, 'still there?', 'STILL THERE?');
-  });
-
   test('a request of exactly maxRequestBytes is served: only more than that is cut off', async () => {
     const { port, log } = await startUpper({ maxRequestBytes: 1000 });
     reproSetup({ serverArgs: ['--max-bytes', '1000'] });
@@ -205,7 +222,7 @@ describe('step 5: receive until the client half-closes', () => {
       expected: 'a reply, then the server closing the connection',
       hint: 'read until the client half-closes (the socket emits "end"), then reply and call socket.end()',
     });
-    const cutOff = log.lines.some((line) => line.includes('sent more than'));
+    const cutOff = log.lines.some((line) => line.includes('refused'));
     assertBytes(reply, 'A'.repeat(1000), {
       what: 'the reply to a request of exactly maxRequestBytes (1000) bytes',
       hint: cutOff
@@ -270,6 +287,130 @@ describe('step 6: send the reply', () => {
     const text = 'abcdefghijklmnopqrstuvwxyz0123456789\n'.repeat(14_200);
     await expectReply(port, text, text.toUpperCase());
   });
+  test('a reply longer than maxRequestBytes is refused too: invalid UTF-8 comes back three times as long', async () => {
+    const { port } = await startUpper({ maxRequestBytes: 1000 });
+    reproSetup({ serverArgs: ['--max-bytes', '1000'] });
+    // Each 0xff byte is not UTF-8: it decodes to U+FFFD, three bytes (ef bf bd) in the reply.
+    const fits = Buffer.concat([Buffer.from('a'), Buffer.alloc(333, 0xff)]); // reply: 1 + 999 bytes
+    const over = Buffer.concat([fits, Buffer.from([0xff])]); // 335 bytes, reply 1003
+    const [exact, refused] = await Promise.all([exchange(port, fits), exchange(port, over)]);
+    assertBytes(exact, Buffer.concat([Buffer.from('A'), Buffer.from('\ufffd'.repeat(333))]), {
+      what: 'the reply of exactly maxRequestBytes (1000) bytes to `a` and 333 bytes 0xff',
+      hint: 'a reply may be as long as maxRequestBytes: refuse only a longer one (>, not >=)',
+      repro: reproLines(fits, port),
+    });
+    assertBytes(refused, 'error: reply longer than 1000 bytes\n', {
+      what: 'the answer to a request of 335 bytes whose reply would be 1003 bytes',
+      hint:
+        'the reply is bounded too: in "end", count the bytes of the upper-cased text (Buffer.byteLength) and, when it is ' +
+        'longer than maxRequestBytes, reply `error: reply longer than N bytes` and a newline instead',
+      repro: reproLines(over, port),
+    });
+  });
+});
+
+describe('steps 4, 5 and 6: the limit on open connections, with clients served around it', () => {
+  // Needs steps 5 and 6 as well: the clients around the refused one must get their replies.
+  test('with maxConnections 2, a third client is closed at once with no reply and logged; once one finishes, the next is served', async () => {
+    const { port, log, server } = await startUpper({ maxConnections: 2 });
+    reproSetup({
+      serverArgs: ['--max-connections', '2'],
+      note:
+        'the test keeps two clients connected (`nc 127.0.0.1 9000` in two more terminals): a third is ' +
+        'refused; once one of the two ends (type a word, then Ctrl-D), the next client is served',
+    });
+    // When the server's own socket for a client closes, its place under the limit is free again.
+    const freed = new Map<number, Promise<void>>();
+    server.on('connection', (socket) => {
+      freed.set(socket.remotePort ?? 0, new Promise((resolve) => socket.once('close', () => resolve())));
+    });
+
+    const first = await connect(port);
+    const second = await connect(port);
+    const third = await connect(port);
+    const thirdPort = third.socket.localPort;
+    const refused = await third.closed({
+      allowReset: true,
+      expected: 'the server to close the third connection at once (two are already open)',
+      hint: 'set server.maxConnections = maxConnections: past it, Node closes each new connection as soon as it accepts it',
+    });
+    assertBytes(refused, '', {
+      what: 'what the refused third client received',
+      hint: 'a refused client gets no reply at all: set server.maxConnections = maxConnections in createUpperServer()',
+    });
+    await log.line(
+      new RegExp(`^refused a connection from 127\\.0\\.0\\.1:${thirdPort}: 2 connections already open$`),
+      `a log line \`refused a connection from 127.0.0.1:${thirdPort}: 2 connections already open\` (listen for the server's 'drop' event)`,
+    );
+
+    // The first client finishes: its reply, then the server closes its socket, which frees a place.
+    const firstPort = first.socket.localPort ?? 0;
+    await first.end('one');
+    const replyOf = (who: string) => ({
+      expected: `${who}'s reply, then the server closing the connection`,
+      hint: 'the clients under the limit are served as usual: read until "end", then socket.end(reply) (steps 5 and 6)',
+    });
+    assertBytes(await first.closed(replyOf('the first client')), 'ONE', { what: "the first client's reply" });
+    await within(
+      freed.get(firstPort) ?? Promise.reject(new Error('the server never saw the first client')),
+      () => ({
+        expected: "the server's socket of the first client to close once the reply is sent",
+      }),
+    );
+    await expectReply(
+      port,
+      'next, please',
+      'NEXT, PLEASE',
+      'with one of the two gone, a new client is under the limit again, and is served at once although ' +
+        'the second client is still sending: handle every connection on its own, never one after another',
+    );
+    await second.end('two');
+    assertBytes(await second.closed(replyOf('the second client')), 'TWO', {
+      what: "the second client's reply",
+    });
+  });
+});
+
+describe('steps 5, 6 and 7: a request over the limit', () => {
+  test('a refused client is logged once, from connected to closed, and the server keeps serving', async () => {
+    const { port, log } = await startUpper({ maxRequestBytes: 1000 });
+    reproSetup({ serverArgs: ['--max-bytes', '1000'] });
+    const peer = await connect(port);
+    const clientPort = peer.socket.localPort;
+    const hint =
+      'count the bytes of every "data" chunk: once the total passes maxRequestBytes, log it, drop the ' +
+      'chunks and reply `error: request longer than N bytes` and a newline with socket.end() (N: maxRequestBytes)';
+    // 1001 bytes and no FIN yet: the refusal must not wait for the end of a request it refuses.
+    await peer.write(Buffer.alloc(1001, 'a'));
+    await peer.lines(1, { hint });
+    // The client goes on sending, then finishes. The server reads and drops the rest, so it
+    // closes politely: a reset could wipe out the error line before a client reads it.
+    await peer.write(Buffer.alloc(4000, 'a'));
+    await peer.end();
+    const received = await peer.closed({
+      expected: 'the error line, then the server closing the connection (FIN, not a reset)',
+      hint:
+        'after the refusal, keep reading what the client sends and drop it (return early in "data"): ' +
+        'closing a socket with unread bytes makes the kernel reset the connection',
+    });
+    assertBytes(received, 'error: request longer than 1000 bytes\n', {
+      what: 'what a client over the limit received',
+      hint,
+      repro: peer.repro,
+    });
+    const client = `client 127.0.0.1:${clientPort}`;
+    await log.line(new RegExp(`^${client} closed$`), `a log line \`${client} closed\``);
+    expect(
+      log.lines.filter((line) => line.includes(`127.0.0.1:${clientPort}`)),
+      'one refusal per client: once refused, return at the top of "data" and of "end" (what still ' +
+        'arrives is dropped, and nothing more is written after the error line)',
+    ).toEqual([
+      `client connected from 127.0.0.1:${clientPort}`,
+      `${client} refused: request longer than 1000 bytes, closing`,
+      `${client} closed`,
+    ]);
+    await expectReply(port, 'still there?', 'STILL THERE?');
+  });
 });
 
 describe('step 7: close, whatever the client does', () => {
@@ -307,30 +448,33 @@ describe('step 7: close, whatever the client does', () => {
   });
 
   test('a request trickled one byte at a time is cut off after requestTimeoutMs; a slow client that finishes in time is served', async () => {
-    const { port, log } = await startUpper({ requestTimeoutMs: 150 });
-    reproSetup({ serverArgs: ['--timeout', '150'] });
+    const { port, log } = await startUpper({ requestTimeoutMs: 600 });
+    reproSetup({ serverArgs: ['--timeout', '600'] });
 
-    // Slowloris: one byte every 20 ms, never a FIN. Its 200 bytes would take 4 s.
+    // Slowloris: one byte every 10 ms for 20 s, far past the wait, and never a FIN. Each byte is
+    // activity: an idle timer of 600 ms fires only if the machine stalls the drip that long.
     const slowloris = async () => {
-      const peer = await trickle(port, 'x'.repeat(200), 20);
+      const peer = await trickle(port, 'x'.repeat(2_000), 10);
       const clientPort = peer.socket.localPort;
+      // 600 ms is the deadline; the wait is far longer, so that only a server that never cuts the
+      // trickle off fails, however busy the machine.
       const received = await peer.closed({
-        ms: 1_000,
+        ms: 5_000,
         allowReset: true,
-        expected: 'the server to close a connection whose request is not complete after 150 ms',
+        expected: 'the server to close a connection whose request is not complete after 600 ms',
         hint:
-          'start a timer (setTimeout) when the connection opens and destroy the socket when it fires. ' +
+          'start a timer (setTimeout) when the connection opens and reset the socket when it fires. ' +
           'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
       });
       assertBytes(received, '', {
         what: 'what the slow client received',
-        hint: 'a late request gets no reply: the deadline only logs and destroys the socket',
+        hint: 'a late request gets no reply: the deadline only logs and resets the socket',
       });
       await log.line(
         new RegExp(
-          `^client 127\\.0\\.0\\.1:${clientPort} too slow: request not complete after 150 ms, closing$`,
+          `^client 127\\.0\\.0\\.1:${clientPort} too slow: request not complete after 600 ms, closing$`,
         ),
-        `a log line \`client 127.0.0.1:${clientPort} too slow: request not complete after 150 ms, closing\``,
+        `a log line \`client 127.0.0.1:${clientPort} too slow: request not complete after 600 ms, closing\``,
       );
     };
 
@@ -344,12 +488,63 @@ describe('step 7: close, whatever the client does', () => {
       await peer.end();
       const reply = await peer.closed({
         expected: 'a reply: this client half-closed well within the deadline',
-        hint: 'only a late request is cut off: clear the timer (clearTimeout) when "end" arrives',
+        hint: 'only a late exchange is cut off: the timer fires only if the socket is still open',
       });
       assertBytes(reply, 'SLOW BUT IN TIME', { what: "the patient client's reply" });
     };
 
     await Promise.all([slowloris(), patient()]);
+    await expectReply(port, 'still serving', 'STILL SERVING');
+  });
+
+  test('a client that half-closes and never reads its reply is reset at the deadline: it covers the reply too', async () => {
+    // The kernel takes a few MiB of a reply nobody reads (4 MiB of send buffer at most, by
+    // default on Linux); the rest waits in the server's memory. 8 MiB leaves half of it there.
+    const size = 8 * 1024 * 1024;
+    const { port, log } = await startUpper({ maxRequestBytes: size, requestTimeoutMs: 5_000 });
+    reproSetup({
+      serverArgs: ['--max-bytes', String(size), '--timeout', '5000'],
+      note: `the client sends ${size} bytes, half-closes and reads nothing: \`head -c ${size} /dev/zero | tr '\\0' a | nc -N 127.0.0.1 9000 | sleep 5\` (sleep never reads what nc prints)`,
+    });
+    const peer = await connect(port);
+    const clientPort = peer.socket.localPort;
+    peer.socket.pause(); // reads nothing
+    const started = performance.now();
+    await peer.end(Buffer.alloc(size, 'a'));
+    const hint =
+      'clear the deadline only in "close", not in "end": the client\'s FIN ends the request, but the ' +
+      'reply still waits in memory until the client reads it. When the timer fires after "end", log ' +
+      '`reply not read` and socket.resetAndDestroy()';
+    // 5 s is the deadline, long enough for the request to arrive whole on a very busy machine (it
+    // takes a tenth of a second on an idle one, and more than 3 s was seen under heavy load); the wait is far longer, so that only a server that
+    // never gives up on the reply fails.
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${clientPort} too slow: reply not read after 5000 ms, closing$`),
+      `a log line \`client 127.0.0.1:${clientPort} too slow: reply not read after 5000 ms, closing\``,
+      { ms: 5_000 + LIVENESS_MS, hint },
+    );
+    expect(
+      performance.now() - started,
+      'the deadline fired before requestTimeoutMs (5000 ms): start it when the connection opens',
+    ).toBeGreaterThanOrEqual(4_900);
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${clientPort} closed$`),
+      `a log line \`client 127.0.0.1:${clientPort} closed\``,
+      { hint },
+    );
+    // The client reads at last: what its kernel had taken of the reply, and then the end. (The
+    // server resets the connection, and Python or nc say "connection reset by peer"; Node on
+    // Linux may report that reset as a plain end when it follows a half-close.)
+    peer.socket.resume();
+    const received = await peer.closed({
+      allowReset: true,
+      ms: 5_000,
+      expected: 'part of the reply, then the end of the connection',
+      hint,
+    });
+    expect(received.length, 'a client cut off at the deadline gets part of its reply at most').toBeLessThan(
+      size,
+    );
     await expectReply(port, 'still serving', 'STILL SERVING');
   });
 
@@ -399,7 +594,7 @@ describe('step 7: close, whatever the client does', () => {
     expect(
       [...afterClose(servedPort), ...afterClose(resetPort)],
       'these clients were served or gone, yet their deadline still fired afterwards: clearTimeout() it ' +
-        'in "end" (the request is complete) and in "close" (after a reset, say)',
+        'in "close", which comes however the exchange ended (served, reset, or gone)',
     ).toEqual([]);
   });
 

@@ -17,6 +17,7 @@ import {
   fail,
   formatAddress,
   isMain,
+  onStopSignal,
   type ProgramSpec,
   parseCommandLine,
 } from '@course/program';
@@ -258,15 +259,15 @@ export async function runProgram(
   } catch (error) {
     fail(`cannot listen on ${formatAddress(options.host, options.port)}: ${describeError(error)}`);
   }
-  announceListening(server.server);
   const stop = (signal: NodeJS.Signals) => {
     console.log(`${spec.name}: ${signal}, closing ${server.openConnections} connection(s) and stopping`);
     // stop() closes every connection; should it ever hang, do not hang with it.
     setTimeout(() => fail(`${spec.name}: could not stop within a second`), 1_000).unref();
     server.stop().then(() => process.exit(EXIT.ok));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignal(stop); // a second Ctrl-C (tsx relays one) must not cut the stop short
+  // Only now: a test (or a service manager) may signal as soon as it reads `listening on`.
+  announceListening(server.server);
 }
 
 if (isMain(import.meta.url)) runProgram();

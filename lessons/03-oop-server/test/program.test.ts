@@ -8,9 +8,10 @@ const lesson = lessonOf(import.meta.url);
 
 describe('the program: server.ts', () => {
   test('prints `listening on HOST:PORT`, serves the page, answers 408 after --timeout, stops on Ctrl-C', async () => {
-    const server = await lesson.startServer('server', ['--timeout', '200']);
+    // 2 s: the fetch below must get its whole request in before that, on a busy machine too.
+    const server = await lesson.startServer('server', ['--timeout', '2000']);
     expect(server.host, 'the default --host is 127.0.0.1').toBe('127.0.0.1');
-    // Half a head and no more: 200 ms after connecting (--timeout 200), it gets 408.
+    // Half a head and no more: 2 s after connecting (--timeout 2000), it gets 408.
     const slow = await connect(server.port);
     await slow.write('GET / HT');
     const response = await fetch(`http://127.0.0.1:${server.port}/`);
@@ -26,8 +27,8 @@ describe('the program: server.ts', () => {
       'half a head, then nothing: after --timeout ms the program answers `HTTP/1.1 408 Request Timeout`',
     ).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     await server.waitForLine(
-      /^client 127\.0\.0\.1:\d+ too slow: request head not complete after 200 ms, answering 408 and closing$/,
-      'a log line `client 127.0.0.1:PORT too slow: request head not complete after 200 ms, answering 408 and closing`',
+      /^client 127\.0\.0\.1:\d+ too slow: request head not complete after 2000 ms, answering 408 and closing$/,
+      'a log line `client 127.0.0.1:PORT too slow: request head not complete after 2000 ms, answering 408 and closing`',
     );
     // Connected and never used, as browsers do: Ctrl-C must close it too.
     const idle = await connect(server.port);
@@ -57,5 +58,46 @@ describe('the program: server.ts', () => {
     expect(bad.stderr, 'one clear line on stderr').toBe(
       "server.ts: unknown option '--prot' (see server.ts --help)\n",
     );
+  });
+
+  test('SIGTERM stops it like Ctrl-C, saying so, with exit 0', async () => {
+    const server = await lesson.startServer('server');
+    const result = await server.stop('SIGTERM');
+    expect(
+      result.code,
+      'on SIGTERM (what `kill` and service managers send) the program stops and exits 0',
+    ).toBe(0);
+    expect(result.stdout, 'the line it prints on the signal').toContain(
+      'server.ts: SIGTERM, closing 0 connection(s) and stopping\n',
+    );
+  });
+
+  test('--backlog 0 is bad usage: exit 2 with one line', async () => {
+    const result = await lesson.run('server', ['--backlog', '0']);
+    expect(result.stderr, 'one clear line on stderr').toBe(
+      "server.ts: --backlog must be a whole number of at least 1, not '0' (see server.ts --help)\n",
+    );
+    expect(result.code, 'bad usage: exit code 2').toBe(2);
+  });
+
+  test('--help lists every option with its value and what it does, and exits 0', async () => {
+    const help = await lesson.run('server', ['--help']);
+    expect(help.code, `--help exits 0; stderr: ${help.stderr}`).toBe(0);
+    const lines = help.stdout.split('\n');
+    expect(lines[0], 'the first line of --help').toBe('usage: server.ts [options]');
+    expect(lines[2], 'the summary').toBe(
+      'Serves a small HTML page over HTTP/1.1: open http://HOST:PORT/ in a browser.',
+    );
+    const row = (flag: string) => lines.find((line) => line.trimStart().startsWith(`${flag} `))?.trim() ?? '';
+    const rows: [string, RegExp][] = [
+      ['--host', /^--host HOST +address to listen on \(default 127\.0\.0\.1\)$/],
+      ['--port', /^--port PORT +port to listen on \(default 0: any free port\)$/],
+      ['--backlog', /^--backlog N +connections waiting to be accepted \(default 511\)$/],
+      [
+        '--timeout',
+        /^--timeout MS +a client's request head must be complete within MS ms of connecting, or it gets 408 \(default 10000\)$/,
+      ],
+    ];
+    for (const [flag, pattern] of rows) expect(row(flag), `the ${flag} row`).toMatch(pattern);
   });
 });

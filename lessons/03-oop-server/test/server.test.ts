@@ -17,6 +17,7 @@ import { describe, expect, test } from 'vitest';
 import {
   formatResponse,
   type HttpResponse,
+  headEnd,
   MAX_HEAD_BYTES,
   PAGE,
   respondTo,
@@ -79,11 +80,17 @@ describe('step 4: formatResponse() writes a response as bytes', () => {
       headers: { Allow: 'GET, HEAD', 'Content-Type': TEXT, Connection: 'close' },
       body: '405 Method Not Allowed\n',
     });
-    for (const status of [431, 408]) {
+    const reasons: Record<number, string> = {
+      400: 'Bad Request',
+      404: 'Not Found',
+      408: 'Request Timeout',
+      431: 'Request Header Fields Too Large',
+    };
+    for (const [status, reason] of Object.entries(reasons)) {
       expect(
-        parseResponse(formatResponse(textResponse(status), NOW)).statusLine,
+        parseResponse(formatResponse(textResponse(Number(status)), NOW)).statusLine,
         'the status line is `HTTP/1.1 <status> <STATUS_TEXT[status]>`',
-      ).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Request Timeout'}`);
+      ).toBe(`HTTP/1.1 ${status} ${reason}`);
     }
   });
 });
@@ -138,6 +145,8 @@ describe('step 5: respondTo() chooses the response', () => {
       'GET / HTTP/1.1\r\nno colon here\r\n\r\n',
       'POST / HTTP/1.1\r\nno colon here\r\n\r\n', // 400 before 405: check the head first
       'GET /\x1b[2J HTTP/1.1\r\n\r\n', // a control character in the target
+      ' GET / HTTP/1.1\r\n\r\n', // something before the method: the whole line must match
+      'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n', // a space in a header name: the name starts the line
       '\r\n\r\n',
     ];
     for (const head of bad) {
@@ -147,6 +156,22 @@ describe('step 5: respondTo() chooses the response', () => {
       ).toBe(400);
     }
     expect(respondTo('GET / HTTP/1.0\nHost: x\n\n').status, 'bare \\n line endings, HTTP/1.0').toBe(200);
+  });
+
+  test('headEnd() finds the blank line, CRLF or bare LF, whichever comes first', () => {
+    const cases: [string, number][] = [
+      ['GET / HTTP/1.1\r\nHost: x\r\n', -1],
+      ['GET / HTTP/1.1\r\n\r\n', 18],
+      ['GET / HTTP/1.1\n\n', 16],
+      ['GET / HTTP/1.1\nA: b\n\nX\r\n\r\n', 21],
+      ['GET / HTTP/1.1\r\n\r\nX\n\n', 18],
+    ];
+    for (const [bytes, end] of cases) {
+      expect(
+        headEnd(Buffer.from(bytes)),
+        `headEnd(${JSON.stringify(bytes)}): the index just past the blank line`,
+      ).toBe(end);
+    }
   });
 });
 
@@ -192,6 +217,20 @@ describe('step 6: the WebServer answers real HTTP clients', () => {
       parseResponse(stdout, "curl's output"),
       { statusLine: 'HTTP/1.1 200 OK', headers: { 'Content-Type': HTML, Connection: 'close' }, body: PAGE },
       "curl's output",
+    );
+  });
+
+  test('a head with bare \\n line endings, as `nc` sends what you type, gets the page and is logged like any other', async () => {
+    const { port, log } = await startWeb();
+    const raw = await httpExchange(port, 'GET / HTTP/1.1\nHost: 127.0.0.1\n\n');
+    expectResponse(parseResponse(raw, 'the answer to a bare-LF head'), {
+      statusLine: 'HTTP/1.1 200 OK',
+      headers: { 'Content-Type': HTML, Connection: 'close' },
+      body: PAGE,
+    });
+    await log.line(
+      /^127\.0\.0\.1:\d+ GET \/ 200$/,
+      'a log line `127.0.0.1:PORT GET / 200`: the request line without its version',
     );
   });
 

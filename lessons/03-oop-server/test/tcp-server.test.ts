@@ -194,6 +194,37 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
     }
   });
 
+  test('the base TcpServer, not overridden, closes each connection at once, politely', async () => {
+    const port = await started(new TcpServer());
+    const peer = await connect(port);
+    assertBytes(
+      await peer.closed({ hint: 'handleConnection() of TcpServer itself ends the socket (given code)' }),
+      '',
+      {
+        what: 'what the base TcpServer sends before its FIN',
+      },
+    );
+  });
+
+  test('a failure of the listening socket after start() is logged as one line, and does not crash the server', async () => {
+    const log = new LogLines();
+    const server = new TcpServer({ log: log.add });
+    // Before start() nothing is listening: an 'error' then is start()'s to report, not a log line.
+    server.server.emit('error', Object.assign(new Error('too early'), { code: 'EMFILE' }));
+    const port = await started(server);
+    server.server.emit('error', Object.assign(new Error('accept failed'), { code: 'EMFILE' }));
+    await log.line(/^server error: /, "a log line `server error: ...` (the constructor's given listener)");
+    expect(
+      log.lines.filter((line) => line.startsWith('server error: ')),
+      'one line, for the error after start()',
+    ).toHaveLength(1);
+    expect(
+      log.lines.some((line) => line.includes('too early')),
+      'nothing logged for an error before start()',
+    ).toBe(false);
+    await connect(port); // still accepting
+  });
+
   test('openConnections counts the connections that are open right now', async () => {
     const { server, log } = quiet();
     const port = await started(server);

@@ -61,4 +61,43 @@ describe('the program: server.ts', () => {
     const result = await waiting.stop('SIGINT');
     expect(result.code, `on SIGINT the server should exit 0. ${exitedWith(result)}`).toBe(0);
   });
+
+  test('an address not on this machine: exits 1 with the `cannot listen on` line', async () => {
+    const args = ['--host', '192.0.2.1'];
+    const result = await startProgram(lesson, 'server', args).exit(LIVENESS_MS);
+    expect(result.stderr, 'one clear line: only a PortInUseError is printed as it is').toBe(
+      'cannot listen on 192.0.2.1:0: address not available on this machine (EADDRNOTAVAIL)\n',
+    );
+    expect(result.code, `exits 1. ${exitedWith(result)}`).toBe(1);
+  });
+
+  test('logs each connection on stdout, as the README shows', async () => {
+    const server = await lesson.startServer('server');
+    const peer = await connect(server.port);
+    assertBytes(await peer.closed(), `hello from port ${server.port}\n`, { what: 'the greeting' });
+    await server.waitForLine(
+      /^client connected from /,
+      'the per-connection log line `client connected from HOST:PORT`',
+      {
+        ms: LIVENESS_MS,
+      },
+    );
+  });
+
+  test('--help lists every option with its value and what it does, and exits 0', async () => {
+    const help = await lesson.run('server', ['--help']);
+    expect(help.code, `--help exits 0. ${exitedWith(help)}`).toBe(0);
+    const lines = help.stdout.split('\n');
+    expect(lines[0], 'the first line of --help').toBe('usage: server.ts [options]');
+    expect(lines[2], 'the summary').toBe(
+      'Answers every connection with one line, `hello from port P`, and closes it.',
+    );
+    const row = (flag: string) => lines.find((line) => line.trimStart().startsWith(`${flag} `))?.trim() ?? '';
+    expect(row('--retries'), 'the --retries row').toMatch(
+      /^--retries N +when the port is busy, try N more times \(default 0\)$/,
+    );
+    expect(row('--retry-delay'), 'the --retry-delay row').toMatch(
+      /^--retry-delay MS +pause between tries \(default 500\)$/,
+    );
+  });
 });

@@ -1,5 +1,7 @@
 import dgram from 'node:dgram';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   assertBytes,
@@ -181,6 +183,7 @@ describe('step 2: one clear error for a busy port', () => {
     expect(error, 'reject with new PortInUseError(host, port, error)').toBeInstanceOf(PortInUseError);
     expect(error.message, 'the one clear line').toBe(inUse(port));
     expect(error.code, "a PortInUseError's code").toBe('EADDRINUSE');
+    expect(error.name, 'its name, shown by String(error) and in stack traces').toBe('PortInUseError');
     expect(
       [error.host, error.port],
       'new PortInUseError(host, port, error): the host and port tried',
@@ -203,6 +206,25 @@ describe('step 2: one clear error for a busy port', () => {
     const error = rejectionOf(result, 'listenOnce() on port 70000') as NodeJS.ErrnoException;
     expect(error, 'only EADDRINUSE becomes a PortInUseError').not.toBeInstanceOf(PortInUseError);
     expect(error.code, "reject with Node's own error, as it is").toBe('ERR_SOCKET_BAD_PORT');
+    expect(attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
+  });
+
+  test("an address not on this machine (its 'error' is EADDRNOTAVAIL) rejects with Node's own error, not a PortInUseError", async () => {
+    // 192.0.2.1 (TEST-NET-1, RFC 5737) is on no machine: bind() fails at once, no packet is sent.
+    const { server, attempts } = watchedServer();
+    const result = await settle(
+      listenOnce(server, { host: '192.0.2.1', port: 0 }),
+      'listenOnce() to reject',
+      {
+        hint: "the server emits 'error' for this one, as for a busy port: reject with it",
+      },
+    );
+    const error = rejectionOf(result, 'listenOnce() on 192.0.2.1') as NodeJS.ErrnoException;
+    expect(error, 'only EADDRINUSE becomes a PortInUseError').not.toBeInstanceOf(PortInUseError);
+    expect([error.code, error.syscall], "reject with Node's own error, as it is").toEqual([
+      'EADDRNOTAVAIL',
+      'listen',
+    ]);
     expect(attempts.listeners(), LEAK_HINT).toEqual(NO_LISTENERS);
   });
 });
@@ -372,6 +394,27 @@ describe('step 4: restart on the same port, TIME_WAIT and all', () => {
     });
     expect(resolvedValue(result).port, 'the new server listens on the old one’s port').toBe(port);
     await expectHello(port);
+  });
+
+  test('restart() of a server that is not listening on a TCP port rejects with a clear error, and touches neither server', async () => {
+    const stopped = createHelloServer();
+    const onPipe = createHelloServer();
+    closeServerAfterTest(onPipe);
+    const pipe = join(mkdtempSync(join(tmpdir(), 'lesson04-')), 'hello.sock');
+    await new Promise<void>((resolve) => onPipe.listen(pipe, resolve));
+    for (const [old, what] of [
+      [stopped, 'a server that is not listening (address() is null)'],
+      [onPipe, 'a server on a Unix socket (address() is a path)'],
+    ] as const) {
+      const next = createHelloServer();
+      closeServerAfterTest(next);
+      const result = await settle(restart(old, next), `restart() of ${what} to reject`);
+      expect(result.ok ? 'it resolved' : String(result.error), `restart() of ${what}`).toBe(
+        'Error: restart(): the old server is not listening on a TCP port',
+      );
+      expect(next.listening, `after restart() of ${what}: next is not listening`).toBe(false);
+    }
+    expect(onPipe.listening, 'the server on a Unix socket is left as it was: listening').toBe(true);
   });
 });
 

@@ -127,17 +127,22 @@ export async function request(options: RequestOptions): Promise<string> {
       };
       socket.on('error', failed);
 
-      // TODO(6): the first try. Listen for 'message' (reply, sender): if the sender's address and
-      // port are the server's (server.address and port), resolve with the reply decoded as UTF-8;
-      // ignore any other datagram. Then send `bytes` with sendDatagram(socket, bytes, port,
-      // server.address), passing its rejection to failed(). Start a timer (timer = setTimeout(...))
-      // that rejects after timeoutMs with new RequestError(`no reply from ${where} after 1 attempt,
-      // ${timeoutMs} ms each (ETIMEDOUT)`, 'ETIMEDOUT').
-
-      // TODO(7): send again. When the timer fires and fewer than retries resends were made, send
-      // the same bytes again and start a new timer; give up only after 1 + retries attempts, with
-      // `after N attempts` in the message (`1 attempt`, `2 attempts`, ...).
+      // region step-6
+      // TODO(6): the first try. Listen for 'message' (reply, sender) before you send, and resolve
+      // with the reply decoded as UTF-8, but only when the sender is the server: its address and
+      // its port (server.address, port). Ignore any other datagram. Then send `bytes` to the
+      // server with sendDatagram(), in a function step 7 can call again, and pass a rejection to
+      // failed(): the kernel may refuse the datagram, and the request must fail at once then.
       throw new Error('TODO(6): send the request and wait for the reply — see README step 6');
+      // endregion step-6
+
+      // region step-7
+      // TODO(7): nothing tells you a datagram was lost, so a timer must: start one when you send
+      // (timer = setTimeout(..., timeoutMs); the finally block clears it). When it fires with no
+      // reply, send the same bytes again and start a new timer, until 1 + retries attempts were
+      // made; then reject with new RequestError(`no reply from ${where} after N attempts,
+      // ${timeoutMs} ms each (ETIMEDOUT)`, 'ETIMEDOUT'), saying `1 attempt`, `2 attempts`, ...
+      // endregion step-7
     });
   } finally {
     // Whatever happened: no timer left to fire, no socket left open.

@@ -67,13 +67,16 @@ export function bind(socket: dgram.Socket, { host, port }: BindOptions): Promise
 /**
  * Step 3: recvfrom, then sendto. `datagram` is exactly what one send() put on the wire, never
  * part of one and never two glued together, so it can be decoded at once. The reply goes to
- * `sender`: the address and port that datagram came from.
+ * `sender`: the address and port that datagram came from. It is never bigger than the datagram:
+ * when upper case would make it bigger, there is no reply, only a log line.
  */
 export function handleDatagram(socket: dgram.Socket, datagram: Buffer, sender: RemoteInfo, log: Log): void {
   // TODO(3): log `datagram from IP:PORT: N bytes` (formatAddress(sender.address, sender.port)
-  // gives IP:PORT). Then reply to the sender: decode the datagram as UTF-8, upper-case it, and
-  // socket.send(reply, sender.port, sender.address, callback). Always pass the callback: it is
-  // where send() reports failure; log `reply to IP:PORT failed: ...` with describeError there.
+  // gives IP:PORT). Then reply to the sender: decode the datagram as UTF-8, upper-case it, encode
+  // it again. If the reply has more bytes than the datagram, send nothing: log `no reply to
+  // IP:PORT: it would be M bytes, more than the N received` (README step 3: amplification).
+  // Else socket.send(reply, sender.port, sender.address, callback). Always pass the callback: it
+  // is where send() reports failure; log `reply to IP:PORT failed: ...` with describeError there.
 
   // Until then, every sender is told what is missing. Delete this line.
   socket.send(
@@ -101,7 +104,14 @@ export const program: UdpServerProgram = {
   },
   create: (cli, type) => {
     const size = cli.integer('recv-buffer', 0, { min: 1, max: 2 ** 31 - 1 });
-    return createUpperServer({ log: console.log, type, recvBufferSize: size || undefined });
+    // Quiet until bound: until then the only error is the bind's, which bind() rejects with and
+    // the program prints once (`cannot listen on ...`), not a second time as `socket error: ...`.
+    let log: Log = () => {};
+    const socket = createUpperServer({ log: (line) => log(line), type, recvBufferSize: size || undefined });
+    socket.once('listening', () => {
+      log = console.log;
+    });
+    return socket;
   },
   bind,
 };

@@ -8,7 +8,7 @@
  * tests drop requests and replies with the course's lossy proxy, and fail within their own bound
  * when request() never settles.
  *
- * @caught-by step 6: the first try: send, and take the server’s reply › no reply: ETIMEDOUT after timeoutMs
+ * @caught-by step 7: send again when no reply comes › no reply: ETIMEDOUT after timeoutMs
  * @caught-by step 7: send again when no reply comes › the first two requests are dropped
  */
 import dgram from 'node:dgram';

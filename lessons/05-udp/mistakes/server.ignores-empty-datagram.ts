@@ -39,7 +39,12 @@ export const program: UdpServerProgram = {
   ...solutionProgram,
   create: (cli, type) => {
     const size = cli.integer('recv-buffer', 0, { min: 1, max: 2 ** 31 - 1 });
-    return createUpperServer({ log: console.log, type, recvBufferSize: size || undefined });
+    let log = (_line: string) => {}; // quiet until bound, as in the solution
+    const socket = createUpperServer({ log: (line) => log(line), type, recvBufferSize: size || undefined });
+    socket.once('listening', () => {
+      log = console.log;
+    });
+    return socket;
   },
 };
 

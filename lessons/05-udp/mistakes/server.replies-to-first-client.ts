@@ -30,6 +30,10 @@ export function handleDatagram(socket: dgram.Socket, datagram: Buffer, sender: R
   const to = formatAddress(client.address, client.port);
   log(`datagram from ${formatAddress(sender.address, sender.port)}: ${datagram.length} bytes`);
   const reply = Buffer.from(datagram.toString('utf8').toUpperCase(), 'utf8');
+  if (reply.length > datagram.length) {
+    log(`no reply to ${to}: it would be ${reply.length} bytes, more than the ${datagram.length} received`);
+    return;
+  }
   socket.send(reply, client.port, client.address, (error) => {
     if (error) log(`reply to ${to} failed: ${describeError(error)}`);
   });
@@ -49,7 +53,12 @@ export const program: UdpServerProgram = {
   ...solutionProgram,
   create: (cli, type) => {
     const size = cli.integer('recv-buffer', 0, { min: 1, max: 2 ** 31 - 1 });
-    return createUpperServer({ log: console.log, type, recvBufferSize: size || undefined });
+    let log = (_line: string) => {}; // quiet until bound, as in the solution
+    const socket = createUpperServer({ log: (line) => log(line), type, recvBufferSize: size || undefined });
+    socket.once('listening', () => {
+      log = console.log;
+    });
+    return socket;
   },
 };
 

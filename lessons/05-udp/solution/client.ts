@@ -132,15 +132,23 @@ export async function request(options: RequestOptions): Promise<string> {
       };
       socket.on('error', failed);
 
+      // region step-6
       // Step 6: recvfrom. Anyone can send a datagram to our port: only the server's is the reply.
       socket.on('message', (reply, sender) => {
         if (sender.address !== server.address || sender.port !== port) return;
         resolve(reply.toString('utf8')); // a duplicate resolves nothing more
       });
+      // And sendto: a datagram the kernel refuses fails the request at once, with the kernel's error.
+      const send = () => {
+        sendDatagram(socket, bytes, port, server.address).catch(failed);
+      };
+      send();
+      // endregion step-6
 
+      // region step-7
       // Step 7: no reply within timeoutMs? The request or the reply was lost: send again.
-      let attempts = 0;
-      const attempt = () => {
+      let attempts = 1;
+      const noReply = () => {
         if (attempts > retries) {
           const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
           reject(
@@ -152,10 +160,11 @@ export async function request(options: RequestOptions): Promise<string> {
           return;
         }
         attempts += 1;
-        sendDatagram(socket, bytes, port, server.address).catch(failed);
-        timer = setTimeout(attempt, timeoutMs);
+        send();
+        timer = setTimeout(noReply, timeoutMs);
       };
-      attempt();
+      timer = setTimeout(noReply, timeoutMs);
+      // endregion step-7
     });
   } finally {
     // Whatever happened: no timer left to fire, no socket left open.

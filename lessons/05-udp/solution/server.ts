@@ -70,14 +70,21 @@ export function bind(socket: dgram.Socket, { host, port }: BindOptions): Promise
 /**
  * Step 3: recvfrom, then sendto. `datagram` is exactly what one send() put on the wire, never
  * part of one and never two glued together, so it can be decoded at once. The reply goes to
- * `sender`: the address and port that datagram came from.
+ * `sender`: the address and port that datagram came from. It is never bigger than the datagram:
+ * when upper case would make it bigger, there is no reply, only a log line.
  */
 export function handleDatagram(socket: dgram.Socket, datagram: Buffer, sender: RemoteInfo, log: Log): void {
   const from = formatAddress(sender.address, sender.port);
   log(`datagram from ${from}: ${datagram.length} bytes`);
   const reply = Buffer.from(datagram.toString('utf8').toUpperCase(), 'utf8');
-  // Always a callback: without one, a failed send (EMSGSIZE, say) is lost without a trace.
-  // Upper case can grow the text (ΐ is 2 bytes, its capital 6), past what one datagram holds.
+  // Never answer with more bytes than came in: the sender's address may be forged, and the reply
+  // would then hit someone else, bigger than what the attacker paid. Upper case can grow a text:
+  // each byte that is not UTF-8 decodes to U+FFFD (3 bytes), and ΐ (2 bytes) becomes Ϊ́ (6).
+  if (reply.length > datagram.length) {
+    log(`no reply to ${from}: it would be ${reply.length} bytes, more than the ${datagram.length} received`);
+    return;
+  }
+  // Always a callback: without one, a failed send (EACCES, say) is lost without a trace.
   socket.send(reply, sender.port, sender.address, (error) => {
     if (error) log(`reply to ${from} failed: ${describeError(error)}`);
   });
@@ -100,7 +107,14 @@ export const program: UdpServerProgram = {
   },
   create: (cli, type) => {
     const size = cli.integer('recv-buffer', 0, { min: 1, max: 2 ** 31 - 1 });
-    return createUpperServer({ log: console.log, type, recvBufferSize: size || undefined });
+    // Quiet until bound: until then the only error is the bind's, which bind() rejects with and
+    // the program prints once (`cannot listen on ...`), not a second time as `socket error: ...`.
+    let log: Log = () => {};
+    const socket = createUpperServer({ log: (line) => log(line), type, recvBufferSize: size || undefined });
+    socket.once('listening', () => {
+      log = console.log;
+    });
+    return socket;
   },
   bind,
 };

@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import {
   assertBytes,
   closeAfterTest,
@@ -16,6 +17,17 @@ import { encodeMessage, MAX_PAYLOAD, RequestError, request, sendDatagram } from 
 const upperServer = () => startUdpServer((bytes) => bytes.toString('utf8').toUpperCase());
 
 const lesson = lessonOf(import.meta.url);
+
+const hasIPv6Loopback = Object.values(networkInterfaces()).some((list) =>
+  list?.some((i) => i.address === '::1'),
+);
+
+/** Whether this machine routes 127.0.0.2 to loopback (Linux does; macOS only once configured). */
+const canBind127_0_0_2 = await new Promise<boolean>((resolve) => {
+  const socket = dgram.createSocket('udp4');
+  socket.once('error', () => resolve(false));
+  socket.bind({ address: '127.0.0.2', port: 0 }, () => socket.close(() => resolve(true)));
+});
 
 /** Short waits where datagrams are lost: each resend costs one of these. */
 const QUICK = { timeoutMs: 100 };
@@ -192,6 +204,9 @@ describe('step 4: one message, one datagram', () => {
       error,
       'throw a RequestError when the bytes do not fit: count bytes (Buffer.from(message).length), not characters',
     ).toBeInstanceOf(RequestError);
+    expect((error as RequestError).name, "the RequestError's name, which a stack trace shows first").toBe(
+      'RequestError',
+    );
     expect((error as RequestError).code, "the RequestError's code").toBe('EMSGSIZE');
     expect((error as RequestError).message, 'the message the TODO(4) comment gives').toBe(
       'the message is 65508 bytes, more than the 65507 one UDP datagram can carry (EMSGSIZE)',
@@ -275,6 +290,57 @@ describe('step 6: the first try: send, and take the server’s reply', () => {
     );
   });
 
+  test.skipIf(!canBind127_0_0_2)(
+    "a datagram from the server's port on another address is ignored: compare the address too (needs 127.0.0.2)",
+    async () => {
+      const server = await startUdpServer();
+      // All of 127.0.0.0/8 is loopback on Linux: an impostor can hold the server's port number
+      // on 127.0.0.2, and its datagrams then differ from the server's by the address alone.
+      const impostor = dgram.createSocket('udp4');
+      closeAfterTest(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
+      await new Promise<void>((resolve, reject) => {
+        impostor.once('error', reject);
+        impostor.bind({ address: '127.0.0.2', port: server.port }, () => resolve());
+      });
+      server.socket.on('message', (bytes, from) => {
+        // First the impostor writes to the client's port, then the server answers.
+        impostor.send('I AM NOT THE SERVER', from.port, from.address, () =>
+          server.socket.send(bytes.toString().toUpperCase(), from.port, from.address, () => {}),
+        );
+      });
+      await expectReply(
+        request({ port: server.port, message: 'same port?', ...NO_LOSS }),
+        'SAME PORT?',
+        "compare both: sender.address === server.address && sender.port === port. The impostor wrote from the server's port, on 127.0.0.2",
+      );
+    },
+  );
+
+  test.skipIf(!hasIPv6Loopback)(
+    'an IPv6 server (::1) is asked from a udp6 socket (needs IPv6 loopback)',
+    async () => {
+      const server = await udpPeer('::1');
+      server.socket.on('message', (bytes, from) => {
+        server.socket.send(bytes.toString().toUpperCase(), from.port, from.address, () => {});
+      });
+      await expectReply(
+        request({ host: '::1', port: server.port, message: 'over ipv6', ...NO_LOSS }),
+        'OVER IPV6',
+        "create the socket with the server's family: dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4')",
+      );
+    },
+  );
+
+  test('a host name that cannot be looked up rejects with a RequestError that names it', async () => {
+    // Longer than the 255 characters a host name may have: refused before any DNS query is sent.
+    const host = 'x'.repeat(300);
+    const error = await rejection(request({ host, port: 9, message: 'hello', ...QUICK }), 'a lookup failure');
+    expect(error.code, "the lookup's own code").toBe('EINVAL');
+    expect(error.message, 'resolveServer() words it: `cannot resolve HOST: ...`').toMatch(
+      new RegExp(`^cannot resolve ${host}: .+ \\(EINVAL\\)$`),
+    );
+  });
+
   test('a reply sent twice is taken once', async () => {
     const server = await startUdpServer((bytes) => [
       bytes.toString().toUpperCase(),
@@ -302,8 +368,13 @@ describe('step 6: the first try: send, and take the server’s reply', () => {
     expect(error.message, 'failed() words it: `request to HOST:PORT failed: ...`').toMatch(
       /^request to 255\.255\.255\.255:9 failed: /,
     );
+    expect(error.code, "failed() keeps the send's own code (EACCES; ENETUNREACH with no route)").toMatch(
+      /^(EACCES|ENETUNREACH)$/,
+    );
   });
+});
 
+describe('step 7: send again when no reply comes', () => {
   test('no reply: ETIMEDOUT after timeoutMs, with a clear message', async () => {
     const server = await startUdpServer(); // receives, never answers
     const started = performance.now();
@@ -312,7 +383,7 @@ describe('step 6: the first try: send, and take the server’s reply', () => {
       'request() to give up after one attempt',
     );
     expect(error.code, "the RequestError's code").toBe('ETIMEDOUT');
-    expect(error.message, 'the message the TODO(6) comment gives').toBe(
+    expect(error.message, 'the message the TODO(7) comment gives').toBe(
       `no reply from 127.0.0.1:${server.port} after 1 attempt, 80 ms each (ETIMEDOUT)`,
     );
     expect(
@@ -344,9 +415,7 @@ describe('step 6: the first try: send, and take the server’s reply', () => {
     ).toHaveLength(0);
     await sockets.expectAllClosed();
   });
-});
 
-describe('step 7: send again when no reply comes', () => {
   test('the first two requests are dropped: the third try gets the reply', async () => {
     const server = await upperServer();
     const proxy = await startUdpProxy(server.port, {

@@ -14,7 +14,7 @@ import {
   within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { bind, createUpperServer, type ServerOptions } from '#impl/server.ts';
+import { bind, createUpperServer, handleDatagram, type ServerOptions } from '#impl/server.ts';
 
 const lesson = lessonOf(import.meta.url);
 
@@ -49,8 +49,9 @@ async function bound(socket: dgram.Socket, host = '127.0.0.1'): Promise<number> 
 /** The learner's server, in this process, on a free port, with its log lines collected. */
 async function startUpper(options: ServerOptions = {}) {
   const log = new LogLines();
-  const port = await bound(createUpperServer({ log: log.add, ...options }));
-  return { port, log };
+  const socket = createUpperServer({ log: log.add, ...options });
+  const port = await bound(socket);
+  return { port, log, socket };
 }
 
 /** The hint when no reply reaches a client at all: the reply went elsewhere, or nowhere. */
@@ -60,7 +61,7 @@ const NO_REPLY_HINT =
 
 /**
  * Sends `request` from a new peer and checks the one reply is `expected` (text and hex on
- * failure). `hint` is about the reply's bytes; a reply that never comes gets NO_REPLY_HINT.
+ * failure). `hint` is about the reply's bytes; a reply that never comes gets `noReplyHint`.
  */
 async function expectReply(
   port: number,
@@ -68,13 +69,14 @@ async function expectReply(
   expected: string | Buffer,
   hint?: string,
   repro?: string,
+  noReplyHint = NO_REPLY_HINT,
 ) {
   const peer = await udpPeer();
   await peer.send(request, port);
   const reply = await peer.datagram({
     expected: `a reply datagram to this client, 127.0.0.1:${peer.port}`,
-    hint: NO_REPLY_HINT,
-    repro,
+    hint: noReplyHint,
+    repro: repro ?? peer.repro,
   });
   assertBytes(reply, expected, {
     what: 'the reply',
@@ -232,9 +234,14 @@ describe('step 3: answer each datagram to its sender', () => {
     const { port } = await startUpper();
     const peer = await udpPeer();
     for (const word of ['one', 'two', 'three']) await peer.send(word, port);
-    const first = await peer.datagram({ expected: 'a reply datagram', hint: NO_REPLY_HINT });
+    const first = await peer.datagram({
+      expected: 'a reply datagram',
+      hint: NO_REPLY_HINT,
+      repro: peer.repro,
+    });
     const replies = await peer.datagrams(3, {
       hint: todoHint(first) ?? 'one reply per datagram, never joined or split',
+      repro: peer.repro,
     });
     // Loopback keeps their order; a real network might not.
     expect(
@@ -257,22 +264,92 @@ describe('step 3: answer each datagram to its sender', () => {
     }
   });
 
-  test('a reply too big for one datagram is logged, not lost in silence, and the server goes on', async () => {
+  test('a reply as long as its request, or shorter, is sent: straße → STRASSE (7 bytes each), ı → I', async () => {
     const { port, log } = await startUpper();
-    // ΐ is 2 bytes in UTF-8; its capital is 3 characters, 6 bytes: 40 000 bytes become 120 000.
-    const peer = await udpPeer();
-    await peer.send('ΐ'.repeat(20_000), port);
+    const hint =
+      'send the reply unless it has MORE bytes than the datagram: compare reply.length with datagram.length, ' +
+      'and refuse only when it is greater (>)';
+    const refused =
+      'a reply with as many bytes as the datagram, or fewer, is sent: refuse only when reply.length > datagram.length. ' +
+      'Compare the Buffers, not the strings: straße is 6 characters and STRASSE 7, but both are 7 bytes';
+    await expectReply(port, 'straße', 'STRASSE', hint, undefined, refused);
+    await expectReply(port, 'ı', 'I', hint, undefined, refused);
+    expect(
+      log.lines.filter((line) => / failed: |^no reply /.test(line)),
+      'both replies were sent, and nothing failed: log `reply to ... failed` only when send() gives an error',
+    ).toEqual([]);
+  });
+});
+
+/** The hint when a reply bigger than its request comes back: the amplification step 3 forbids. */
+const AMPLIFICATION_HINT =
+  'compare the BYTES: if reply.length > datagram.length, send nothing and log ' +
+  '`no reply to IP:PORT: it would be M bytes, more than the N received`. ' +
+  'A forged sender would get more than the attacker sent (README step 3)';
+
+/**
+ * Sends `request`, which upper-cases to `grown` bytes, then a probe from the same client: the
+ * first datagram back must be the probe's reply (loopback keeps the order, and the server answers
+ * in turn), and the server must log why the request got none.
+ */
+async function expectNoReply(request: Buffer, grown: number, why: string) {
+  const { port, log } = await startUpper();
+  const peer = await udpPeer();
+  await peer.send(request, port);
+  const repro = peer.repro;
+  await peer.send('still there?', port);
+  const first = await peer.datagram({
+    expected: 'a reply to `still there?`, the datagram sent next',
+    hint: NO_REPLY_HINT,
+    repro,
+  });
+  if (first.toString() !== 'STILL THERE?') {
+    throw new WireError(`a ${request.length}-byte datagram got a ${first.length}-byte reply`, {
+      expected: `no reply to the ${request.length} bytes (${why}: the reply would be ${grown} bytes)`,
+      received: `${first.length} bytes back: ${(first.length / Math.max(request.length, 1)).toFixed(1)}× what was sent`,
+      hint: todoHint(first) ?? AMPLIFICATION_HINT,
+      repro: repro.replace(/# in another$/m, '# in another: should print nothing, as no reply comes'),
+    });
+  }
+  const to = `no reply to 127.0.0.1:${peer.port}: `;
+  const line = await log.line(/^no reply to /, `a log line \`${to}it would be ${grown} bytes, ...\``, {
+    hint: AMPLIFICATION_HINT,
+    repro,
+  });
+  expect(line, 'the log line names the sender and both sizes').toBe(
+    `${to}it would be ${grown} bytes, more than the ${request.length} received`,
+  );
+  expect(peer.received.length, 'one reply only, to `still there?`').toBe(1);
+}
+
+describe('step 3: answer each datagram to its sender', () => {
+  test('invalid UTF-8 is not answered: 21 835 bytes of 0xff would come back as 65 505 (U+FFFD is 3 bytes)', async () => {
+    await expectNoReply(Buffer.alloc(21_835, 0xff), 65_505, 'each byte that is not UTF-8 decodes to U+FFFD');
+  });
+
+  test('a capital that grows is not answered: 10 000 × ΐ (20 000 bytes) would come back as 60 000', async () => {
+    await expectNoReply(Buffer.from('ΐ'.repeat(10_000)), 60_000, 'ΐ is 2 bytes, its capital Ϊ́ is 6');
+  });
+
+  test('one byte more is enough: ΐ alone (2 bytes → 6) is not answered either', async () => {
+    await expectNoReply(Buffer.from('ΐ'), 6, 'ΐ is 2 bytes, its capital Ϊ́ is 6');
+  });
+
+  test('a reply the kernel refuses is logged, not lost in silence (a forged broadcast sender)', async () => {
+    const { port, log, socket } = await startUpper();
+    // No host sends from 255.255.255.255: such a sender is forged, to make the server broadcast
+    // its reply to a whole network. The kernel refuses the send (the socket has no SO_BROADCAST;
+    // ENETUNREACH on a machine with no route for it), and only send()'s callback hears of it.
+    const fake = { address: '255.255.255.255', family: 'IPv4', port: 9, size: 5 } as const;
+    handleDatagram(socket, Buffer.from('hello'), fake, log.add);
     const line = await log.line(
       /^reply to .* failed: /,
-      'a log line `reply to 127.0.0.1:PORT failed: message too long (EMSGSIZE)`',
+      'a log line `reply to 255.255.255.255:9 failed: permission denied (EACCES)`',
       { hint: 'pass a callback to socket.send(): it is the only place a failed send is reported' },
     );
-    const to = `reply to 127.0.0.1:${peer.port} failed: `;
-    expect(
-      line.slice(0, to.length),
-      `the line names the sender of this datagram, 127.0.0.1:${peer.port}`,
-    ).toBe(to);
-    expect(line, 'describeError(error) gives the end of the line').toBe(`${to}message too long (EMSGSIZE)`);
+    expect(line, 'the line names the sender of this datagram, and describeError(error) ends it').toMatch(
+      /^reply to 255\.255\.255\.255:9 failed: .+ \((EACCES|ENETUNREACH)\)$/,
+    );
     await expectReply(port, 'still there?', 'STILL THERE?');
   });
 });
@@ -299,7 +376,7 @@ describe('other clients: Python and nc', () => {
   test.skipIf(!hasCommand('nc'))('nc -u gets the upper-case reply (needs nc)', async () => {
     const { port } = await startUpper();
     // The usual line, with a longer wait for the reply (-w8): the machine may be busy.
-    const line = udpNcLine('hello from nc', port).replace(' -w1 ', ' -w8 ');
+    const line = udpNcLine('hello from nc', port).replace(' -w5 ', ' -w8 ');
     const stdout = await runCommand('sh', ['-c', line], 20_000);
     assertBytes(stdout, 'HELLO FROM NC', { what: "nc's output" });
   });

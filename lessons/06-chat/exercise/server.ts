@@ -6,7 +6,9 @@
  * the others get as `<nick>: <text>`. `/who` lists who is here, `/quit` or `byebye` says goodbye.
  * Nobody can take the room down: not a client that resets, nor one that sends a line without
  * end, nor one that stops reading, nor one that sends a byte now and then and never finishes its
- * line, nor a thousand connections at once.
+ * line, nor a thousand connections at once, nor a crowd of them from one address. No line that
+ * reaches a member's terminal can drive it: control characters and bidi overrides are refused,
+ * and nicknames are NFKC-normalised letters of one script, so `аlice` (Cyrillic а) is refused.
  *
  *   npx tsx lessons/06-chat/exercise/server.ts --port 9000
  *   nc 127.0.0.1 9000                                      → type a nickname, then chat
@@ -30,11 +32,62 @@ export const MAX_LINE_BYTES = 4096;
 /** How many bytes may wait in Node's buffer for one client before it is dropped: 256 KiB. */
 export const DEFAULT_MAX_QUEUE_BYTES = 256 * 1024;
 
-/** A nickname: 1 to 32 letters (of any script), digits, `_` or `-`. */
-export const NICKNAME = /^[\p{L}\p{N}_-]{1,32}$/u;
+/** The shape of a nickname: 1 to 32 letters (with their marks), digits, `_` or `-`. */
+export const NICKNAME = /^[\p{L}\p{M}\p{N}_-]{1,32}$/u;
 
-/** The reason after `ERR ` for a nickname that does not match NICKNAME. */
-export const INVALID_NICKNAME = 'invalid nickname: use 1 to 32 letters, digits, _ or -';
+/**
+ * The scripts a nickname may be written in, each a RegExp of its letters, ASCII digits, `_` and
+ * `-`. A nickname's letters all come from ONE of them: `аlice` with a Cyrillic `а` mixes two, and
+ * is refused, so it cannot pass for `alice`. Japanese mixes Han, Hiragana and Katakana, Korean
+ * Hangul and Han (`Han+Hiragana+Katakana`): those mixes count as one. (Script_Extensions, not Script: the long-vowel mark
+ * `ー` belongs to both kana scripts.)
+ */
+export const SCRIPTS: readonly RegExp[] = (
+  'Latin Greek Cyrillic Armenian Georgian Hebrew Arabic Syriac Thaana Devanagari Bengali ' +
+  'Gurmukhi Gujarati Oriya Tamil Telugu Kannada Malayalam Sinhala Thai Lao Tibetan Myanmar Khmer ' +
+  'Mongolian Ethiopic Cherokee Han+Hiragana+Katakana Hangul+Han Han+Bopomofo'
+)
+  .split(' ')
+  .map((names) => {
+    const letters = names.split('+').map((name) => `\\p{Script_Extensions=${name}}`);
+    return new RegExp(`^[${letters.join('')}0-9_-]+$`, 'u');
+  });
+
+/** Characters that look like nothing (U+3164 HANGUL FILLER, zero-width joiners...): never in a nickname. */
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/u;
+
+/** The reason after `ERR ` for a nickname that nicknameOf() refuses. */
+export const INVALID_NICKNAME = 'invalid nickname: use 1 to 32 letters of one script, digits, _ or -';
+
+/**
+ * The nickname a line asks for, as the room knows it, or undefined if it is not allowed. The line
+ * is NFKC-normalised first, so that `ａｌｉｃｅ` (fullwidth) and `𝖆𝖑𝖎𝖈𝖊` (mathematical) become
+ * `alice` and are compared as `alice`; then it must have NICKNAME's shape, no invisible
+ * character, and the letters of one script (SCRIPTS).
+ */
+export function nicknameOf(line: string): string | undefined {
+  const nick = line.normalize('NFKC');
+  if (!NICKNAME.test(nick) || INVISIBLE.test(nick)) return undefined;
+  return SCRIPTS.some((script) => script.test(nick)) ? nick : undefined;
+}
+
+/**
+ * What the server never relays: C0 and C1 control characters (ESC starts the codes that clear a
+ * screen or set its title, a `\r` rewrites the start of the line, BEL rings; the tab too, for
+ * simplicity) and the bidi overrides and isolates (U+202A–U+202E, U+2066–U+2069), which make
+ * text display in another order than it was written. A message holding one is refused with
+ * `ERR control character U+XXXX not allowed`, and the member stays in the room.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters to find
+export const UNSAFE_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
+/** `ERR control character U+001B not allowed` for the first unsafe character of `line`, if any. */
+export function unsafeLineError(line: string): string | undefined {
+  const found = UNSAFE_CHARACTER.exec(line);
+  if (found === null) return undefined;
+  const code = (found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return `ERR control character U+${code} not allowed`;
+}
 
 /** How long a client we said goodbye to may keep its side open before we cut it off. */
 export const CLOSE_GRACE_MS = 2_000;
@@ -55,6 +108,13 @@ export const DEFAULT_LINE_TIMEOUT_MS = 30_000;
  */
 export const DEFAULT_MAX_CLIENTS = 1000;
 
+/**
+ * How many connections may come from one IP address at once. Without it, one machine opening
+ * maxClients silent connections locks everyone else out for good; 16 leaves room for a family or
+ * an office behind one address. One more gets `ERR too many connections from your address`.
+ */
+export const DEFAULT_MAX_PER_ADDRESS = 16;
+
 export interface ChatOptions {
   log?: Log;
   /** Bytes that may queue up for one client that does not read; past it, it is dropped. */
@@ -63,6 +123,8 @@ export interface ChatOptions {
   lineTimeoutMs?: number;
   /** Connections open at once, joined or not; one more gets `ERR server full` and is closed. */
   maxClients?: number;
+  /** Connections open at once from one IP address; one more gets `ERR too many connections from your address`. */
+  maxPerAddress?: number;
 }
 
 // region step-1-splitter
@@ -122,28 +184,36 @@ export class ChatRoom {
   readonly maxQueueBytes: number;
   readonly lineTimeoutMs: number;
   readonly maxClients: number;
-  /** The open connections, joined or not: added in accept(), deleted on 'close'. */
+  readonly maxPerAddress: number;
+  /** The open connections, joined or not: added in accept() by track(), deleted on 'close' by untrack(). */
   readonly connections = new Set<net.Socket>();
+  /** The same connections, by the client's IP address. */
+  readonly byAddress = new Map<string, Set<net.Socket>>();
 
   constructor({
     log = () => {},
     maxQueueBytes = DEFAULT_MAX_QUEUE_BYTES,
     lineTimeoutMs = DEFAULT_LINE_TIMEOUT_MS,
     maxClients = DEFAULT_MAX_CLIENTS,
+    maxPerAddress = DEFAULT_MAX_PER_ADDRESS,
   }: ChatOptions = {}) {
     this.log = log;
     this.maxQueueBytes = maxQueueBytes;
     this.lineTimeoutMs = lineTimeoutMs;
     this.maxClients = maxClients;
+    this.maxPerAddress = maxPerAddress;
   }
 
   // region accept
   /** A new connection: listen to everything it can do. */
   accept(socket: net.Socket): void {
     // TODO(4): every open connection counts, joined or not, so that sockets that never send a
-    // nickname cannot take every place either. If this.isFull(), this.turnAway(socket) and
-    // return. Otherwise add the socket to this.connections, and delete it on 'close' below:
-    // 'close' comes however the connection ends ('end' and 'error' alone would miss some).
+    // nickname cannot take every place either. If this.isFull(), this.turnAway(socket, 'server full',
+    // `${this.maxClients} connections`) and return; if this.openFrom(socket) >= this.maxPerAddress
+    // (one address may not take every place), this.turnAway(socket, 'too many connections from
+    // your address', `${this.maxPerAddress} from it`) and return. Otherwise this.track(socket),
+    // and this.untrack(socket) on 'close' below: 'close' comes however the connection ends
+    // ('end' and 'error' alone would miss some).
     const member: Member = {
       socket,
       peer: peerAddress(socket),
@@ -181,16 +251,41 @@ export class ChatRoom {
     return this.connections.size >= this.maxClients;
   }
 
+  /** How many connections from `socket`'s IP address are open (not counting those destroyed). */
+  openFrom(socket: net.Socket): number {
+    let open = 0;
+    for (const other of this.byAddress.get(socket.remoteAddress ?? '') ?? []) if (!other.destroyed) open += 1;
+    return open;
+  }
+
+  /** Counts `socket` as open, in connections and under its address. */
+  track(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? '';
+    this.connections.add(socket);
+    const same = this.byAddress.get(address) ?? new Set<net.Socket>();
+    same.add(socket);
+    this.byAddress.set(address, same);
+  }
+
+  /** `socket` closed: it counts no more (its address's entry goes with its last connection). */
+  untrack(socket: net.Socket): void {
+    const address = socket.remoteAddress ?? '';
+    this.connections.delete(socket);
+    const same = this.byAddress.get(address);
+    same?.delete(socket);
+    if (same?.size === 0) this.byAddress.delete(address);
+  }
+
   /**
-   * The room is full: say so and close at once, politely. What the client sends is read and
+   * The room is full, or this address has its share: say why (`ERR <reason>`) and close at once, politely. What the client sends is read and
    * thrown away (unread bytes would turn our close into a reset, and the client might never see
    * the line), and a client that does not close its side is cut off after CLOSE_GRACE_MS.
    */
-  turnAway(socket: net.Socket): void {
-    this.log(`client ${peerAddress(socket)} refused: server full (${this.maxClients} connections)`);
+  turnAway(socket: net.Socket, reason: string, limit: string): void {
+    this.log(`client ${peerAddress(socket)} refused: ${reason} (${limit})`);
     socket.on('error', () => {}); // a reset from a client we turned away is not news
     socket.resume();
-    socket.end('ERR server full\n');
+    socket.end(`ERR ${reason}\n`);
     const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
@@ -218,9 +313,10 @@ export class ChatRoom {
 
   // region step-2
   /** Step 2: the first lines are nickname attempts, until one is valid and free. */
-  join(member: Member, nick: string): void {
-    // TODO(2): a nickname that does not match NICKNAME gets `ERR ${INVALID_NICKNAME}`; one already
-    // in this.members gets `ERR nickname taken`. That is all: the client's next line is another
+  join(member: Member, line: string): void {
+    // TODO(2): the nickname is nicknameOf(line), the line normalised (NFKC) and checked: undefined
+    // gets `ERR ${INVALID_NICKNAME}`; one already in this.members gets `ERR nickname taken` (compare
+    // the normalised nickname, never the raw line: `ａｌｉｃｅ` is `alice`). That is all: the client's next line is another
     // attempt. A good one: set member.nick, add the member to this.members, log
     // `IP:PORT joined as NICK` (member.peer), send it `OK NICK`, and tell the others `* NICK joined`.
     this.send(member, 'TODO(2): answer the nickname in join() — see README step 2');
@@ -235,7 +331,9 @@ export class ChatRoom {
   // region step-3
   /** Step 3: a line from a joined member: /who, /quit or byebye, or a message for the others. */
   command(member: Member, line: string): void {
-    // TODO(3): `/who`: send the sender alone `USERS ` and this.nicknames() joined with commas.
+    // TODO(3): first, a line with a control character or a bidi override (unsafeLineError(line)
+    // returns the ERR line) is answered with that ERR, and goes no further: relayed, it would drive
+    // the others' terminals. `/who`: send the sender alone `USERS ` and this.nicknames() joined with commas.
     // `/quit` or `byebye`: send `BYE`, this.leave(member, 'quit'), then this.closeSoon(member).
     // Any other line is a message: broadcast `NICK: line` to the others.
     this.send(member, 'TODO(3): handle messages and commands in command() — see README step 3');
@@ -243,7 +341,7 @@ export class ChatRoom {
 
   /**
    * Step 3: every joined nickname, sorted by code point. Comparing the UTF-8 bytes sorts by code
-   * point; JavaScript's default sort compares UTF-16 units, which puts 𝒜 (U+1D49C) before Ｚ (U+FF3A).
+   * point; JavaScript's default sort compares UTF-16 units, which puts 𠀋 (U+2000B) before 﨎 (U+FA0E).
    */
   nicknames(): string[] {
     // TODO(3): sort them by code point: compare Buffer.from(a) with Buffer.from(b) (Buffer.compare).
@@ -345,6 +443,7 @@ export function chatOptions(cli: CommandLine): ChatOptions {
     maxQueueBytes: cli.integer('max-queue', DEFAULT_MAX_QUEUE_BYTES, { min: 1 }),
     lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
     maxClients: cli.integer('max-clients', DEFAULT_MAX_CLIENTS, { min: 1 }),
+    maxPerAddress: cli.integer('max-per-address', DEFAULT_MAX_PER_ADDRESS, { min: 1 }),
   };
 }
 
@@ -368,6 +467,11 @@ export const program: ServerProgram = {
         type: 'string',
         value: 'N',
         description: `connections at once, joined or not; one more gets ERR server full (default ${DEFAULT_MAX_CLIENTS})`,
+      },
+      'max-per-address': {
+        type: 'string',
+        value: 'N',
+        description: `connections at once from one IP address; one more gets ERR too many connections from your address (default ${DEFAULT_MAX_PER_ADDRESS})`,
       },
     },
   },

@@ -21,7 +21,7 @@ import {
   parseCommandLine,
   serverAddressOf,
 } from '@course/program';
-import { LineSplitter, MAX_LINE_BYTES, NICKNAME } from './server.ts';
+import { LineSplitter, MAX_LINE_BYTES, nicknameOf } from './server.ts';
 
 export interface ChatClientOptions {
   /** Default 127.0.0.1. */
@@ -50,9 +50,13 @@ export class ChatError extends Error {
   }
 }
 
-/** C0 and C1 control characters but the tab: never meant for the screen in a chat line. */
+/**
+ * C0 and C1 control characters but the tab, and the bidi overrides and isolates (U+202A–U+202E,
+ * U+2066–U+2069, which reorder what follows): never meant for the screen in a chat line. The
+ * course's server refuses them already; another server might not.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters to find
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g;
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 // region step-6
 /**
@@ -67,7 +71,8 @@ export function printAbove(
   text: string,
 ): void {
   // Anyone in the room can send any character: shown as they are, ESC, BEL and the like would
-  // drive your terminal (clear it, move the cursor, change its title). They are shown as �.
+  // drive your terminal (clear it, move the cursor, change its title), and U+202E would show
+  // `evil‮txt.exe` as `eviexe.txt`. They are shown as �.
   const line = text.replace(CONTROL_CHARACTERS, '\uFFFD');
   if (rl === undefined) {
     output.write(`${line}\n`);
@@ -193,7 +198,7 @@ function main(argv: string[]): void {
         nick: {
           type: 'string',
           value: 'NICK',
-          description: 'your nickname: 1 to 32 letters, digits, _ or -',
+          description: 'your nickname: 1 to 32 letters of one script, digits, _ or -',
         },
       },
     },
@@ -202,8 +207,8 @@ function main(argv: string[]): void {
   const { host, port } = serverAddressOf(cli);
   const nick = cli.string('nick', '');
   if (nick === '') cli.usageError('--nick is required: your nickname in the room');
-  if (!NICKNAME.test(nick))
-    cli.usageError(`--nick '${nick}' is not valid: use 1 to 32 letters, digits, _ or -`);
+  if (nicknameOf(nick) === undefined)
+    cli.usageError(`--nick '${nick}' is not valid: use 1 to 32 letters of one script, digits, _ or -`);
   chat({
     host,
     port,

@@ -67,8 +67,9 @@ describe('step 6: print above the line being typed', () => {
     printAbove(output, undefined, 'alice: hi');
     printAbove(output, undefined, '* carol joined');
     printAbove(output, undefined, 'mallory: \x1b[2J\x07gotcha');
-    expect(text(), 'control characters from the room must not reach the terminal').toBe(
-      'alice: hi\n* carol joined\nmallory: \uFFFD[2J\uFFFDgotcha\n',
+    printAbove(output, undefined, 'mallory: evil\u202etxt.exe \u2066x\u2069\tend');
+    expect(text(), 'control characters and bidi overrides from the room must not reach the terminal').toBe(
+      'alice: hi\n* carol joined\nmallory: \uFFFD[2J\uFFFDgotcha\nmallory: evil\uFFFDtxt.exe \uFFFDx\uFFFD\tend\n',
     );
   });
 
@@ -163,6 +164,8 @@ describe('step 7: the terminal client', () => {
     expect((error as ChatError).message, 'the reason after `ERR `, in one sentence').toBe(
       'cannot join as alice: nickname taken',
     );
+    expect((error as ChatError).code, 'a refused nickname: code ENICK').toBe('ENICK');
+    expect((error as ChatError).name, "the error's name, as a stack trace shows it").toBe('ChatError');
     await within(server.closed, () => ({ expected: 'the client to close the connection after ERR' }));
     expect(server.received(), 'until OK, every line is a nickname: send nothing else').toBe('alice\n');
   });
@@ -181,6 +184,104 @@ describe('step 7: the terminal client', () => {
     expect(server.received(), 'the nickname, then the line typed before the end of the input').toBe(
       'bob\nlast words\n',
     );
+  });
+
+  test('a connection that fails, or ends before OK, or a server line over 1 MiB, rejects with a clear ChatError', async () => {
+    const reset = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.write('OK bob\n');
+      else socket.resetAndDestroy(); // the first line bob types: the server's machine goes away
+    });
+    const early = await scriptedServer((_line, socket) => socket.end()); // closes without an answer
+    const huge = await scriptedServer((_line, socket) => {
+      socket.write(`OK bob\n${'x'.repeat(1024 * 1024 + 2)}`); // and no \n: a line with no end
+    });
+    const run = (port: number, typed: string) => {
+      const input = new PassThrough();
+      input.write(typed);
+      const { output, text } = collector();
+      return chat({ port, nick: 'bob', input, output }).then(
+        () => ({ error: undefined, text: text() }),
+        (error: ChatError) => ({ error, text: text() }),
+      );
+    };
+    const [afterReset, beforeOk, tooLong] = await Promise.all([
+      run(reset.port, 'hello\n'),
+      run(early.port, ''),
+      run(huge.port, ''),
+    ]);
+    expect(
+      [afterReset.error?.message, afterReset.error?.code],
+      'once connected, a reset is `connection to HOST:PORT failed: <describeError>`, with its code',
+    ).toEqual([
+      `connection to 127.0.0.1:${reset.port} failed: connection reset by peer (ECONNRESET)`,
+      'ECONNRESET',
+    ]);
+    expect(afterReset.text, 'what bob saw before the reset').toBe('OK bob\n');
+    expect(
+      [beforeOk.error?.message, beforeOk.error?.code],
+      'a server that closes before OK: bob never joined',
+    ).toEqual([`127.0.0.1:${early.port} closed the connection before we joined`, 'ECONNRESET']);
+    expect(
+      [tooLong.error?.message, tooLong.error?.code],
+      'a line over MAX_SERVER_LINE_BYTES from the server: stop, memory stays bounded',
+    ).toEqual([`127.0.0.1:${huge.port} sent a line longer than 1048576 bytes`, 'EMSGSIZE']);
+  });
+
+  test('a typed line over 4096 bytes is not sent, and says so; one of 4096 bytes is', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.write('OK bob\n');
+      else if (line === '/quit') socket.end('BYE\n');
+    });
+    const input = new PassThrough();
+    input.write(`${'x'.repeat(4097)}\n${'é'.repeat(2048)}\n/quit\n`);
+    const { output, text } = collector();
+    await within(chat({ port: server.port, nick: 'bob', input, output }), () => ({
+      expected: 'chat() to resolve after BYE',
+      received: text(),
+    }));
+    expect(text(), 'the server would refuse it and drop bob: tell bob instead').toBe(
+      'OK bob\n(not sent: longer than 4096 bytes)\nBYE\n',
+    );
+    expect(
+      server.received(),
+      'the line of exactly 4096 bytes (2048 × é) is sent; the longer one is not',
+    ).toBe(`bob\n${'é'.repeat(2048)}\n/quit\n`);
+  });
+
+  test('on a terminal, Ctrl-C sends /quit; a second Ctrl-C closes at once, and the prompt is erased', async () => {
+    const server = await scriptedServer((line, socket) => {
+      if (line === 'bob') socket.write('OK bob\n'); // and /quit gets no answer: a stuck server
+    });
+    const screen = new Screen(40);
+    const input = new PassThrough();
+    const done = chat({ port: server.port, nick: 'bob', input, output: screen, terminal: true });
+    done.catch(() => {}); // awaited at the end; a failure before then is reported there
+    await within(
+      new Promise<void>((resolve) => {
+        const check = () => (screen.rows.join('\n') === 'OK bob\nbob>' ? resolve() : undefined);
+        screen.on('drawn', check);
+        check();
+      }),
+      () => ({ expected: 'the OK line, then the prompt `bob> `', received: JSON.stringify(screen.rows) }),
+    );
+    input.write('\x03'); // Ctrl-C: readline emits 'SIGINT'
+    await within(
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (server.received() === 'bob\n/quit\n') resolve();
+        }, 10);
+        closeAfterTest(() => clearInterval(check));
+        const stop = () => clearInterval(check);
+        done.then(stop, stop);
+      }),
+      () => ({ expected: 'the first Ctrl-C to send /quit', received: JSON.stringify(server.received()) }),
+    );
+    input.write('\x03'); // the server does not answer: the second one closes without waiting
+    await within(done, () => ({
+      expected: 'chat() to resolve after a second Ctrl-C (socket.destroy())',
+      received: JSON.stringify(screen.rows),
+    }));
+    expect(screen.rows, 'on close, the prompt is erased: the shell draws its own there').toEqual(['OK bob']);
   });
 
   test('lines the network cut anywhere, even inside a character, are shown whole', async () => {

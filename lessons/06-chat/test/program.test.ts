@@ -63,7 +63,88 @@ async function checkClientProgram() {
   );
 }
 
+/** The line of `help` that lists `name` (`--max-queue BYTES`), its spaces squeezed: `name  what it does`. */
+function helpLine(help: string, name: string): string | undefined {
+  const line = help.split('\n').find((l) => l.trimStart().startsWith(`${name} `));
+  return line?.trim().replace(/\s{2,}/, '  ');
+}
+
+/** --help of both programs: every option with its placeholder, its meaning and its default. */
+async function checkHelp() {
+  const [server, client] = await Promise.all([
+    lesson.run('server', ['--help']),
+    lesson.run('client', ['--help']),
+  ]);
+  expect(server.code, 'server.ts --help: exit 0').toBe(0);
+  expect(server.stdout.split('\n').slice(0, 3), 'server.ts --help: the usage line, then the summary').toEqual(
+    [
+      'usage: server.ts [options]',
+      '',
+      'A chat room: send a nickname, then lines; /who lists the room, /quit leaves.',
+    ],
+  );
+  for (const [name, what] of [
+    [
+      '--max-queue BYTES',
+      'bytes queued for a client that does not read before it is dropped (default 262144)',
+    ],
+    [
+      '--timeout MS',
+      'ms a new connection has to join, and a member to finish a line it began; silence between lines is never cut (default 30000)',
+    ],
+    ['--max-clients N', 'connections at once, joined or not; one more gets ERR server full (default 1000)'],
+    [
+      '--max-per-address N',
+      'connections at once from one IP address; one more gets ERR too many connections from your address (default 16)',
+    ],
+  ] as const) {
+    expect(helpLine(server.stdout, name), `server.ts --help should list \`${name}\` and what it does`).toBe(
+      `${name}  ${what}`,
+    );
+  }
+  expect(client.code, 'client.ts --help: exit 0').toBe(0);
+  expect(client.stdout.split('\n').slice(0, 3), 'client.ts --help: the usage line, then the summary').toEqual(
+    [
+      'usage: client.ts [options]',
+      '',
+      'Joins the chat room as NICK: prints what the room says, sends each line you type.',
+    ],
+  );
+  expect(helpLine(client.stdout, '--nick NICK'), 'client.ts --help should list `--nick NICK`').toBe(
+    '--nick NICK  your nickname: 1 to 32 letters of one script, digits, _ or -',
+  );
+}
+
+/** Flags out of range and a nickname the server would refuse: exit 2 with one line, before any connection. */
+async function checkUsageErrors() {
+  const runs = await Promise.all([
+    lesson.run('server', ['--max-queue', '0']),
+    lesson.run('server', ['--max-clients', '0']),
+    lesson.run('server', ['--max-per-address', '0']),
+    lesson.run('client', ['--port', '9', '--nick', 'a b']),
+    lesson.run('client', ['--port', '9', '--nick', '\u0430lice']),
+  ]);
+  for (const [i, flag] of ['--max-queue', '--max-clients', '--max-per-address'].entries()) {
+    const run = runs[i];
+    expect(run?.code, `server.ts ${flag} 0: at least 1, or the server could not work: exit 2`).toBe(2);
+    expect(run?.stderr, `server.ts ${flag} 0: one line naming the flag`).toContain(flag);
+  }
+  for (const [run, nick] of [
+    [runs[3], 'a b'],
+    [runs[4], '\u0430lice'],
+  ] as const) {
+    expect(run?.code, `client.ts --nick ${JSON.stringify(nick)}: the server would refuse it: exit 2`).toBe(2);
+    expect(run?.stderr, 'one line saying why').toBe(
+      `client.ts: --nick '${nick}' is not valid: use 1 to 32 letters of one script, digits, _ or - (see client.ts --help)\n`,
+    );
+  }
+}
+
 describe('the programs: server.ts and client.ts', () => {
+  test('--help lists every option with its placeholder and default; a flag out of range or a bad --nick exits 2', async () => {
+    await Promise.all([checkHelp(), checkUsageErrors()]);
+  });
+
   // One test, both programs side by side: each child process costs a few hundred milliseconds.
   test('server.ts runs a room and exits 0 on Ctrl-C; client.ts chats with piped stdin, exits 1 on failure, 2 on bad usage', async () => {
     await Promise.all([checkServerProgram(), checkClientProgram()]);

@@ -1,5 +1,6 @@
-import type net from 'node:net';
+import net from 'node:net';
 import {
+  closeAfterTest,
   connect,
   hasCommand,
   LogLines,
@@ -11,10 +12,18 @@ import {
   startProxy,
   trickle,
   WireError,
+  within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { type ChatOptions, createChatServer, LineSplitter, MAX_LINE_BYTES } from '#impl/server.ts';
-import { type Chatter, chatter, joined } from './support.ts';
+import {
+  type ChatOptions,
+  ChatRoom,
+  CLOSE_GRACE_MS,
+  createChatServer,
+  LineSplitter,
+  MAX_LINE_BYTES,
+} from '#impl/server.ts';
+import { type Chatter, chatter, chatterFrom, joined } from './support.ts';
 
 /** The learner's chat server, in this process, on a free port, with its log lines collected. */
 async function startChat(options: ChatOptions = {}) {
@@ -61,8 +70,8 @@ async function expectUsers(c: Chatter, nicks: string[]): Promise<void> {
     hint = `list exactly the joined nicknames (this.members.keys()): missing ${JSON.stringify(missing)}, extra ${JSON.stringify(extra)}`;
   } else if (names.join(',') === [...nicks].sort().join(',')) {
     hint =
-      "the names are sorted by JavaScript's default sort, which compares UTF-16 units: 𝒜 (U+1D49C) is two " +
-      'units starting 0xD835 and sorts before Ｚ (U+FF3A). Compare code points, or UTF-8 bytes: ' +
+      "the names are sorted by JavaScript's default sort, which compares UTF-16 units: 𠀋 (U+2000B) is two " +
+      'units starting 0xD840 and sorts before 﨎 (U+FA0E). Compare code points, or UTF-8 bytes: ' +
       'Buffer.compare(Buffer.from(a), Buffer.from(b))';
   } else {
     hint = 'sort the nicknames by code point: Buffer.compare(Buffer.from(a), Buffer.from(b))';
@@ -120,6 +129,10 @@ describe('step 1: cut the byte stream into lines', () => {
     const long = split(['ok\n01234567890\nafter\n'], 10);
     expect(long.lines, 'lines before the long one still come out; nothing after it').toEqual(['ok']);
     expect(long.splitter.tooLong, 'a complete line of 11 bytes with maxLineBytes 10 sets tooLong').toBe(true);
+    expect(
+      split(['0123456789\r', '\n'], 10).lines,
+      'an unfinished line of maxLineBytes + 1 bytes may end in the \\r of a \\r\\n: not too long yet',
+    ).toEqual(['0123456789']);
     const endless = split(['0123456', '789012345'], 10);
     expect(endless.splitter.tooLong, 'a line with no end must not fill the memory: stop at the limit').toBe(
       true,
@@ -145,7 +158,10 @@ describe('step 1: cut the byte stream into lines', () => {
 describe('step 2: join with a nickname', () => {
   test('a valid nickname, in any script, gets `OK <nick>`', async () => {
     const { port } = await startChat();
-    for (const nick of ['alice', 'Zoë_2', '名前', 'Ω-7', 'a'.repeat(32)]) await joined(port, nick);
+    // தமிழ் has vowel signs (marks, \\p{M}); Japanese mixes Han and kana, Korean Hangul: one script each.
+    for (const nick of ['alice', 'Zoë_2', '名前', 'Ω-7', 'a'.repeat(32), 'தமிழ்', 'ひらがな漢字', '한국어']) {
+      await joined(port, nick);
+    }
   });
 
   test('an invalid nickname gets `ERR invalid nickname ...`, and the server waits for another', async () => {
@@ -162,6 +178,32 @@ describe('step 2: join with a nickname', () => {
     await c.expect('OK bob', 'after ERR, the next line is another nickname attempt');
   });
 
+  test('look-alike nicknames: NFKC-normalised before the check, letters of one script, nothing invisible', async () => {
+    const { port } = await startChat();
+    const c = await chatter(port, 'mallory');
+    const hint =
+      'nicknameOf(line) normalises (NFKC) and checks the shape and the script: use its answer, not the raw line';
+    for (const [bad, why] of [
+      ['\u0430lice', 'a Cyrillic а (U+0430) among Latin letters: two scripts'],
+      ['\u3164', 'U+3164 HANGUL FILLER: a letter that shows as nothing'],
+      ['ali\u200bce', 'a zero-width space inside'],
+    ]) {
+      await c.send(`${bad}\n`);
+      const [reply = ''] = await c.next(1, { hint });
+      expect(reply, `${JSON.stringify(bad)}: ${why}`).toMatch(INVALID);
+    }
+    await c.send('\uff41\uff4c\uff49\uff43\uff45\n'); // ａｌｉｃｅ, fullwidth
+    await c.expect('OK alice', `${hint}: fullwidth ａｌｉｃｅ is alice once normalised`);
+    for (const twin of ['alice', '\u{1d586}\u{1d591}\u{1d58e}\u{1d588}\u{1d58a}']) {
+      const other = await chatter(port, twin);
+      await other.send(`${twin}\n`);
+      await other.expect(
+        'ERR nickname taken',
+        `${hint}: ${JSON.stringify(twin)} is alice once normalised, and alice is here`,
+      );
+    }
+  });
+
   test('a nickname already in the room gets `ERR nickname taken`; another one then works', async () => {
     const { port } = await startChat();
     await joined(port, 'alice');
@@ -176,7 +218,7 @@ describe('step 2: join with a nickname', () => {
     const { port } = await startChat();
     const alice = await joined(port, 'alice');
     const hint =
-      'compare nicknames exactly, as this.members.has(nick) does: no toLowerCase(), no normalize(). ' +
+      'compare nicknames exactly once normalised, as this.members.has(nick) does: no toLowerCase(). ' +
       '`Alice` and `ALICE` are other people than `alice`';
     for (const nick of ['Alice', 'ALICE']) {
       const c = await chatter(port, nick);
@@ -239,13 +281,13 @@ describe('step 3: talk: messages, /who, /quit', () => {
   test('/who answers the sender alone: `USERS` and every nickname, sorted by code point', async () => {
     const { port } = await startChat();
     const zoe = await joined(port, 'zoë');
-    await joined(port, 'Ｚed'); // fullwidth Ｚ, U+FF3A
-    await joined(port, '𝒜da'); // 𝒜, U+1D49C: two UTF-16 units
+    await joined(port, '﨎'); // U+FA0E, a Han character: one UTF-16 unit
+    await joined(port, '𠀋'); // U+2000B, a Han character: two UTF-16 units, 0xD840 0xDC0B
     const bob = await joined(port, 'bob');
     await zoe.next(3);
-    reproSetup({ note: 'zoë, Ｚed and 𝒜da were in the room too: join them first, each with its own nc' });
+    reproSetup({ note: 'zoë, 﨎 and 𠀋 were in the room too: join them first, each with its own nc' });
     await bob.send('/who\n');
-    await expectUsers(bob, ['bob', 'zoë', 'Ｚed', '𝒜da']);
+    await expectUsers(bob, ['bob', 'zoë', '﨎', '𠀋']);
     await bob.send('done\n');
     await zoe.expect('bob: done', 'only the sender gets the USERS line');
   });
@@ -271,6 +313,29 @@ describe('step 3: talk: messages, /who, /quit', () => {
         `after BYE, the rest of what ${nick} sent is ignored: in receive(), stop as soon as member.socket.writable is false`,
       );
     }
+  });
+
+  test('a line with a control character or a bidi override is refused with `ERR`, never relayed', async () => {
+    const { port } = await startChat();
+    const mallory = await joined(port, 'mallory');
+    const bob = await joined(port, 'bob');
+    await mallory.expect('* bob joined');
+    const hint =
+      "relayed, ESC codes clear the others' screens and set their titles, a \\r forges the start of a line, " +
+      'U+202E shows text backwards: refuse the line with unsafeLineError(line)';
+    for (const [line, code] of [
+      ['hi\x1b[2J\x1b]0;pwned\x07\rbob: send me your password', '001B'],
+      ['ring\x07', '0007'],
+      ['tab\there', '0009'],
+      ['c1 \u009b31m', '009B'],
+      ['evil\u202etxt.exe', '202E'],
+      ['isolate \u2066x\u2069', '2066'],
+    ]) {
+      await mallory.send(`${line}\n`);
+      await mallory.expect(`ERR control character U+${code} not allowed`, hint);
+    }
+    await mallory.send('sorry\n');
+    await bob.expect('mallory: sorry', `${hint}; and the member stays in the room`);
   });
 
   test('a message cut one byte at a time arrives whole (through the chunking proxy)', async () => {
@@ -302,7 +367,7 @@ describe('step 3: talk: messages, /who, /quit', () => {
 
 describe('step 4: leave, however the client goes', () => {
   test('three people join, talk and leave: everyone sees it in order', async () => {
-    const { port } = await startChat();
+    const { port, log } = await startChat();
     const alice = await joined(port, 'alice');
     const bob = await joined(port, 'bob');
     const carol = await joined(port, 'carol');
@@ -317,8 +382,10 @@ describe('step 4: leave, however the client goes', () => {
       '* bob left',
     ]);
     await carol.expect('* bob left', 'when a member quits, tell the others: `* bob left`');
+    await log.line(/^bob left \(quit\)$/, 'the log line `NICK left (why)`: `bob left (quit)`');
     await carol.peer.end(); // carol's side sends FIN: she is gone too
     await alice.expect('* carol left', 'a FIN ("end") is a leave too');
+    await log.line(/^carol left \(closed the connection\)$/, 'a FIN: `carol left (closed the connection)`');
     await alice.send('/who\n');
     await alice.expect('USERS alice', 'a member who left is no longer in the room');
   });
@@ -330,7 +397,17 @@ describe('step 4: leave, however the client goes', () => {
     await alice.expect('* bob joined');
     bob.peer.reset();
     await alice.expect('* bob left', 'a reset ("error", then "close") is a leave too');
-    await log.line(/^bob left/, 'a log line `bob left (...)`');
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ failed: connection reset by peer \(ECONNRESET\)$/,
+      'a log line `client IP:PORT failed: <describeError(error)>`',
+    );
+    await log.line(
+      /^bob left \(connection reset by peer \(ECONNRESET\)\)$/,
+      'a log line `bob left (connection reset by peer (ECONNRESET))`: why = describeError(error)',
+    );
+    expect(log.lines[0], 'the first log line of a connection').toMatch(
+      /^client connected from 127\.0\.0\.1:\d+$/,
+    );
     const carol = await joined(port, 'carol');
     await alice.expect('* carol joined');
     await carol.send('still here?\n');
@@ -338,7 +415,7 @@ describe('step 4: leave, however the client goes', () => {
   });
 
   test('a client whose line is too long leaves the room; its nickname is free again', async () => {
-    const { port } = await startChat();
+    const { port, log } = await startChat();
     const alice = await joined(port, 'alice');
     const bob = await joined(port, 'bob');
     await alice.expect('* bob joined');
@@ -346,6 +423,10 @@ describe('step 4: leave, however the client goes', () => {
     await bob.send(`${'x'.repeat(5000)}\n`);
     await bob.expect('ERR line too long');
     await alice.expect('* bob left');
+    await log.line(
+      /^bob left \(sent a line over 4096 bytes\)$/,
+      'the log line `bob left (sent a line over 4096 bytes)`',
+    );
     await joined(port, 'bob');
     await alice.expect('* bob joined');
   });
@@ -391,6 +472,116 @@ describe('step 4: leave, however the client goes', () => {
     );
     await bob.send('/who\n');
     await bob.expect('USERS alice,bob');
+  });
+});
+
+/**
+ * A raw client that keeps its side open after the server's FIN (allowHalfOpen), as a hostile or
+ * broken client may, and sends `first`. `closed` resolves on the 'close' of the SERVER's socket for
+ * it: once the server has sent its FIN, only the server's side shows that it let go.
+ */
+async function halfOpenClient(server: net.Server, port: number, first: string) {
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  closeAfterTest(() => socket.destroy());
+  socket.on('error', () => {});
+  socket.resume();
+  const onServer = await within(accepted, () => ({
+    expected: `the server to accept a connection on ${port}`,
+  }));
+  const closed = new Promise<void>((resolve) => onServer.once('close', () => resolve()));
+  socket.write(first);
+  return { socket, closed };
+}
+
+describe('step 4: a client that never closes its side is cut off after CLOSE_GRACE_MS', () => {
+  test('after BYE, and after `ERR server full`, a client that keeps its side open is destroyed', async () => {
+    const { port, server } = await startChat({ maxClients: 1 });
+    const quitter = await halfOpenClient(server, port, 'quitter\n/quit\n');
+    const turnedAway = await halfOpenClient(server, port, 'late\n');
+    // A liveness bound: CLOSE_GRACE_MS, plus a wide margin for a busy machine.
+    const bound = CLOSE_GRACE_MS + 5_000;
+    for (const [who, client] of [
+      ['the client that sent /quit', quitter],
+      ['the client turned away', turnedAway],
+    ] as const) {
+      await within(
+        client.closed,
+        () => ({
+          expected: `${who}, which never closes its side, to be cut off within ${CLOSE_GRACE_MS} ms`,
+          hint: 'socket.end() waits for the client to close its side: after the grace period, socket.destroy()',
+        }),
+        { ms: bound },
+      );
+    }
+  });
+
+  test('isFull(): a socket destroyed a moment ago no longer takes a place', () => {
+    const room = new ChatRoom({ maxClients: 1 });
+    const gone = new net.Socket();
+    gone.destroy(); // its 'close' has not come yet: still in connections
+    room.connections.add(gone);
+    expect(room.isFull(), 'the only connection is destroyed: there is room').toBe(false);
+    expect(room.connections.has(gone), 'isFull() forgets the destroyed socket').toBe(false);
+    room.connections.add(new net.Socket());
+    expect(room.isFull(), 'one open connection with maxClients 1: full').toBe(true);
+  });
+});
+
+describe('step 4: one address cannot take every place', () => {
+  test('past maxPerAddress connections from one address, the next gets `ERR too many connections from your address`', async () => {
+    const { port, log } = await startChat({ maxClients: 10, maxPerAddress: 2 });
+    const alice = await joined(port, 'alice');
+    const lurker = await chatter(port, 'lurker'); // no nickname yet: it counts too
+    const third = await chatter(port, 'third');
+    const hint =
+      'count the open connections of each address (socket.remoteAddress): at maxPerAddress, this.turnAway(socket, ...)';
+    await third.expect('ERR too many connections from your address', hint);
+    await third.closed({ hint: 'turn the connection away at once, then socket.end()' });
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ refused: too many connections from your address \(2 from it\)$/,
+      'a log line `client IP:PORT refused: too many connections from your address (2 from it)`',
+    );
+    // Another address has its own share: 127.0.0.2 is on the loopback interface too.
+    const bob = await chatterFrom(port, '127.0.0.2', 'bob');
+    await bob.send('bob\n');
+    await bob.expect('OK bob', 'another address is not limited by the connections of 127.0.0.1');
+    await alice.expect('* bob joined');
+    const lurkerPort = lurker.socket.localPort;
+    lurker.peer.reset(); // a place of 127.0.0.1 is free again once it has closed
+    await log.line(new RegExp(`^client 127\\.0\\.0\\.1:${lurkerPort} closed$`), "the lurker's 'close'");
+    const carol = await chatter(port, 'carol');
+    await carol.send('carol\n');
+    await carol.expect(
+      'OK carol',
+      "forget a connection's address on 'close' (untrack): its place is free again",
+    );
+  });
+
+  test('maxPerAddress 1: the first connection from an address joins, the second is turned away', async () => {
+    const { port } = await startChat({ maxPerAddress: 1 });
+    const first = await chatterFrom(port, '127.0.0.4', 'first');
+    await first.send('first\n');
+    await first.expect('OK first', 'an address with no connection yet has 0 open: it gets its first place');
+    const second = await chatterFrom(port, '127.0.0.4', 'second');
+    await second.expect('ERR too many connections from your address');
+  });
+
+  test('the default: 16 silent connections from one address do not lock out the others', async () => {
+    const { port, log } = await startChat({ maxClients: 20 });
+    const silent = await Promise.all(Array.from({ length: 16 }, (_, i) => chatter(port, `silent${i}`)));
+    const seventeenth = await chatter(port, 'seventeenth');
+    await seventeenth.expect('ERR too many connections from your address', 'the default maxPerAddress is 16');
+    await log.line(/refused: too many connections from your address \(16 from it\)$/, 'the refusal, logged');
+    for (const [i, address] of ['127.0.0.2', '127.0.0.3'].entries()) {
+      const other = await chatterFrom(port, address, `other${i}`);
+      await other.send(`other${i}\n`);
+      await other.expect(`OK other${i}`, 'the room is not full: other addresses still join');
+    }
+    expect(
+      silent.every((c) => !c.socket.destroyed),
+      'the 16 silent ones are still connected',
+    ).toBe(true);
   });
 });
 
@@ -468,7 +659,14 @@ describe('step 5: slow clients must not stall the room', () => {
         });
       }
     }
-    await log.line(/^slow /, 'a log line about dropping slow');
+    await log.line(
+      /^slow is not reading: \d+ bytes queued \(over 65536\), dropping it$/,
+      'a log line `slow is not reading: N bytes queued (over 65536), dropping it`',
+    );
+    await log.line(
+      /^slow left \(connection closed\)$/,
+      "dropped by destroy(): it leaves on 'close', `slow left (connection closed)`",
+    );
     await alice.send('still chatting\n');
     await carol.until(
       (lines) => (lines.includes('alice: still chatting') ? true : undefined),
@@ -635,13 +833,42 @@ describe('step 5: slow clients must not stall the room', () => {
     );
     expect(tomSaw, 'tom gets OK, then ERR too slow, and nothing else').toBe('OK tom\nERR too slow\n');
     await alice.expect('* tom left', 'a member cut off for being too slow leaves like any other');
-    await log.line(/^tom too slow: /, 'a log line `tom too slow: line not complete after 1000 ms, closing`');
+    await log.line(
+      /^tom too slow: line not complete after 1000 ms, closing$/,
+      'a log line `tom too slow: line not complete after 1000 ms, closing`',
+    );
+    await log.line(/^tom left \(too slow\)$/, 'and `tom left (too slow)`');
     // Alice and Eve have both been silent for longer than lineTimeoutMs, between lines: they stay.
     await alice.send('still here?\n');
     await eve.until(
       (received) => (received.includes('alice: still here?') ? true : undefined),
       'eve, silent since her last line, to get alice: still here?',
       { hint: 'only a line begun and not finished is timed, never the silence between lines' },
+    );
+  });
+});
+
+describe('step 5: the deadline of a line stops with it', () => {
+  test('a line sent in pieces is timed from its first byte, and its \\n stops the clock for good', async () => {
+    const { port } = await startChat({ lineTimeoutMs: 400 });
+    const alice = await joined(port, 'alice');
+    const eve = await joined(port, 'eve');
+    await alice.expect('* eve joined');
+    eve.socket.setNoDelay(true);
+    // Three chunks, 30 ms apart: the first starts the clock, the second must not start another one.
+    for (const piece of ['he', 'll', 'o\n']) {
+      await eve.send(piece);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    await alice.expect('eve: hello');
+    // Nothing may happen now: wait three deadlines (a bounded pause, not a wait for an event),
+    // then eve, silent between lines, must still be in the room.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await eve.send('/who\n');
+    await eve.expect(
+      'USERS alice,eve',
+      'startDeadline() starts a timer only if none runs (member.deadline === undefined): a second ' +
+        'timer would replace the first in member.deadline, and stopDeadline() could no longer clear the first',
     );
   });
 });

@@ -4,9 +4,9 @@
  * time), and a small terminal screen that understands the escape codes readline writes.
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
+import net from 'node:net';
 import { Writable } from 'node:stream';
-import { connect, type Peer, WireError, within } from '@course/helpers';
+import { closeAfterTest, connect, Peer, WireError, within } from '@course/helpers';
 
 const CHANGED = 'changed';
 
@@ -139,6 +139,21 @@ export class Chatter {
 /** Connects a Chatter to `port` (closed when the test ends); `repro` replaces the nc line of failures. */
 export async function chatter(port: number, name: string, repro?: string): Promise<Chatter> {
   return new Chatter(await connect(port), name, repro);
+}
+
+/**
+ * Connects a Chatter to 127.0.0.1:`port` from `localAddress` (127.0.0.2, 127.0.0.3...: Linux routes
+ * all of 127.0.0.0/8 to the loopback interface), so that the server sees another client address.
+ */
+export async function chatterFrom(port: number, localAddress: string, name: string): Promise<Chatter> {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  closeAfterTest(() => socket.destroy());
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  await within(connected, () => ({ expected: `a connection to 127.0.0.1:${port} from ${localAddress}` }));
+  return new Chatter(new Peer(socket, port), name);
 }
 
 /** Connects, sends `nick`, and waits for `OK <nick>`. */

@@ -246,6 +246,10 @@ describe('step 4: a maximum line length', () => {
     const tooLong = decodeChunks(['123456789\n'], { maxLineBytes: 8 });
     expect(tooLong.error, 'throw a LineTooLongError').toBeInstanceOf(LineTooLongError);
     expect(tooLong.error?.message, 'the message of the LineTooLongError').toBe('line longer than 8 bytes');
+    expect(tooLong.error?.name, 'its name, shown by a stack trace and by the server tests').toBe(
+      'LineTooLongError',
+    );
+    expect(tooLong.error?.maxLineBytes, 'the maximum it passed').toBe(8);
   });
 
   test('the maximum counts bytes, not characters', () => {
@@ -305,7 +309,7 @@ describe('step 4: a maximum line length', () => {
       LineTooLongError,
     );
     expect(() => new LineDecoder({ maxLineBytes: 0 }), 'a maximum below 1 byte is refused').toThrow(
-      RangeError,
+      new RangeError('maxLineBytes must be a whole number of at least 1, not 0'),
     );
     expect(DEFAULT_MAX_LINE_BYTES, 'DEFAULT_MAX_LINE_BYTES').toBe(65_536);
     const max = 'x'.repeat(65_536);

@@ -20,7 +20,7 @@ import {
   within,
 } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { createLineServer, LINGER_MS, type LineServerOptions } from '#impl/server.ts';
+import { BUSY, createLineServer, LINGER_MS, type LineServerOptions } from '#impl/server.ts';
 import { catchListenerThrows } from './support.ts';
 
 const HELLO = 'hello\nbyebye\nagain,bye\n';
@@ -52,6 +52,8 @@ async function startLines(options: LineServerOptions = {}) {
   const serverArgs = [
     ...(options.maxLineBytes === undefined ? [] : ['--max-line', String(options.maxLineBytes)]),
     ...(options.lineTimeoutMs === undefined ? [] : ['--timeout', String(options.lineTimeoutMs)]),
+    ...(options.budgetBytes === undefined ? [] : ['--budget', String(options.budgetBytes)]),
+    ...(options.maxConnections === undefined ? [] : ['--max-connections', String(options.maxConnections)]),
   ];
   if (serverArgs.length > 0) reproSetup({ serverArgs });
   return { port, log, server, guard };
@@ -77,13 +79,14 @@ async function expectAnswers(guard: Guard, peer: Peer, expected: string, hint?: 
  * Counts the server's socket.write() calls during each 'data' event (a listener before the
  * server's resets the count, one after it reads it): `most` is the largest count for one chunk.
  */
-function writesPerChunk(server: net.Server): { most: number } {
-  const seen = { most: 0 };
+function writesPerChunk(server: net.Server): { most: number; total: number } {
+  const seen = { most: 0, total: 0 };
   server.on('connection', (socket: net.Socket) => {
     let writes = 0;
     const write = socket.write;
     socket.write = function (this: net.Socket, ...args: unknown[]) {
       writes += 1;
+      seen.total += 1;
       return (write as (...all: unknown[]) => boolean).apply(this, args);
     } as typeof socket.write;
     socket.prependListener('data', () => {
@@ -103,6 +106,24 @@ function piecesToServer(events: { from: string; kind: string; bytes: Uint8Array 
     .map((e) => Buffer.from(e.bytes).toString());
 }
 
+/** The server's side of each connection it accepts, in order (this listener runs after the server's). */
+function serverSides(server: net.Server): net.Socket[] {
+  const sockets: net.Socket[] = [];
+  server.on('connection', (socket: net.Socket) => sockets.push(socket));
+  return sockets;
+}
+
+/** Waits, polling every 5 ms, until `ready()` is true; `expected` says what for, if it never is. */
+function eventually(ready: () => boolean, expected: string, ms = 10_000): Promise<void> {
+  let check: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    check = setInterval(() => {
+      if (ready()) resolve();
+    }, 5);
+  });
+  return within(done, () => ({ expected }), { ms }).finally(() => clearInterval(check));
+}
+
 describe('step 5: answer each line `<n> <line>`', () => {
   test('three lines in one write get three numbered answers', async () => {
     const { port, guard } = await startLines();
@@ -117,7 +138,8 @@ describe('step 5: answer each line `<n> <line>`', () => {
   });
 
   test('one write read one byte at a time (the proxy cuts it apart) gets the same answers', async () => {
-    const { port, guard } = await startLines();
+    const { port, server, guard } = await startLines();
+    const writes = writesPerChunk(server);
     const proxy = await startProxy(port, { cut: 'bytes', direction: 'request' });
     reproSetup({ trickleMs: 10 }); // by hand: one byte at a time, as the proxy delivers them
     const peer = await connect(proxy.port);
@@ -129,6 +151,10 @@ describe('step 5: answer each line `<n> <line>`', () => {
       'one "data" event can hold part of a line: feed every chunk to the decoder, answer only complete lines',
     );
     expect(piecesToServer(proxy.events), 'the proxy delivered the 23 bytes one by one').toEqual([...HELLO]);
+    expect(
+      writes.total,
+      'socket.write() calls for 23 one-byte chunks holding 3 lines: write only when a chunk completed a line',
+    ).toBe(3);
   });
 
   test('three writes read as one chunk (the proxy joins them) get the same answers, in one write', async () => {
@@ -305,6 +331,23 @@ describe('step 7: a line too long or too slow closes the connection', () => {
       /sent a line longer than 16 bytes/,
       'a log line `client IP:PORT sent a line longer than 16 bytes: closing`',
     );
+    // The client's FIN came after the error line: the connection is over, refused once.
+    await log.line(/^client 127\.0\.0\.1:\d+ closed$/, 'a log line `client IP:PORT closed`');
+    expect(
+      log.lines.filter((line) => line.includes('sent a line longer')),
+      "log lines about the long line: once refused, ignore what the client sends, and its 'end' too",
+    ).toHaveLength(1);
+  });
+
+  test('a last line, too long, that ends with the FIN is refused too', async () => {
+    const { port, guard } = await startLines({ maxLineBytes: 16 });
+    // 16 bytes and a \r may still be a line of 16 and its \r\n, until the FIN says otherwise.
+    const reply = await guard(
+      exchange(port, `${'x'.repeat(16)}\r`, {
+        hint: "decoder.end() throws a LineTooLongError too: catch it in the 'end' listener as in 'data'",
+      }),
+    );
+    assertBytes(reply, 'error: line longer than 16 bytes\n', { what: 'the reply to 17 bytes and a FIN' });
   });
 
   test('a line that never ends is refused once it passes the limit, byte by byte too', async () => {
@@ -353,37 +396,44 @@ describe('step 7: a line too long or too slow closes the connection', () => {
   });
 
   test('a line trickled one byte at a time is cut off lineTimeoutMs after its first byte; an idle client is not', async () => {
-    const { port, log, guard } = await startLines({ lineTimeoutMs: 150 });
+    const { port, log, guard } = await startLines({ lineTimeoutMs: 600 });
     // A client that sends a line, then says nothing for longer than the timeout: it owes nothing.
     const idle = await connect(port);
     await idle.write('before\n');
     await expectAnswers(guard, idle, '1 before\n');
     const idleSince = performance.now();
-    // Slowloris: one byte every 20 ms, never a \n. The 100 bytes would take 2 s; the line's
-    // deadline ends it after 150 ms.
+    // Slowloris: one byte every 20 ms, never a \n. The 200 bytes would take 4 s, far longer than
+    // the 600 ms deadline, which must end it first.
     reproSetup({ trickleMs: 20 });
-    const slow = await trickle(port, 'slowloris '.repeat(10), 20);
+    const slow = await trickle(port, 'slowloris '.repeat(20), 20);
+    const started = performance.now();
     const received = await guard(
       slow.closed({
-        ms: 1_000,
+        // Generous: only a server that never cuts the line off fails, however busy the machine.
+        ms: 5_000,
         allowReset: true,
-        expected: 'the error line, then the server closing the connection 150 ms after the line started',
+        expected: 'the error line, then the server closing the connection 600 ms after the line started',
         hint:
           'start a timer (setTimeout) at the first byte of a line and clear it when the line is complete. ' +
           'socket.setTimeout() is not enough: it is an idle timer, and every byte restarts it',
       }),
     );
-    assertBytes(received, 'error: line not complete after 150 ms\n', {
+    assertBytes(received, 'error: line not complete after 600 ms\n', {
       what: 'the reply to a line that never ends',
       hint: 'end the socket with `error: line not complete after N ms\\n`, as for a line too long',
     });
+    const took = performance.now() - started;
+    expect(
+      took,
+      'ms until the server cut off the trickled line: not before its deadline',
+    ).toBeGreaterThanOrEqual(550);
     await log.line(
-      /^client 127\.0\.0\.1:\d+ too slow: line not complete after 150 ms, closing$/,
-      'a log line `client IP:PORT too slow: line not complete after 150 ms, closing`',
+      /^client 127\.0\.0\.1:\d+ too slow: line not complete after 600 ms, closing$/,
+      'a log line `client IP:PORT too slow: line not complete after 600 ms, closing`',
     );
     // The idle client has now been quiet for longer than the timeout, and is still served.
     expect(performance.now() - idleSince, 'the idle client waited out the timeout').toBeGreaterThanOrEqual(
-      150,
+      600,
     );
     const idleHint =
       'a connection with no line started has no deadline: start the timer with the first byte of a line, ' +
@@ -397,19 +447,22 @@ describe('step 7: a line too long or too slow closes the connection', () => {
   });
 
   test('a slow client whose every line ends in time is not cut off', async () => {
-    const { port, guard } = await startLines({ lineTimeoutMs: 150 });
+    const { port, guard } = await startLines({ lineTimeoutMs: 600 });
     const started = performance.now();
-    // 20 ms from each line's first byte to its \n, far within the deadline; 200 ms for the five
-    // lines, more than the deadline.
+    // 40 ms from each line's first byte to its \n, far within the deadline; 1200 ms for the 20
+    // lines, more than the deadline. Each line comes in three pieces: the deadline starts at the
+    // first, and only the \n stops it (a timer started again at the second piece, and never
+    // cleared, would cut this client off).
     reproSetup({ trickleMs: 20 });
-    const slow = await trickle(port, 'a\nb\nc\nd\ne\n', 20);
+    const lines = [...'abcdefghijklmnopqrst'].map((c) => c + c);
+    const slow = await trickle(port, lines.map((line) => `${line}\n`).join(''), 20);
     await expectAnswers(
       guard,
       slow,
-      '1 a\n2 b\n3 c\n4 d\n5 e\n',
+      lines.map((line, i) => `${i + 1} ${line}\n`).join(''),
       'the deadline is per line: clear the timer when a line is complete, and start a new one at the next line',
     );
-    expect(performance.now() - started, 'the five lines took longer than the deadline').toBeGreaterThan(150);
+    expect(performance.now() - started, 'the 20 lines took longer than the deadline').toBeGreaterThan(600);
     expect(slow.ending, 'the connection should still be open: no line was late').toBe('open');
   });
 
@@ -446,7 +499,7 @@ describe('step 7: a line too long or too slow closes the connection', () => {
   });
 
   test('a client that keeps sending after its error line is let go after LINGER_MS', async () => {
-    const { port, guard } = await startLines({ maxLineBytes: 16 });
+    const { port, log, guard } = await startLines({ maxLineBytes: 16 });
     // A client that keeps its side open (allowHalfOpen) and sends a byte every 50 ms, for ever.
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     closeAfterTest(() => socket.destroy());
@@ -476,16 +529,259 @@ describe('step 7: a line too long or too slow closes the connection', () => {
     expect(received, 'what the client received before the server let it go').toBe(
       'error: line longer than 16 bytes\n',
     );
+    expect(
+      log.lines.filter((line) => line.includes('sent a line longer')),
+      'log lines about the long line: what the client sends after its error line is dropped unread, not decoded again',
+    ).toHaveLength(1);
   });
 
-  test('clients that vanish or reset do not stop the server', async () => {
-    const { port, guard } = await startLines();
+  test('clients that vanish or reset do not stop the server, and each leaves a log line', async () => {
+    const { port, log, guard } = await startLines();
     await vanish(port);
     await resetAfter(port);
     await resetAfter(port, 'half a li');
     const peer = await connect(port);
     await peer.write('still there?\n');
     await expectAnswers(guard, peer, '1 still there?\n');
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ failed: connection reset by peer \(ECONNRESET\)$/,
+      'a log line `client IP:PORT failed: connection reset by peer (ECONNRESET)` (written for you)',
+    );
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ closed$/,
+      'a log line `client IP:PORT closed` (written for you)',
+    );
+  });
+});
+
+describe('step 8: a budget for the whole server', () => {
+  const BUSY_LINE = `error: ${BUSY}\n`;
+  const KIB = 1024;
+
+  test('lines in progress count: the client whose line would pass the budget gets `error: server busy`, the others are served', async () => {
+    const { port, server, log, guard } = await startLines({ budgetBytes: 64 * KIB, maxLineBytes: 48 * KIB });
+    const sides = serverSides(server);
+    // A holds 40 KiB of a line: within --max-line, and within the budget.
+    const a = await connect(port);
+    await a.write('a'.repeat(40 * KIB));
+    await eventually(
+      () => (sides[0]?.bytesRead ?? 0) >= 40 * KIB,
+      'the server to read the 40 KiB that the first client sent',
+    );
+    // B's 40 KiB would be fine alone, but the two lines together pass the 64 KiB budget.
+    const b = await connect(port);
+    const bPort = b.socket.localPort;
+    await b.write('b'.repeat(40 * KIB)).catch(() => {}); // a reset shows below
+    const refused = await guard(
+      b.closed({
+        expected: '`error: server busy`, then the server closing the connection',
+        hint: 'the bytes held for all clients at once (decoder.pendingBytes of each connection, and its socket.writableLength) may not pass the budget: when budget.resize() returns false, end the connection with `error: server busy`',
+      }),
+    );
+    assertBytes(refused, BUSY_LINE, { what: 'the reply to the client that passed the budget' });
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ refused: over the budget of 65536 bytes for all clients, closing$/,
+      'a log line `client IP:PORT refused: over the budget of 65536 bytes for all clients, closing`',
+    );
+    // A was first: its line is still welcome.
+    await a.write('\n');
+    await expectAnswers(
+      guard,
+      a,
+      `1 ${'a'.repeat(40 * KIB)}\n`,
+      'only the client that passes the budget is refused',
+    );
+    // Once B has gone, a polite client is served.
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${bPort} closed$`),
+      'a log line `client IP:PORT closed` for the refused client',
+    );
+    assertBytes(await guard(exchange(port, 'hello\n')), '1 hello\n', {
+      what: 'the reply to a polite client',
+    });
+  });
+
+  test('an answer of exactly the budget is sent; one byte more is refused', async () => {
+    const { port, guard } = await startLines({ budgetBytes: 1000 });
+    // `1 ` + 997 bytes + `\n`: an answer of 1000 bytes, all the budget, and nothing else held.
+    const fits = 'x'.repeat(997);
+    assertBytes(await guard(exchange(port, `${fits}\n`)), `1 ${fits}\n`, {
+      what: 'the reply whose 1000 bytes are exactly the budget',
+      hint: 'the budget is the most the server may hold: a share that reaches it exactly still fits',
+    });
+    assertBytes(await guard(exchange(port, `${fits}x\n`)), BUSY_LINE, {
+      what: 'the reply to a line whose answer is 1001 bytes, with a budget of 1000',
+    });
+  });
+
+  test('the budget is given back: answers the kernel has taken, and connections that closed, no longer count', async () => {
+    const { port, server, log, guard } = await startLines({ budgetBytes: 64 * KIB, maxLineBytes: 48 * KIB });
+    const sides = serverSides(server);
+    const line = (c: string) => c.repeat(40 * KIB);
+    // A's 40 KiB answer is written and read; A stays connected, holding nothing.
+    const a = await connect(port);
+    await a.write(`${line('a')}\n`);
+    await expectAnswers(guard, a, `1 ${line('a')}\n`);
+    const given =
+      "the answers count until the kernel takes them: update the share in socket.write()'s callback, " +
+      "and give it all back on 'close'";
+    const b = await connect(port);
+    await b.write(`${line('b')}\n`);
+    await expectAnswers(guard, b, `1 ${line('b')}\n`, given);
+    // C holds 40 KiB of a line, then resets: what it held must be given back.
+    const c = await connect(port);
+    const cPort = c.socket.localPort;
+    await c.write(line('c'));
+    await eventually(
+      () => (sides[2]?.bytesRead ?? 0) >= 40 * KIB,
+      'the server to read the 40 KiB that the third client sent',
+    );
+    c.reset();
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${cPort} closed$`),
+      'a log line `client IP:PORT closed` for the client that reset',
+    );
+    const reply = await guard(exchange(port, `${line('d')}\n`, { hint: given }));
+    assertBytes(reply, `1 ${line('d')}\n`, {
+      what: 'the reply once the others gave their bytes back',
+      hint: given,
+    });
+    expect(a.ending, 'the first client, idle, is still connected').toBe('open');
+  });
+
+  test('clients that send empty lines and never read: the server holds at most its budget, refuses the rest, and serves a polite client', async () => {
+    // The replay of a real attack, scaled down: each `\n` gets an answer of up to 8 bytes, and
+    // clients that read nothing leave those answers queued in the server once the kernel's
+    // buffers are full. Backpressure bounds each connection; only a budget bounds them all.
+    const BUDGET = 256 * KIB;
+    const { port, server, log, guard } = await startLines({ budgetBytes: BUDGET, maxLineBytes: 128 * KIB });
+    const sides = serverSides(server);
+    let most = 0; // the most bytes of answers queued in the server, all connections together
+    server.on('connection', (socket: net.Socket) => {
+      socket.on('data', () => {
+        const queued = sides.reduce((sum, side) => sum + side.writableLength, 0);
+        most = Math.max(most, queued);
+      });
+    });
+    const CLIENTS = 4;
+    const flood = Buffer.alloc(2 * 1024 * KIB, '\n');
+    const peers = await Promise.all(Array.from({ length: CLIENTS }, () => slowReader(port)));
+    for (const peer of peers) peer.socket.write(flood, () => {});
+    // Each connection ends one of two ways: refused (the server ended it), or paused by the
+    // server because its answers are not read, within the budget.
+    await guard(
+      eventually(
+        () =>
+          sides.length === CLIENTS &&
+          sides.every((side) => side.destroyed || side.writableEnded || side.isPaused()),
+        'every flooding client refused (`error: server busy`) or paused by backpressure',
+        20_000,
+      ),
+    );
+    // The error lines (19 bytes each) are written after the budget's check: allow them.
+    expect(
+      most,
+      `bytes of answers queued in the server at the worst moment, for ${CLIENTS} clients that never read, with a budget of ${BUDGET}: count socket.writableLength in each connection's share, and refuse the connection whose answers do not fit`,
+    ).toBeLessThanOrEqual(BUDGET + CLIENTS * BUSY_LINE.length);
+    await log.line(
+      /refused: over the budget of 262144 bytes for all clients, closing$/,
+      'a log line `refused: over the budget`',
+    );
+    assertBytes(await guard(exchange(port, 'hello\n')), '1 hello\n', {
+      what: 'the reply to a polite client',
+    });
+    // The flooders go away, answers still queued: all they held is given back.
+    for (const peer of peers) peer.reset();
+    await guard(
+      eventually(
+        () => log.lines.filter((line) => / closed$/.test(line)).length >= CLIENTS + 1,
+        'a `closed` log line for each flooding client',
+      ),
+    );
+    const long = 'z'.repeat(100 * KIB); // a line and its answer: 200 KiB of the 256 KiB budget
+    const reply = await guard(exchange(port, `${long}\n`, { ms: 10_000 }));
+    assertBytes(reply, `1 ${long}\n`, {
+      what: 'the reply to a 100 KiB line once the flooders are gone',
+      hint: "give a connection's share back on 'close', however it ends",
+    });
+  });
+
+  test('a budget or a connection cap that cannot work is refused when the server is created', () => {
+    expect(() => createLineServer({ budgetBytes: 0 }), 'budgetBytes 0').toThrow(
+      new RangeError('budgetBytes must be a whole number of at least 1, not 0'),
+    );
+    expect(() => createLineServer({ maxConnections: 1.5 }), 'maxConnections 1.5').toThrow(
+      new RangeError('maxConnections must be a whole number of at least 1, not 1.5'),
+    );
+    expect(() => createLineServer({ maxConnections: 0 }), 'maxConnections 0').toThrow(
+      new RangeError('maxConnections must be a whole number of at least 1, not 0'),
+    );
+    expect(
+      createLineServer({ budgetBytes: 1, maxConnections: 1 }),
+      'a budget of 1 byte and 1 connection: useless, but possible',
+    ).toBeInstanceOf(net.Server);
+    expect(() => createLineServer({ lineTimeoutMs: -1 }), 'lineTimeoutMs -1').toThrow(
+      /^lineTimeoutMs must be a whole number from 1 to \d+, not -1$/,
+    );
+  });
+
+  test('clients turned away cannot hold on: one that resets, one that keeps sending', async () => {
+    const { port, guard } = await startLines({ maxConnections: 1 });
+    const first = await connect(port);
+    await first.write('first\n');
+    await expectAnswers(guard, first, '1 first\n');
+    // Turned away, it resets at once: the server's socket sees ECONNRESET, and must not crash.
+    await resetAfter(port);
+    // Turned away, it never stops sending and never closes: let go after LINGER_MS.
+    const pest = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    closeAfterTest(() => pest.destroy());
+    pest.on('error', () => {}); // the server's reset ends it: expected
+    const gone = new Promise<void>((resolve) => pest.once('close', () => resolve()));
+    const sender = setInterval(() => {
+      if (!pest.destroyed) pest.write('y');
+    }, 50);
+    closeAfterTest(() => clearInterval(sender));
+    await guard(
+      within(
+        gone,
+        () => ({
+          expected: `the server to destroy a turned-away connection ${LINGER_MS} ms (LINGER_MS) after its error line, though the client keeps sending`,
+        }),
+        { ms: LINGER_MS + 5_000 },
+      ),
+    );
+    clearInterval(sender);
+    await first.write('still served?\n');
+    await expectAnswers(guard, first, '1 first\n2 still served?\n');
+  });
+
+  test('one connection more than maxConnections gets `error: server busy`; when one leaves, a newcomer is served', async () => {
+    const { port, log, guard } = await startLines({ maxConnections: 2 });
+    const [a, b] = await Promise.all([connect(port), connect(port)]);
+    await a.write('a\n');
+    await b.write('b\n');
+    await expectAnswers(guard, a, '1 a\n');
+    await expectAnswers(guard, b, '1 b\n');
+    const c = await connect(port);
+    const refused = await guard(
+      c.closed({ expected: '`error: server busy`, then the server closing the connection' }),
+    );
+    assertBytes(refused, BUSY_LINE, { what: 'the reply to a third connection with maxConnections 2' });
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${c.socket.localPort} refused: 2 connections already open$`),
+      '`client IP:PORT refused: 2 connections already open`',
+    );
+    const aPort = a.socket.localPort;
+    await a.end();
+    await guard(a.closed());
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${aPort} closed$`),
+      'a `closed` line for the first client',
+    );
+    assertBytes(await guard(exchange(port, 'd\n')), '1 d\n', {
+      what: 'the reply to a newcomer once one has left',
+    });
+    expect(b.ending, 'the second client is still connected').toBe('open');
   });
 });
 

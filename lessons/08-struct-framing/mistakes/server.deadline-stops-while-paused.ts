@@ -13,7 +13,9 @@ import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';
 import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES } from '../solution/framing.ts';
 import {
+  Budget,
   type ConnectionLimits,
+  DEFAULT_BUDGET_BYTES,
   DEFAULT_FRAME_TIMEOUT_MS,
   type Log,
   program,
@@ -28,7 +30,13 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     maxFrameBytes = MAX_FRAME_BYTES,
     frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
   } = options;
-  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
+  return net.createServer((socket) =>
+    handleConnection(socket, log, {
+      maxFrameBytes,
+      frameTimeoutMs,
+      budget: new Budget(DEFAULT_BUDGET_BYTES),
+    }),
+  );
 }
 
 /** `a frame of 2147483648 bytes is over the limit of 16777216 bytes (EFRAMETOOLARGE)` */

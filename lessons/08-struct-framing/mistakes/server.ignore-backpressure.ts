@@ -12,7 +12,9 @@ import net from 'node:net';
 import { describeError, isMain, peerAddress, runServerProgram } from '@course/program';
 import { encodeFrame, FrameDecoder, FramingError, MAX_FRAME_BYTES } from '../solution/framing.ts';
 import {
+  Budget,
   type ConnectionLimits,
+  DEFAULT_BUDGET_BYTES,
   DEFAULT_FRAME_TIMEOUT_MS,
   type Log,
   program,
@@ -27,7 +29,13 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     maxFrameBytes = MAX_FRAME_BYTES,
     frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
   } = options;
-  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
+  return net.createServer((socket) =>
+    handleConnection(socket, log, {
+      maxFrameBytes,
+      frameTimeoutMs,
+      budget: new Budget(DEFAULT_BUDGET_BYTES),
+    }),
+  );
 }
 
 export function handleConnection(socket: net.Socket, log: Log, limits: ConnectionLimits): void {

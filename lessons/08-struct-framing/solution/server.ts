@@ -4,7 +4,10 @@
  * Every frame a client sends comes back to it unchanged, in order, however the network cut the
  * stream. A client that reads slower than it sends is not buffered without bound (backpressure),
  * a client that announces a frame over the limit is cut off, alone, and so is a client too slow
- * to complete its next frame in time (a deadline): the others carry on.
+ * to complete its next frame in time (a deadline): the others carry on. Memory is bounded for all
+ * clients at once: the bytes held for them (frames being assembled, echoes queued) may not pass
+ * --budget, and at most --max-connections are open; a client that would pass either is logged
+ * and closed (the protocol has no error frame).
  *
  *   npx tsx lessons/08-struct-framing/solution/server.ts --port 9000
  *   printf '\000\000\000\005hello' | nc -N 127.0.0.1 9000 | od -An -c
@@ -38,12 +41,61 @@ export interface ServerOptions {
    * sends whole frames at least this often never is (default DEFAULT_FRAME_TIMEOUT_MS).
    */
   frameTimeoutMs?: number;
+  /**
+   * The bytes held for all connections at once: frames being assembled and echoes queued, not
+   * yet handed to the kernel. A connection that would take the server over it is logged and
+   * closed (default DEFAULT_BUDGET_BYTES, 64 MiB).
+   */
+  budgetBytes?: number;
+  /** Connections open at once; one more is logged and closed (default DEFAULT_MAX_CONNECTIONS). */
+  maxConnections?: number;
+}
+
+/** The bytes the server holds for all its clients at once, unless told otherwise: 64 MiB. */
+export const DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024;
+
+/** Connections open at once, unless told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 1000;
+
+/**
+ * The server's memory budget: the bytes held for all connections at once. Each connection keeps
+ * its own share up to date through resize(); a share may always shrink, and may grow only while
+ * the total stays within the limit.
+ */
+export class Budget {
+  readonly limitBytes: number;
+  private held = 0;
+
+  constructor(limitBytes: number) {
+    if (!Number.isSafeInteger(limitBytes) || limitBytes < 1) {
+      throw new RangeError(`budgetBytes must be a whole number of at least 1, not ${limitBytes}`);
+    }
+    this.limitBytes = limitBytes;
+  }
+
+  /** The bytes held for all connections now. */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * One connection's share goes from `before` to `after` bytes. Returns false, and changes
+   * nothing, when it grows and the total would pass the limit.
+   */
+  resize(before: number, after: number): boolean {
+    const total = this.held - before + after;
+    if (after > before && total > this.limitBytes) return false;
+    this.held = total;
+    return true;
+  }
 }
 
 /** What handleConnection() needs to know: the limits of ServerOptions, defaults filled in. */
 export interface ConnectionLimits {
   maxFrameBytes: number;
   frameTimeoutMs: number;
+  /** The one budget that every connection of the server draws from. */
+  budget: Budget;
 }
 
 /** The echo server: handleConnection() for every client. Not listening yet. */
@@ -52,9 +104,30 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     log = () => {},
     maxFrameBytes = MAX_FRAME_BYTES,
     frameTimeoutMs = DEFAULT_FRAME_TIMEOUT_MS,
+    budgetBytes = DEFAULT_BUDGET_BYTES,
+    maxConnections = DEFAULT_MAX_CONNECTIONS,
   } = options;
   checkTimeout('frameTimeoutMs', frameTimeoutMs);
-  return net.createServer((socket) => handleConnection(socket, log, { maxFrameBytes, frameTimeoutMs }));
+  if (!Number.isSafeInteger(maxConnections) || maxConnections < 1) {
+    throw new RangeError(`maxConnections must be a whole number of at least 1, not ${maxConnections}`);
+  }
+  const limits = { maxFrameBytes, frameTimeoutMs, budget: new Budget(budgetBytes) };
+  let open = 0;
+  return net.createServer((socket) => {
+    // Every connection costs a file descriptor and kernel buffers, whatever it sends: past
+    // maxConnections the newcomer is logged and closed, and those already here are served.
+    if (open >= maxConnections) {
+      log(`client ${peerAddress(socket)} refused: ${maxConnections} connections already open, closing`);
+      socket.on('error', () => {}); // a reset from a client we turn away is not news
+      socket.destroy();
+      return;
+    }
+    open += 1;
+    socket.once('close', () => {
+      open -= 1;
+    });
+    handleConnection(socket, log, limits);
+  });
 }
 
 /** `a frame of 2147483648 bytes is over the limit of 16777216 bytes (EFRAMETOOLARGE)` */
@@ -79,7 +152,28 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
     socket.destroy(); // the protocol has no error frame: the log line is the explanation
   }, limits.frameTimeoutMs);
 
+  // This connection's share of the server's budget: the bytes of its frame being assembled
+  // (decoder.buffered) and of its echoes not yet handed to the kernel (socket.writableLength),
+  // plus `more` about to be kept. False, and the share unchanged, when the server cannot hold it.
+  const { budget } = limits;
+  let share = 0;
+  let closed = false;
+  const claim = (more = 0): boolean => {
+    if (closed) return true; // the share went back with the socket
+    const next = decoder.buffered + socket.writableLength + more;
+    if (!budget.resize(share, next)) return false;
+    share = next;
+    return true;
+  };
+
   socket.on('data', (chunk: Buffer) => {
+    // The chunk counts before the decoder keeps it: a client whose frame would take the server
+    // over its budget is cut off, whoever else holds the rest (a paused client stops adding).
+    if (!claim(chunk.length)) {
+      log(`client ${peer} refused: over the budget of ${budget.limitBytes} bytes for all clients, closing`);
+      socket.destroy(); // no error frame in this protocol: the log line is the explanation
+      return;
+    }
     let frames: Buffer[];
     try {
       frames = decoder.push(chunk);
@@ -95,11 +189,13 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
     for (const frame of frames) {
       // write() returns false once this socket's queue is full: the client reads slower than it
       // sends. Stop reading from it until the queue drains, so that memory stays bounded.
-      if (!socket.write(encodeFrame(frame)) && !socket.isPaused()) {
+      // Once the kernel has taken an echo, it no longer counts (the callback comes after that).
+      if (!socket.write(encodeFrame(frame), () => claim()) && !socket.isPaused()) {
         socket.pause();
         socket.once('drain', () => socket.resume());
       }
     }
+    claim(); // the frames moved from the decoder to the socket's queue: the share is up to date
   });
 
   socket.on('end', () => {
@@ -118,6 +214,8 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => {
     clearTimeout(deadline); // no timer may outlive its connection
+    closed = true;
+    budget.resize(share, 0); // whatever it held, the server holds no longer
     log(`client ${peer} closed`);
   });
 }
@@ -140,6 +238,16 @@ export const program: ServerProgram = {
         value: 'MS',
         description: `each frame must be complete within MS ms of the previous one, or of connecting (default ${DEFAULT_FRAME_TIMEOUT_MS})`,
       },
+      budget: {
+        type: 'string',
+        value: 'BYTES',
+        description: `bytes held for all clients at once, frames being assembled and echoes queued; a client that would pass it is closed (default ${DEFAULT_BUDGET_BYTES})`,
+      },
+      'max-connections': {
+        type: 'string',
+        value: 'N',
+        description: `connections open at once; one more is closed (default ${DEFAULT_MAX_CONNECTIONS})`,
+      },
     },
   },
   create: (cli) =>
@@ -147,6 +255,8 @@ export const program: ServerProgram = {
       log: console.log,
       maxFrameBytes: cli.integer('max-frame-bytes', MAX_FRAME_BYTES, { min: 0, max: MAX_HEADER_LENGTH }),
       frameTimeoutMs: cli.milliseconds('timeout', DEFAULT_FRAME_TIMEOUT_MS),
+      budgetBytes: cli.integer('budget', DEFAULT_BUDGET_BYTES, { min: 1 }),
+      maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
     }),
 };
 

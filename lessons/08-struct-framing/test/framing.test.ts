@@ -59,6 +59,9 @@ function framingError(
     throw thrown;
   expect(thrown, `${why}: throw a FramingError, not ${String(thrown)}`).toBeInstanceOf(FramingError);
   expect((thrown as FramingError).code, why).toBe(code);
+  expect((thrown as FramingError).name, `${why}: its name, as a stack trace or a log shows it`).toBe(
+    'FramingError',
+  );
   return thrown as FramingError;
 }
 
@@ -154,6 +157,10 @@ describe('step 2: keep the chunks', () => {
     expect(new FrameDecoder().maxFrameBytes, 'the default limit').toBe(MAX_FRAME_BYTES);
     expect(() => new FrameDecoder({ maxFrameBytes: -1 }), 'maxFrameBytes -1').toThrow(RangeError);
     expect(() => new FrameDecoder({ maxFrameBytes: 2 ** 32 }), 'maxFrameBytes 2 ** 32').toThrow(RangeError);
+    expect(
+      () => new FrameDecoder({ maxFrameBytes: 1.5 }),
+      'the message names the option and the range',
+    ).toThrow('maxFrameBytes must be a whole number from 0 to 4294967295, not 1.5');
   });
 });
 
@@ -194,6 +201,20 @@ describe('step 3: read the header', () => {
       3,
     );
     expect(error.message, 'say how big the frame is').toContain(String(MAX_FRAME_BYTES + 1));
+  });
+
+  test('a header that sits in one chunk is read where it is: 1,000 empty frames in one chunk copy nothing', () => {
+    const stream = frames(...Array.from({ length: 1000 }, () => ''));
+    const decoder = new FrameDecoder();
+    const { result, copied } = countCopies(() =>
+      withinStep(3, 'every frame complete', () => decoder.push(stream)),
+    );
+    expect(result.length, '1,000 empty frames').toBe(1000);
+    expect(
+      copied,
+      'bytes copied to read 1,000 headers that each sit in one chunk, the last one at its very end: ' +
+        'use a single piece of views(4) as it is, and join the pieces only when the header was cut',
+    ).toBe(0);
   });
 
   test('the length is unsigned: 80 00 00 00 is 2147483648, not negative', () => {
@@ -305,17 +326,59 @@ describe('step 4: cut out each complete frame', () => {
     );
   });
 
+  test('the decoder lets go of the chunks it has used up: none kept once every frame is out', () => {
+    /** The decoder's list of chunks, seen from inside (chunks and first are given in step 2). */
+    class Inside extends FrameDecoder {
+      get kept(): number {
+        return this.chunks.length;
+      }
+      get usedUp(): number {
+        return this.first;
+      }
+    }
+    const decoder = new Inside();
+    expect(decoder.push(new Uint8Array(0)), 'an empty chunk is no frame').toEqual([]);
+    expect(decoder.kept, 'chunks kept after an empty push: skip empty chunks').toBe(0);
+    const whole = withinStep(4, 'the frame', () => decoder.push(frame('hello')));
+    expect(texts(whole), 'one whole frame').toEqual(['hello']);
+    expect(
+      decoder.kept,
+      'chunks still kept once the frame that ends at the end of its chunk is out (each one could be 64 KiB, or a whole 16 MiB frame)',
+    ).toBe(0);
+    // 101-byte frames in 100-byte chunks: a frame ends inside nearly every chunk, so the list is
+    // seldom used up whole. Used-up chunks must still be let go as the decoder goes.
+    const stream = frames(...Array.from({ length: 300 }, (_, i) => Buffer.alloc(97, i & 0xff)));
+    let out = 0;
+    let worst = 0;
+    for (const piece of cut(stream, [100])) {
+      out += decoder.push(piece).length;
+      worst = Math.max(worst, decoder.usedUp - (decoder.kept - decoder.usedUp));
+    }
+    expect(out, 'frames decoded').toBe(300);
+    expect(
+      worst,
+      'the most used-up chunks the list held beyond those still in use: consume() drops them once they are half the list',
+    ).toBeLessThanOrEqual(0);
+  });
+
   test('each byte is copied at most once, however the input is cut: the cost grows linearly', () => {
     // One 256 KiB frame in 256-byte pieces, then 2,000 small frames in 4 KiB pieces.
     const big = Buffer.alloc(256 * 1024);
     for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
     const small = Array.from({ length: 2000 }, (_, i) => Buffer.alloc(i % 97, i & 0xff));
-    for (const [what, payloads, size] of [
-      ['one 256 KiB frame in 256-byte chunks', [big], 256],
-      ['2,000 small frames in 4 KiB chunks', small, 4096],
+    const mid = Buffer.alloc(4096, 0x6d);
+    for (const [what, payloads, sizes] of [
+      ['one 256 KiB frame in 256-byte chunks', [big], [256]],
+      ['2,000 small frames in 4 KiB chunks', small, [4096]],
+      // The header is read once, when it is complete, not again at every chunk of its payload.
+      [
+        'a 4 KiB frame, its header cut in two, then one byte at a time',
+        [mid],
+        [2, 2, ...Array(4096).fill(1)],
+      ],
     ] as const) {
       const stream = frames(...payloads);
-      const pieces = cut(stream, [size]);
+      const pieces = cut(stream, [...sizes]);
       const decoder = new FrameDecoder();
       const { result, copied } = countCopies(() => pushAll(decoder, pieces));
       expect(result.length, what).toBe(payloads.length);

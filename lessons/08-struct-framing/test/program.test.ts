@@ -61,3 +61,75 @@ describe('the program: server.ts', () => {
     await peer.closed({ allowReset: true });
   });
 });
+
+describe('the program: server.ts, its limits and its help', () => {
+  test('--budget and --max-connections: a client over either is logged and closed, the others served', async () => {
+    const [server, noBudget, noConnections] = await Promise.all([
+      lesson.startServer('server', ['--budget', '3000', '--max-connections', '1']),
+      lesson.run('server', ['--budget', '0']),
+      lesson.run('server', ['--max-connections', '0']),
+    ]);
+    for (const [result, flag] of [
+      [noBudget, '--budget'],
+      [noConnections, '--max-connections'],
+    ] as const) {
+      expect(result.code, `${flag} 0 is bad usage: exit 2`).toBe(2);
+      expect(result.stderr, 'one clear line on stderr').toBe(
+        `server.ts: ${flag} must be a whole number of at least 1, not '0' (see server.ts --help)\n`,
+      );
+    }
+    reproSetup({ serverArgs: ['--budget', '3000', '--max-connections', '1'] });
+    // 3,500 bytes of a 4,000-byte frame: more than the server holds for all its clients.
+    const greedy = await connect(server.port);
+    const greedyPort = greedy.socket.localPort;
+    await greedy.write(frame(Buffer.alloc(4000, 0x67)).subarray(0, 3504)).catch(() => {});
+    await greedy.closed({ allowReset: true, expected: 'the server to close a client over --budget 3000' });
+    await server.waitForLine(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${greedyPort} refused: over the budget of 3000 bytes for all clients, closing$`,
+      ),
+      'a log line for the client over --budget',
+    );
+    await server.waitForLine(new RegExp(`^client 127\\.0\\.0\\.1:${greedyPort} closed$`), 'its close');
+    // One client at a time: the first is served, the second turned away.
+    const polite = await connect(server.port);
+    await polite.write(frame('within'));
+    assertBytes(await polite.bytes(frame('within').length), frame('within'), { what: 'the echo' });
+    const second = await connect(server.port);
+    const secondPort = second.socket.localPort;
+    await second.closed({
+      allowReset: true,
+      expected: 'the server to close a connection over --max-connections 1',
+    });
+    await server.waitForLine(
+      new RegExp(`^client 127\\.0\\.0\\.1:${secondPort} refused: 1 connections already open, closing$`),
+      'a log line for the connection over --max-connections',
+    );
+    const result = await server.stop('SIGINT');
+    expect(result.code, 'on SIGINT the server should close its connections and exit 0').toBe(0);
+  });
+
+  test('--help lists every option, with its value and what it does, and exits 0', async () => {
+    const help = await lesson.run('server', ['--help']);
+    expect(help.code, '--help exits 0').toBe(0);
+    expect(help.stdout, 'what the program does').toContain(
+      'Echoes every length-prefixed frame (4-byte unsigned big-endian length, then payload).',
+    );
+    for (const [option, words] of [
+      ['--max-frame-bytes N', 'longest frame payload accepted (default 16777216)'],
+      [
+        '--timeout MS',
+        'each frame must be complete within MS ms of the previous one, or of connecting (default 30000)',
+      ],
+      [
+        '--budget BYTES',
+        'bytes held for all clients at once, frames being assembled and echoes queued; a client that would pass it is closed (default 67108864)',
+      ],
+      ['--max-connections N', 'connections open at once; one more is closed (default 1000)'],
+    ] as const) {
+      expect(help.stdout, `the --help line of ${option}`).toMatch(
+        new RegExp(`^  ${option.replace(' ', ' ')} +${words.replace(/[()]/g, '\\$&')}$`, 'm'),
+      );
+    }
+  });
+});

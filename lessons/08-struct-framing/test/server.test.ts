@@ -8,7 +8,6 @@ import {
   listen,
   reproLines,
   reproSetup,
-  resetAfter,
   runCommand,
   slowReader,
   startProxy,
@@ -48,6 +47,8 @@ async function startEcho(options: ServerOptions = {}) {
   const serverArgs = [
     ...(options.maxFrameBytes === undefined ? [] : ['--max-frame-bytes', String(options.maxFrameBytes)]),
     ...(options.frameTimeoutMs === undefined ? [] : ['--timeout', String(options.frameTimeoutMs)]),
+    ...(options.budgetBytes === undefined ? [] : ['--budget', String(options.budgetBytes)]),
+    ...(options.maxConnections === undefined ? [] : ['--max-connections', String(options.maxConnections)]),
   ];
   if (serverArgs.length > 0) reproSetup({ serverArgs });
   return { server, port, log, guard };
@@ -112,11 +113,59 @@ describe('step 6: echo every frame', () => {
     assertBytes(await guard(peer.closed()), frames('last', 'words'), { what: 'everything until the close' });
   });
 
-  test('clients that vanish or reset mid-frame do not stop the server', async () => {
-    const { port, guard } = await startEcho();
+  test('clients that vanish or reset mid-frame do not stop the server: each logged, connected, failed, closed', async () => {
+    const { server, port, log, guard } = await startEcho();
     await vanish(port);
-    await resetAfter(port, frame('half a frame').subarray(0, 7));
+    // Half a frame, read by the server, then a reset (RST): the server's next read fails with
+    // ECONNRESET, an 'error' on its socket.
+    const sides = new Map<number | undefined, net.Socket>();
+    server.on('connection', (socket: net.Socket) => sides.set(socket.remotePort, socket));
+    const resetting = await connect(port);
+    const reset = resetting.socket.localPort;
+    await resetting.write(frame('half a frame').subarray(0, 7));
+    await within(
+      new Promise<void>((resolve) => {
+        const check = () => ((sides.get(reset)?.bytesRead ?? 0) >= 7 ? resolve() : setTimeout(check, 5));
+        check();
+      }),
+      () => ({
+        expected: 'the server to read the 7 bytes sent',
+        received: `${sides.get(reset)?.bytesRead ?? 0} bytes read`,
+      }),
+      { ms: 10_000 },
+    );
+    resetting.reset();
     await expectEcho(guard, port, frames('still', 'here'), 'keep an "error" listener on every socket');
+    const who = `client 127.0.0.1:${reset}`;
+    for (const [pattern, what] of [
+      [`^client connected from 127\\.0\\.0\\.1:${reset}$`, `client connected from 127.0.0.1:${reset}`],
+      [`^${who.replaceAll('.', '\\.')} failed: .*ECONNRESET`, `${who} failed: … (ECONNRESET)`],
+      [`^${who.replaceAll('.', '\\.')} closed$`, `${who} closed`],
+    ] as const) {
+      await guard(
+        log.line(new RegExp(pattern), `a log line \`${what}\` for the client that reset`, {
+          hint: "log each connection, each socket's 'error' (describeError(error)) and its 'close'",
+        }),
+      );
+    }
+  });
+});
+
+describe('the options of createEchoServer()', () => {
+  test('a bad frameTimeoutMs, budgetBytes or maxConnections is refused at once, with its name', () => {
+    for (const [options, message] of [
+      [{ frameTimeoutMs: 0 }, 'frameTimeoutMs must be a whole number from 1 to 2147483647, not 0'],
+      [{ budgetBytes: 0 }, 'budgetBytes must be a whole number of at least 1, not 0'],
+      [{ maxConnections: 0.5 }, 'maxConnections must be a whole number of at least 1, not 0.5'],
+      [{ maxConnections: 0 }, 'maxConnections must be a whole number of at least 1, not 0'],
+    ] as const) {
+      expect(() => createEchoServer(options), JSON.stringify(options)).toThrow(message);
+    }
+    // The smallest of each is allowed: one byte of budget, one connection.
+    expect(
+      () => createEchoServer({ budgetBytes: 1, maxConnections: 1 }),
+      'budgetBytes 1, maxConnections 1',
+    ).not.toThrow();
   });
 });
 
@@ -304,15 +353,16 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
   });
 
   test('a frame trickled a byte at a time, or nothing at all: cut off at the deadline and logged; the others carry on', async () => {
-    const { port, log, guard } = await startEcho({ frameTimeoutMs: 150 });
+    const { port, log, guard } = await startEcho({ frameTimeoutMs: 600 });
     // A client done long before its deadline: its timer must end with its connection.
     const quick = await connect(port);
     const quickPort = quick.socket.localPort;
     await quick.end(frame('quick'));
     await guard(quick.closed());
 
-    // 204 bytes, one every 20 ms: 4 s to send, far longer than the test waits.
-    const slowloris = await trickle(port, frame(Buffer.alloc(200, 'z')), 20);
+    // 1,004 bytes, one every 20 ms: 20 s to send, far longer than the test waits. Each byte is
+    // activity: an idle timer of 600 ms fires only if the machine stalls the drip that long.
+    const slowloris = await trickle(port, frame(Buffer.alloc(1000, 'z')), 20);
     const silent = await connect(port);
     const oneFrame = await connect(port);
     await oneFrame.write(frame('then nothing'));
@@ -323,7 +373,7 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
     const cases = [
       {
         peer: slowloris,
-        sent: frame(Buffer.alloc(200, 'z')),
+        sent: frame(Buffer.alloc(1000, 'z')),
         trickleMs: 20,
         who: 'a client sending a frame one byte every 20 ms',
         hint: 'socket.setTimeout() is not enough: it is an idle timer, and every byte of the trickle restarts it. Start a setTimeout() per connection and refresh() it only when push() returns a complete frame',
@@ -349,17 +399,18 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       await guard(
         peer.closed({
           allowReset: true,
-          expected: `the server to close the connection of ${who}, once no frame was complete for 150 ms`,
+          expected: `the server to close the connection of ${who}, once no frame was complete for 600 ms`,
           hint,
+          ms: 5_000, // the deadline is 600 ms: only a server that never cuts them off fails, however busy the machine
           // By hand: the same bytes, trickled or not, and no FIN (the client stays).
           repro: reproLines(sent, port, { trickleMs, halfClose: false }),
         }),
       );
       await log.line(
         new RegExp(
-          `^client 127\\.0\\.0\\.1:${clientPort} too slow: frame not complete after 150 ms, closing$`,
+          `^client 127\\.0\\.0\\.1:${clientPort} too slow: frame not complete after 600 ms, closing$`,
         ),
-        `a log line \`client 127.0.0.1:${clientPort} too slow: frame not complete after 150 ms, closing\` for ${who}`,
+        `a log line \`client 127.0.0.1:${clientPort} too slow: frame not complete after 600 ms, closing\` for ${who}`,
       );
     }
     expect(
@@ -409,6 +460,107 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       ),
     );
     expect(serverSide?.destroyed, "the server's side of the connection should be destroyed").toBe(true);
+  });
+
+  test('clients that together would pass the budget: the one that would pass it is logged and cut off, the others served', async () => {
+    const BUDGET = 256 * 1024;
+    const { server, port, log, guard } = await startEcho({ budgetBytes: BUDGET });
+    // The echo itself first (step 6): without it, nothing below can be seen.
+    await expectEcho(guard, port, frame('echo first'), 'step 6 first: write every frame back');
+    // How many bytes the server has read from each client, by the client's port.
+    const read = new Map<number, net.Socket>();
+    server.on('connection', (socket: net.Socket) => {
+      if (socket.remotePort !== undefined) read.set(socket.remotePort, socket);
+    });
+    const SIZE = 200 * 1024;
+    const big = frame(Buffer.alloc(SIZE, 0x62));
+    // A holds 150 KiB of an unfinished frame; the server must hold them (it cannot echo half a frame).
+    const first = await connect(port);
+    const firstPort = first.socket.localPort as number;
+    await first.write(big.subarray(0, 150 * 1024));
+    await guard(
+      within(
+        new Promise<void>((resolve) => {
+          const check = () =>
+            (read.get(firstPort)?.bytesRead ?? 0) >= 150 * 1024 ? resolve() : setTimeout(check, 10);
+          check();
+        }),
+        () => ({
+          expected: 'the server to read the first 150 KiB of a frame',
+          received: `${read.get(firstPort)?.bytesRead ?? 0} bytes read`,
+        }),
+        { ms: 10_000 },
+      ),
+    );
+    // B wants as much again: 300 KiB held in all would pass the budget of 256 KiB.
+    const second = await connect(port);
+    const secondPort = second.socket.localPort;
+    await second.write(big.subarray(0, 150 * 1024)).catch(() => {}); // the server may cut it off mid-write
+    const hint =
+      'count what every connection holds (decoder.buffered + socket.writableLength) in one budget for ' +
+      'the whole server; before push(), a chunk that would take the total over budgetBytes gets the log line and socket.destroy()';
+    await guard(
+      second.closed({
+        allowReset: true,
+        ms: 10_000,
+        expected: `the server to close the connection whose frame would take it over its budget of ${BUDGET} bytes`,
+        hint,
+        repro: 'the test holds two unfinished frames at once; no nc line can replay it',
+      }),
+    );
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${secondPort} refused: over the budget of ${BUDGET} bytes for all clients, closing$`,
+      ),
+      `a log line \`client 127.0.0.1:${secondPort} refused: over the budget of ${BUDGET} bytes for all clients, closing\``,
+      { hint },
+    );
+    // A, within the budget, is served: its frame completes and comes back.
+    await first.end(big.subarray(150 * 1024));
+    assertBytes(await guard(first.closed()), big, {
+      what: 'the echo of the client within the budget',
+      hint: 'only the connection that would pass the budget is cut off',
+    });
+    // Both gone: what they held is back in the budget, and a third client gets a frame as big.
+    const third = await connect(port);
+    await third.end(big);
+    assertBytes(await guard(third.closed({ ms: 10_000 })), big, {
+      what: 'the echo of a client after the others left',
+      hint: "give a connection's share back to the budget on 'close'",
+    });
+    expect(
+      log.lines.filter((line) => line.includes('over the budget')),
+      'the clients within the budget should never be refused',
+    ).toHaveLength(1);
+  });
+
+  test('one connection more than maxConnections: logged and closed at once; the others served, and a place freed is taken again', async () => {
+    const { port, log, guard } = await startEcho({ maxConnections: 2 });
+    const hint =
+      'count the open connections in createEchoServer(): past maxConnections, log ' +
+      '`client IP:PORT refused: N connections already open, closing` and socket.destroy() the newcomer';
+    // Two clients, each served once: the server has accepted both.
+    const a = await expectEcho(guard, port, frame('one'), 'step 6 first: write every frame back');
+    const b = await expectEcho(guard, port, frame('two'));
+    const extra = await connect(port);
+    const extraPort = extra.socket.localPort;
+    await guard(
+      extra.closed({ allowReset: true, expected: 'the server to close a third connection at once', hint }),
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${extraPort} refused: 2 connections already open, closing$`),
+      `a log line \`client 127.0.0.1:${extraPort} refused: 2 connections already open, closing\``,
+      { hint },
+    );
+    await b.end(frame('bye'));
+    await guard(b.closed());
+    // b's place is free: a newcomer is served, and a is still here.
+    const c = await expectEcho(guard, port, frame('three'), "count a connection out on 'close'");
+    await a.write(frame('still'));
+    assertBytes(await guard(a.bytes(frame('one').length + frame('still').length)), frames('one', 'still'), {
+      what: "the first client's echoes",
+    });
+    c.socket.destroy();
   });
 
   test('a client that completes every frame within the deadline is never cut off, however long it stays', async () => {

@@ -6,7 +6,7 @@
  * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Both read
  * the file 1 MiB at a time. Then it half-closes and waits for the server's one answer.
  *
- *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
+ *   npx tsx lessons/09-file-upload/exercise/client.ts --port 9000 some-file.pdf
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -33,6 +33,7 @@ import {
   parseAnswer,
   type UploadAnswer,
   type UploadHeader,
+  visible,
 } from './protocol.ts';
 
 /** What the server answers when the file is stored. */
@@ -173,6 +174,8 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   //      push each 'data' chunk into a FrameDecoder; the first frame is the answer, parseAnswer().
   //      ok (and the same size and sha256 as yours): resolve with it. Not ok: reject with
   //      new UploadError(answer.error, 'ESERVER').
+  //      A frame parseAnswer() refuses: reject new UploadError(
+  //      `${where} sent something that is not an answer: ${error.message}`, 'EPROTO').
   //   4. 'end' before any answer: reject `${where} closed the connection without answering`;
   //      'error': reject with describeFailure(error, where, connected) (below);
   //      socket.setTimeout(timeoutMs, ...): reject `${where} sent nothing for ${timeoutMs} ms (ETIMEDOUT)`.
@@ -294,7 +297,8 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     (error: UploadError) => {
       progress.abort();
       fail(
-        error.code === 'ESERVER' ? `the server refused the upload: ${error.message}` : error.message,
+        // The server's words, with whatever a terminal would obey made visible: it is a peer's text.
+        error.code === 'ESERVER' ? `the server refused the upload: ${visible(error.message)}` : error.message,
         EXIT.network,
       );
     },

@@ -11,14 +11,14 @@
  * The server never trusts the header: checkName() and parseHeader() are where a client's words
  * become values the server may act on.
  */
-import { encodeFrame } from '../../08-struct-framing/solution/framing.ts';
+import { encodeFrame } from '@course/struct-framing/framing';
 
 export {
   encodeFrame,
   FrameDecoder,
   FramingError,
   MAX_FRAME_BYTES,
-} from '../../08-struct-framing/solution/framing.ts';
+} from '@course/struct-framing/framing';
 
 /** The first frame: what the client is about to send. */
 export interface UploadHeader {
@@ -62,7 +62,8 @@ export class ProtocolError extends Error {
 /**
  * Step 1: why `name` may not be used as a file name in the upload directory, or undefined when
  * it may. Only a plain name is safe: no directory part of any kind, so that joining it to the
- * upload directory can never point anywhere else.
+ * upload directory can never point anywhere else; nothing a terminal listing it would obey; no
+ * name of the server's own files; nothing another system (Windows) would store as another name.
  */
 export function checkName(name: string): string | undefined {
   // TODO(1): return the reason a name is refused, checking in this order:
@@ -72,12 +73,44 @@ export function checkName(name: string): string | undefined {
   //   a '\\' anywhere                     → 'it contains a backslash (\\)'
   //   '..' anywhere                       → 'it contains ".."'
   //   exactly '.'                         → 'it is "." (the directory itself)'
+  //   a control character (/\p{Cc}/u:     → `it contains a control character (${codePoint(char)})`
+  //     newline, ESC, DEL, U+0080-U+009F)   with the first one found (regex.exec(name)?.[0])
+  //   a bidirectional control             → `it contains a bidirectional control (${codePoint(char)})`
+  //     (/\p{Bidi_Control}/u: U+202E...)
+  //   a leading '.'                       → 'it starts with "." (hidden, like the server\'s own temporary files)'
+  //   a leading '-'                       → 'it starts with "-" (a command would take it for an option)'
+  //   a trailing '.' or ' '               → 'it ends with a dot or a space'
+  //   a Windows device (WINDOWS_DEVICE)   → `it is a device name on Windows (${device.toUpperCase()})`,
+  //                                         device = WINDOWS_DEVICE.exec(name)?.[1]
   //   over MAX_NAME_BYTES bytes in UTF-8  → `it is longer than ${MAX_NAME_BYTES} bytes`
   //                                         (Buffer.byteLength(name), not name.length)
-  // and undefined for any other name ('report.pdf', 'héllo 你好.txt', '.hidden').
+  // and undefined for any other name ('report.pdf', 'héllo 你好.txt', 'console.txt').
   throw new Error('TODO(1): refuse unsafe file names in checkName() — see README step 1');
 }
 // endregion step-1
+
+/**
+ * The names Windows keeps for devices, whatever the case and the extension: `con`, `NUL.txt`,
+ * `com1.tar.gz`, `lpt¹`. Opening one opens the device, not a file.
+ */
+export const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(?:\.|$)/i;
+
+/** `U+001B` for '\x1b': how a character nobody can see is named in a message. */
+export function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * `text` with every character a terminal would obey made visible: control characters (C0, DEL,
+ * C1), bidirectional controls and line separators become `\u001b`, `\u202e`... Whatever a peer
+ * sends, printing it through visible() cannot clear a screen or turn a line around.
+ */
+export function visible(text: string): string {
+  return text.replace(
+    /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/gu,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 // region step-2
 /**
@@ -92,7 +125,8 @@ export function parseHeader(payload: Uint8Array): UploadHeader {
   //   not JSON                              → 'the header is not valid JSON'
   //   not an object (null, an array, 5...)  → 'the header must be a JSON object with "name", "size" and "sha256"'
   //   name not a string                     → '"name" must be a string'
-  //   checkName(name) gives a reason        → `refused name ${JSON.stringify(name)}: ${reason}`
+  //   checkName(name) gives a reason        → `refused name ${visible(JSON.stringify(name))}: ${reason}`
+  //                                           (visible(): no raw control reaches a terminal)
   //   size not a safe integer >= 0          → '"size" must be a whole number of bytes, 0 or more'
   //   sha256 not 64 hex digits (any case)   → '"sha256" must be 64 hexadecimal digits'
   // Return { name, size, sha256 } with sha256 in lower case, and nothing else.

@@ -20,6 +20,7 @@ import { isMain, runServerProgram } from '@course/program';
 import { fileProblem, type UploadHeader } from '../solution/protocol.ts';
 import {
   createUploadServer as createSolutionServer,
+  identityOf,
   type ServerOptions,
   serverProgram,
   UploadSession,
@@ -36,6 +37,8 @@ class FinalNameSession extends UploadSession {
     this.temporaryPath = join(this.settings.dir, header.name);
     this.file = this.settings.openFile(this.temporaryPath);
     this.file.on('error', (error) => void this.fail(`cannot store the file: ${fileProblem(error)}`));
+    this.opened = identityOf(this.file);
+    this.opened.catch(() => {});
     this.log(`client ${this.peer} uploads ${JSON.stringify(header.name)} (${header.size} bytes)`);
     if (header.size === 0) void this.finish();
   }

@@ -33,6 +33,7 @@ import {
   parseAnswer,
   type UploadAnswer,
   type UploadHeader,
+  visible,
 } from './protocol.ts';
 
 /** What the server answers when the file is stored. */
@@ -352,7 +353,8 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     (error: UploadError) => {
       progress.abort();
       fail(
-        error.code === 'ESERVER' ? `the server refused the upload: ${error.message}` : error.message,
+        // The server's words, with whatever a terminal would obey made visible: it is a peer's text.
+        error.code === 'ESERVER' ? `the server refused the upload: ${visible(error.message)}` : error.message,
         EXIT.network,
       );
     },

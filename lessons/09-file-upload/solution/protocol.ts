@@ -11,14 +11,14 @@
  * The server never trusts the header: checkName() and parseHeader() are where a client's words
  * become values the server may act on.
  */
-import { encodeFrame } from '../../08-struct-framing/solution/framing.ts';
+import { encodeFrame } from '@course/struct-framing/framing';
 
 export {
   encodeFrame,
   FrameDecoder,
   FramingError,
   MAX_FRAME_BYTES,
-} from '../../08-struct-framing/solution/framing.ts';
+} from '@course/struct-framing/framing';
 
 /** The first frame: what the client is about to send. */
 export interface UploadHeader {
@@ -62,7 +62,8 @@ export class ProtocolError extends Error {
 /**
  * Step 1: why `name` may not be used as a file name in the upload directory, or undefined when
  * it may. Only a plain name is safe: no directory part of any kind, so that joining it to the
- * upload directory can never point anywhere else.
+ * upload directory can never point anywhere else; nothing a terminal listing it would obey; no
+ * name of the server's own files; nothing another system (Windows) would store as another name.
  */
 export function checkName(name: string): string | undefined {
   if (name === '') return 'it is empty';
@@ -73,10 +74,48 @@ export function checkName(name: string): string | undefined {
   if (name.includes('\\')) return 'it contains a backslash (\\)';
   if (name.includes('..')) return 'it contains ".."';
   if (name === '.') return 'it is "." (the directory itself)';
+  // A newline forges lines in a listing or a log; ESC starts a terminal command (clear the
+  // screen, set the title); C1 controls (U+0080 to U+009F) are commands too on some terminals.
+  const control = /\p{Cc}/u.exec(name)?.[0];
+  if (control !== undefined) return `it contains a control character (${codePoint(control)})`;
+  // U+202E shows 'report\u202Efdp.exe' as 'reportexe.pdf': a name that displays as another.
+  const bidi = /\p{Bidi_Control}/u.exec(name)?.[0];
+  if (bidi !== undefined) return `it contains a bidirectional control (${codePoint(bidi)})`;
+  // Hidden from `ls`, and the server's own temporary files (.upload-….part) start with a dot.
+  if (name.startsWith('.')) return 'it starts with "." (hidden, like the server\'s own temporary files)';
+  // `rm -f *` in the upload directory would read '-rf' as options.
+  if (name.startsWith('-')) return 'it starts with "-" (a command would take it for an option)';
+  // Windows drops them: 'a.txt.' and 'a.txt ' are stored as 'a.txt'.
+  if (/[. ]$/.test(name)) return 'it ends with a dot or a space';
+  const device = WINDOWS_DEVICE.exec(name)?.[1];
+  if (device !== undefined) return `it is a device name on Windows (${device.toUpperCase()})`;
   if (Buffer.byteLength(name) > MAX_NAME_BYTES) return `it is longer than ${MAX_NAME_BYTES} bytes`;
   return undefined;
 }
 // endregion step-1
+
+/**
+ * The names Windows keeps for devices, whatever the case and the extension: `con`, `NUL.txt`,
+ * `com1.tar.gz`, `lpt¹`. Opening one opens the device, not a file.
+ */
+export const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]) *(?:\.|$)/i;
+
+/** `U+001B` for '\x1b': how a character nobody can see is named in a message. */
+export function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * `text` with every character a terminal would obey made visible: control characters (C0, DEL,
+ * C1), bidirectional controls and line separators become `\u001b`, `\u202e`... Whatever a peer
+ * sends, printing it through visible() cannot clear a screen or turn a line around.
+ */
+export function visible(text: string): string {
+  return text.replace(
+    /[\p{Cc}\p{Bidi_Control}\u2028\u2029]/gu,
+    (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 // region step-2
 /**
@@ -98,7 +137,8 @@ export function parseHeader(payload: Uint8Array): UploadHeader {
   const { name, size, sha256 } = value as Record<string, unknown>;
   if (typeof name !== 'string') throw new ProtocolError('"name" must be a string');
   const refused = checkName(name);
-  if (refused !== undefined) throw new ProtocolError(`refused name ${JSON.stringify(name)}: ${refused}`);
+  if (refused !== undefined)
+    throw new ProtocolError(`refused name ${visible(JSON.stringify(name))}: ${refused}`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw new ProtocolError('"size" must be a whole number of bytes, 0 or more');
   }

@@ -13,11 +13,23 @@
  *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
  */
 import { createHash, type Hash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  accessSync,
+  constants,
+  createWriteStream,
+  fstat,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  type Stats,
+} from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   describeError,
   EXIT,
@@ -66,10 +78,21 @@ export interface ServerOptions {
    * own, to watch what reaches the disk.
    */
   openFile?: OpenFile;
+  /**
+   * The most bytes all uploads together may hold in memory at once: frames still being
+   * assembled, and body bytes handed to a file and not yet written. An upload whose bytes would
+   * go over is answered `{"ok": false, "error": "server busy: ..."}` and let go. Default 64 MiB.
+   */
+  budgetBytes?: number;
+  /** The most connections open at once; more are closed as soon as they are accepted. Default 256. */
+  maxConnections?: number;
 }
 
 export const DEFAULT_DIR = './uploads';
 export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+export const DEFAULT_BUDGET_BYTES = 64 * 1024 * 1024;
+/** Two descriptors each (the socket and the file): 512 of the usual 1024 a process may open. */
+export const DEFAULT_MAX_CONNECTIONS = 256;
 
 /**
  * How much the file stream queues before its write() says false: 1 MiB, the largest frame. A
@@ -87,6 +110,14 @@ export interface Settings {
   maxFrameBytes: number;
   frameTimeoutMs: number;
   openFile: OpenFile;
+  /** The bytes all sessions hold, against the budget: shared by every session of one server. */
+  budget: Budget;
+}
+
+/** The server's memory budget: how many bytes its sessions may hold at once, and hold now. */
+export interface Budget {
+  readonly limit: number;
+  held: number;
 }
 
 /**
@@ -98,7 +129,11 @@ export function temporaryName(): string {
   return `.upload-${randomBytes(8).toString('hex')}.part`;
 }
 
-/** What temporaryName() makes, and nothing else. */
+/**
+ * What temporaryName() makes, and nothing else. No upload can have such a name: checkName()
+ * refuses a name that starts with a dot. (When uploads could be called `.upload-….part`, one
+ * could replace another's temporary file by name, and the sweep at start deleted stored files.)
+ */
 export const TEMPORARY_NAME = /^\.upload-[0-9a-f]{16}\.part$/;
 
 /** What one connection is doing: reading the header, the body, finishing, or done (answered or gone). */
@@ -115,13 +150,18 @@ export class UploadSession {
   /** The client's IP:PORT, for the log. */
   protected readonly peer: string;
   protected readonly settings: Settings;
-  protected readonly decoder: FrameDecoder;
+  protected decoder: FrameDecoder;
   protected state: State = 'header';
   /** The upload's header, once it has arrived. */
   protected header: UploadHeader | undefined;
   /** The temporary file's path and stream, while they exist. */
   protected temporaryPath: string | undefined;
   protected file: Writable | undefined;
+  /**
+   * The temporary file's device and inode, read from its open descriptor: the file the bytes
+   * went to, whatever its name shows later (see finish()).
+   */
+  protected opened: Promise<Stats> | undefined;
   /** The SHA-256 of the body so far, and its size. */
   protected hash: Hash | undefined;
   protected received = 0;
@@ -131,6 +171,8 @@ export class UploadSession {
   private deadline: NodeJS.Timeout | undefined;
   /** The clean-up of a failed or aborted upload, once one has started. */
   private cleaning: Promise<void> = Promise.resolve();
+  /** The bytes this session counts in the server's budget. */
+  private counted = 0;
 
   constructor(socket: net.Socket, settings: Settings) {
     this.socket = socket;
@@ -211,10 +253,36 @@ export class UploadSession {
         // A complete frame: the client has a whole period from now for the next one.
         this.restartDeadline();
       }
+      const grew = this.count();
+      const { held, limit } = this.settings.budget;
+      if (grew && (this.state === 'header' || this.state === 'body') && held > limit) {
+        throw new ProtocolError(
+          `server busy: uploads under way already hold the ${limit} bytes of memory this server allows them; try again later`,
+        );
+      }
     } catch (error) {
       void this.fail(error instanceof Error ? error.message : String(error));
     }
   }
+
+  // region budget
+  /**
+   * Counts what this session holds (the decoder's unfinished frame, and body bytes queued for
+   * the disk) in the server's budget, as it is now; true when that grew. Called as bytes arrive
+   * and when the upload ends: once it is over, the session counts nothing, and the decoder's
+   * bytes are let go, so that a session waiting for its client to close holds no memory.
+   */
+  private count(): boolean {
+    const holds = this.state === 'done' ? 0 : this.decoder.buffered + (this.file?.writableLength ?? 0);
+    this.settings.budget.held += holds - this.counted;
+    const grew = holds > this.counted;
+    this.counted = holds;
+    if (this.state === 'done' && this.decoder.buffered > 0) {
+      this.decoder = new FrameDecoder({ maxFrameBytes: this.settings.maxFrameBytes });
+    }
+    return grew;
+  }
+  // endregion budget
 
   /** The client half-closed (FIN): fine once the body is complete, a failure before. */
   private onEnd(): void {
@@ -247,6 +315,8 @@ export class UploadSession {
     this.file = this.settings.openFile(this.temporaryPath);
     // A directory we may not write to, a full disk: the client is told, in words, without our paths.
     this.file.on('error', (error) => void this.fail(`cannot store the file: ${fileProblem(error)}`));
+    this.opened = identityOf(this.file);
+    this.opened.catch(() => {}); // the file's 'error' is answered above; finish() sees it too
     this.log(`client ${this.peer} uploads ${JSON.stringify(header.name)} (${header.size} bytes)`);
     if (header.size === 0) void this.finish();
   }
@@ -312,8 +382,9 @@ export class UploadSession {
 
   // region step-6
   /**
-   * Step 6: every announced byte is in. Closes the file, checks its size on disk and its
-   * SHA-256 against the header, renames it to its real name, logs
+   * Step 6: every announced byte is in. Closes the file, checks that its name still holds the
+   * file written (device and inode), its size on disk and its SHA-256 against the header,
+   * renames it to its real name, logs
    * `client IP:PORT stored "NAME" (N bytes, sha256 HEX)`, and only then answers ok. On a
    * mismatch: fail(), which discards the file and answers the error.
    */
@@ -323,6 +394,8 @@ export class UploadSession {
     const file = this.file as Writable;
     const temporaryPath = this.temporaryPath as string;
     try {
+      // Who the file is (device and inode), asked of its descriptor before end() closes it.
+      const opened = await (this.opened as Promise<Stats>);
       // end() flushes what is queued; the bytes are on disk (in the page cache) at 'close'.
       await new Promise<void>((resolve, reject) => {
         file.once('error', reject);
@@ -330,7 +403,12 @@ export class UploadSession {
         file.end();
       });
       const sha256 = (this.hash as Hash).digest('hex');
-      const { size } = await stat(temporaryPath);
+      // The rename goes by name: the name must still be the file the bytes were written to and
+      // hashed, not one put in its place by someone who can write to the directory.
+      const { size, dev, ino } = await stat(temporaryPath);
+      if (dev !== opened.dev || ino !== opened.ino) {
+        return this.fail('the temporary file was replaced while the upload ran');
+      }
       if (size !== header.size) {
         return this.fail(`${size} bytes reached the disk, not the ${header.size} announced`);
       }
@@ -375,11 +453,13 @@ export class UploadSession {
     const started = this.header !== undefined || this.decoder.buffered > 0;
     this.state = 'done';
     this.socket.destroy();
+    this.count();
     if (started) this.cleaning = this.cleanUp(reason);
     return this.cleaning;
   }
 
   private async cleanUp(reason: string): Promise<void> {
+    this.count(); // state is 'done': the budget gets back what this upload held
     if (this.file !== undefined || this.temporaryPath !== undefined) {
       try {
         await this.discard();
@@ -396,6 +476,7 @@ export class UploadSession {
    * the deadline gives it frameTimeoutMs to close.
    */
   protected answer(answer: UploadAnswer): void {
+    this.count(); // the upload is over: what it held goes back to the budget
     if (this.socket.writable) this.socket.end(jsonFrame(answer));
     this.socket.resume();
     this.restartDeadline();
@@ -404,9 +485,20 @@ export class UploadSession {
   /** A connection that ends before any header: nothing to answer. */
   private finishQuietly(): void {
     this.state = 'done';
+    this.count();
     this.socket.end();
     this.restartDeadline();
   }
+}
+
+/**
+ * The device and inode of the file a stream has open, asked of its descriptor (fstat) once the
+ * stream has opened it ('open', like fs.WriteStream): what the file is, whatever name it has.
+ */
+export async function identityOf(file: Writable): Promise<Stats> {
+  const stream = file as Writable & { fd?: number | null };
+  const fd = typeof stream.fd === 'number' ? stream.fd : ((await once(file, 'open')) as [number])[0];
+  return promisify(fstat)(fd);
 }
 
 /** Every default filled in. */
@@ -418,8 +510,26 @@ export function settingsFrom(options: ServerOptions = {}): Settings {
     frameTimeoutMs: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
     openFile:
       options.openFile ??
-      ((path) => createWriteStream(path, { flags: 'wx', highWaterMark: FILE_QUEUE_BYTES })),
+      ((path) => createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: FILE_QUEUE_BYTES })),
+    budget: { limit: options.budgetBytes ?? DEFAULT_BUDGET_BYTES, held: 0 },
   };
+}
+
+/**
+ * `mkdir -p dir`, with the real reason when it fails. (Node's own recursive mkdirSync() answers
+ * ENOENT for a directory it cannot create on a read-only file system: after the EROFS of mkdir,
+ * it looks at the path, finds nothing there, and reports that instead.)
+ */
+export function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return; // a file of that name fails at readdirSync(): ENOTDIR
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw error;
+    makeDirectory(dirname(dir)); // the parent is missing: make it, then try again
+    mkdirSync(dir);
+  }
 }
 
 /**
@@ -432,14 +542,26 @@ export function createUploadServer(
   Session: typeof UploadSession = UploadSession,
 ): net.Server {
   const settings = settingsFrom(options);
-  mkdirSync(settings.dir, { recursive: true });
+  const { dir, log } = settings;
+  makeDirectory(dir);
   // A server that stopped mid-upload (Ctrl-C, killed, a power cut) left its temporary files, and
-  // nobody will finish them. (So two servers must not share one directory.)
-  for (const name of readdirSync(settings.dir)) {
-    if (TEMPORARY_NAME.test(name)) rmSync(join(settings.dir, name), { force: true });
+  // nobody will finish them. Only regular files of the server's own names: no upload can have
+  // one. (So two servers must not share one directory.)
+  for (const name of readdirSync(dir)) {
+    if (TEMPORARY_NAME.test(name) && lstatSync(join(dir, name)).isFile()) rmSync(join(dir, name));
   }
+  // Said now, not at the first upload: a read-only file system, a directory that is not ours.
+  accessSync(dir, constants.W_OK);
   // allowHalfOpen: the client's FIN ("the body is complete") must not close our side before we answer.
-  return net.createServer({ allowHalfOpen: true }, (socket) => new Session(socket, settings));
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => new Session(socket, settings));
+  // Past the limit, Node closes each new connection as soon as it is accepted, and emits 'drop'.
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.maxConnections = maxConnections;
+  server.on('drop', (dropped) => {
+    const from = dropped ? `${dropped.remoteAddress}:${dropped.remotePort}` : 'a client';
+    log(`refused a connection from ${from}: ${maxConnections} open already (--max-connections)`);
+  });
+  return server;
 }
 
 // region program
@@ -460,6 +582,16 @@ export function serverProgram(create: typeof createUploadServer = createUploadSe
           value: 'BYTES',
           description: `largest frame accepted (default ${MAX_BODY_FRAME_BYTES})`,
         },
+        budget: {
+          type: 'string',
+          value: 'BYTES',
+          description: `most bytes all uploads together may hold in memory; an upload that would go over is answered "server busy" (default ${DEFAULT_BUDGET_BYTES})`,
+        },
+        'max-connections': {
+          type: 'string',
+          value: 'N',
+          description: `most connections open at once; more are closed at once (default ${DEFAULT_MAX_CONNECTIONS})`,
+        },
         timeout: {
           type: 'string',
           value: 'MS',
@@ -474,10 +606,18 @@ export function serverProgram(create: typeof createUploadServer = createUploadSe
         max: MAX_FRAME_BYTES,
       });
       const frameTimeoutMs = cli.milliseconds('timeout', DEFAULT_FRAME_TIMEOUT_MS);
+      // Less could refuse one upload alone: a frame being assembled, and a file queue that one
+      // more frame takes past its mark.
+      const budgetBytes = cli.integer('budget', DEFAULT_BUDGET_BYTES, {
+        min: 2 * maxFrameBytes + FILE_QUEUE_BYTES,
+      });
+      const maxConnections = cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 });
       try {
-        return create({ dir, maxFrameBytes, frameTimeoutMs, log: console.log });
+        return create({ dir, maxFrameBytes, frameTimeoutMs, budgetBytes, maxConnections, log: console.log });
       } catch (error) {
-        return fail(`cannot use --dir ${dir}: ${fileProblem(error)}`, EXIT.network);
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        const verb = ['EROFS', 'EACCES', 'EPERM'].includes(code) ? 'cannot write to' : 'cannot use';
+        return fail(`${verb} --dir ${dir}: ${fileProblem(error)}`, EXIT.network);
       }
     },
   };

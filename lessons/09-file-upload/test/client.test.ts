@@ -69,7 +69,14 @@ async function rejection(
 
 /** Checks an UploadError's code and message, showing both when they differ. */
 function expectUploadError(error: UploadError, code: string, message: string, explain: Explain): void {
-  if (error instanceof UploadError && error.code === code && error.message === message) return;
+  if (
+    error instanceof UploadError &&
+    error.name === 'UploadError' &&
+    error.code === code &&
+    error.message === message
+  ) {
+    return;
+  }
   throw new WireError(`upload() rejected with ${shownError(error)}`, {
     expected: `an UploadError, code ${code}: ${JSON.stringify(message)}`,
     hint: explain.hint,
@@ -506,6 +513,25 @@ describe('step 9: the whole upload', () => {
         ...explain,
       });
     }
+  });
+
+  test('an answer that is not an answer rejects (EPROTO), saying what was wrong with it', async () => {
+    const server = await fakeServer(() => ({ hello: 'world' }));
+    const explain = {
+      hint: "step 9: when parseAnswer() throws, reject with new UploadError(where + ' sent something that is not an answer: ' + error.message, 'EPROTO')",
+      repro: `${NO_REPRO}: the test's server answers {"hello": "world"}`,
+    };
+    const error = await rejection(
+      upload({ port: server.port, file: fileOf(Buffer.from('hello')) }),
+      'upload() to reject an answer that is neither ok nor an error',
+      explain,
+    );
+    expectUploadError(
+      error,
+      'EPROTO',
+      `127.0.0.1:${server.port} sent something that is not an answer: the answer is not {"ok": true, ...} or {"ok": false, "error": ...}`,
+      explain,
+    );
   });
 
   test('3 MiB through a proxy that cuts at random arrive byte-identical at the real server', async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
-import { connect, lessonOf } from '@course/helpers';
+import { closeAfterTest, connect, lessonOf, listen } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import {
   expectAnswer,
@@ -27,13 +28,29 @@ describe('the programs: server.ts and client.ts', () => {
     // refusal comes from a server in this process, so that it needs no program of its own.
     const refusing = await startUploads();
     const [server, refused, usage] = await Promise.all([
-      lesson.startServer('server', ['--dir', dir, '--timeout', '1000']),
+      lesson.startServer('server', [
+        '--dir',
+        dir,
+        '--timeout',
+        '1000',
+        '--max-frame',
+        '65536',
+        '--budget',
+        '8000000',
+        '--max-connections',
+        '16',
+      ]),
       lesson.run('client', ['--port', String(refusing.port), join(root, 'notes..txt')]),
       lesson.run('client', ['--port', String(refusing.port), join(root, 'nothing-here.txt')]),
     ]);
     expect(existsSync(dir), '--dir is created when it is missing').toBe(true);
     // --timeout: a client that sends nothing at all is answered once the header's time is up.
     const silent = await connect(server.port);
+    // --max-frame: a body frame of 65537 bytes is refused as soon as its length is read.
+    const big = await connect(server.port);
+    const tooBig = Buffer.alloc(4);
+    tooBig.writeUInt32BE(65_537);
+    await big.write(Buffer.concat([frame({ name: 'big.bin', size: 65_537, sha256: sha256('x') }), tooBig]));
     expect(
       refused.code,
       `the server's error: exit 1 (the client printed ${JSON.stringify(refused.stdout.trim().split('\n').at(-1))})`,
@@ -73,6 +90,15 @@ describe('the programs: server.ts and client.ts', () => {
       repro: `${serverLine(['--timeout', '1000'])}\nnc 127.0.0.1 9000     # in another, and wait`,
       ms: 10_000,
     };
+    const bigExplain = {
+      hint: 'the server program passes --max-frame BYTES as the maxFrameBytes option',
+      repro: serverLine(['--max-frame', '65536']),
+    };
+    expectAnswer(
+      await readAnswer(big, bigExplain),
+      { ok: false, error: 'a frame of 65537 bytes is over the limit of 65536 bytes' },
+      { ...bigExplain, exact: true },
+    );
     expectAnswer(
       await readAnswer(silent, silentExplain),
       { ok: false, error: 'too slow: the header frame was not complete within 1000 ms' },
@@ -95,5 +121,75 @@ describe('the programs: server.ts and client.ts', () => {
       listFiles(dir),
       'after Ctrl-C mid-upload, only the stored file is left: no temporary file',
     ).toEqual(['photo.jpg']);
+  });
+
+  test("the client: the server's error with its controls made visible, --timeout, and the usage errors (exit 2)", async () => {
+    const { root } = tempRoot();
+    const file = join(root, 'f.txt');
+    writeFileSync(file, 'hi\n');
+    mkdirSync(join(root, 'folder'));
+    // A hostile server: its error would clear the screen, set the title and turn the line around.
+    const hostile = net.createServer((socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+      socket.end(frame({ ok: false, error: 'no\x1b[2J\x1b]0;pwned\x07\u202e\u009b5m\nthanks' }));
+    });
+    closeAfterTest(() => hostile.close());
+    // A silent one: it reads, and never answers nor closes (allowHalfOpen: the client's FIN does not close it).
+    const silent = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+      closeAfterTest(() => socket.destroy());
+    });
+    closeAfterTest(() => silent.close());
+    const [hostilePort, silentPort] = await Promise.all([listen(hostile), listen(silent)]);
+    const [shown, timedOut, zero, folder] = await Promise.all([
+      lesson.run('client', ['--port', String(hostilePort), file]),
+      lesson.run('client', ['--port', String(silentPort), '--timeout', '600', file]),
+      lesson.run('client', ['--port', String(silentPort), '--frame-bytes', '0', file]),
+      lesson.run('client', ['--port', String(silentPort), join(root, 'folder')]),
+    ]);
+    expect(shown.code, "the server's error: exit 1").toBe(1);
+    expect(
+      shown.stderr,
+      "the given runClient() prints the server's words through visible(): a peer's text never reaches the terminal raw",
+    ).toBe(
+      'the server refused the upload: no\\u001b[2J\\u001b]0;pwned\\u0007\\u202e\\u009b5m\\u000athanks\n',
+    );
+    expect(timedOut.code, 'a server silent for --timeout MS: exit 1').toBe(1);
+    expect(timedOut.stderr, 'step 9: --timeout MS is the timeoutMs option').toBe(
+      `127.0.0.1:${silentPort} sent nothing for 600 ms (ETIMEDOUT)\n`,
+    );
+    expect([zero.code, zero.stderr], '--frame-bytes 0 is bad usage').toEqual([
+      2,
+      "client.ts: --frame-bytes must be a whole number from 1 to 16777216, not '0' (see client.ts --help)\n",
+    ]);
+    expect([folder.code, folder.stderr], 'a directory is not a file to upload').toEqual([
+      2,
+      `client.ts: cannot upload ${join(root, 'folder')}: it is not a regular file (see client.ts --help)\n`,
+    ]);
+  });
+
+  test('the server: --help names every option; a --dir it cannot use or write to is one clear line, exit 1', async () => {
+    const { root } = tempRoot();
+    writeFileSync(join(root, 'a-file'), 'not a directory');
+    const [help, notDirectory] = await Promise.all([
+      lesson.run('server', ['--help']),
+      lesson.run('server', ['--dir', join(root, 'a-file', 'uploads')]),
+    ]);
+    expect(help.code, '--help exits 0').toBe(0);
+    for (const line of [
+      '--dir DIR            where files are stored (default ./uploads, created if missing)',
+      '--max-frame BYTES    largest frame accepted (default 1048576)',
+      '--budget BYTES       most bytes all uploads together may hold in memory; an upload that would go over is answered "server busy" (default 67108864)',
+      '--max-connections N  most connections open at once; more are closed at once (default 256)',
+      '--timeout MS         each frame (the header, then each body frame) must be complete within MS of the one before it, or of connecting (default 30000)',
+    ]) {
+      expect(help.stdout, 'server.ts --help lists each option with its default').toContain(line);
+    }
+    expect([notDirectory.code, notDirectory.stderr], 'a --dir under a regular file').toEqual([
+      1,
+      `cannot use --dir ${join(root, 'a-file', 'uploads')}: not a directory (ENOTDIR)\n`,
+    ]);
   });
 });

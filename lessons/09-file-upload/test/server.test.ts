@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import {
@@ -61,9 +61,10 @@ async function uploadTo(
   body: Uint8Array,
   explain: Explain,
   header: object = {},
+  frameBytes = 64 * 1024,
 ): Promise<Answer> {
   const peer = await connect(port);
-  await send(peer, uploadFrames(name, body, { header }), explain);
+  await send(peer, uploadFrames(name, body, { header, frameBytes }), explain);
   await finish(peer, explain);
   return readAnswer(peer, explain);
 }
@@ -209,7 +210,7 @@ describe('step 4: write the body, with backpressure', () => {
 
   test('bytes beyond the announced size never reach the disk', async () => {
     const disk = new RecordingDisk();
-    const { port, dir } = await startUploads({ openFile: disk.openFile });
+    const { port } = await startUploads({ openFile: disk.openFile });
     const bytes = Buffer.concat([
       frame({ name: 'ten.bin', size: 10, sha256: sha256('0123456789') }),
       frame('012345'),
@@ -233,7 +234,7 @@ describe('step 4: write the body, with backpressure', () => {
         repro: NO_REPRO,
       });
     }
-    expectFiles(dir, [], { hint: DISCARD_HINT });
+    // Removing the temporary file is step 5's (discard()), tested there with the same bytes.
   });
 
   test('a slow disk pauses the socket: the server never queues more than a little for it', async () => {
@@ -789,17 +790,161 @@ describe('step 6: check, rename, answer', () => {
     expectStored(dir, 'same.bin', good, explain);
     expectFiles(dir, ['same.bin'], explain);
   });
+
+  test('a temporary file replaced under its name while the upload runs is never renamed into place', async () => {
+    const { port, dir } = await startUploads();
+    const body = randomBytes(100_000);
+    const frames = uploadFrames('report.pdf', body, { frameBytes: 50_000 });
+    const half = frames.length - (4 + 50_000);
+    const explain = {
+      hint: "step 6: rename() goes by name, and anyone who can write to the directory can put another file under it: before end(), await this.opened (the device and inode of the file you wrote, from its descriptor); after the close, stat() the path, and when its dev or ino differ, return this.fail('the temporary file was replaced while the upload ran')",
+      repro: serverRepro(
+        [],
+        randomFileLine(200_000_000, '/tmp/report.pdf'),
+        `${referenceClient('/tmp/report.pdf')} &     # then, while it runs:`,
+        'head -c 200000000 /dev/zero > /tmp/uploads/evil; mv /tmp/uploads/evil /tmp/uploads/.upload-*.part',
+      ),
+    };
+    const victim = await connect(port);
+    await send(victim, frames.subarray(0, half), explain);
+    const [temporary] = await beforeClose(
+      victim,
+      waitForFiles(dir, 1, explain),
+      'the temporary file in the upload directory',
+      explain,
+    );
+    // Someone who can write to the directory puts a file of the same size under that name.
+    const forged = Buffer.alloc(body.length, 'A');
+    writeFileSync(join(dir, 'forged'), forged);
+    renameSync(join(dir, 'forged'), join(dir, temporary as string));
+    await send(victim, frames.subarray(half), explain);
+    await finish(victim, explain);
+    expectAnswer(
+      await readAnswer(victim, explain),
+      { ok: false, error: 'the temporary file was replaced while the upload ran' },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], { ...explain, hint: `nothing stored under report.pdf; ${DISCARD_HINT}` });
+  });
+});
+
+describe('the memory budget', () => {
+  test('an upload that would take the server over its budget is answered "server busy"; the others go on', async () => {
+    // Three uploads hold 90,000 bytes each of an unfinished frame; 200,000 bytes are allowed.
+    // Whichever comes third goes over: it alone is refused, and what it held is given back.
+    const budgetBytes = 200_000;
+    const { port, dir, log } = await startUploads({ budgetBytes });
+    const bodies = [0, 1, 2].map(() => randomBytes(100_000));
+    const streams = bodies.map((body, i) => uploadFrames(`held${i}.bin`, body, { frameBytes: 100_000 }));
+    const busy = `server busy: uploads under way already hold the ${budgetBytes} bytes of memory this server allows them; try again later`;
+    const explain = {
+      hint: "the given onData() counts each session's unfinished frame in settings.budget (count()), and refuses the session that goes over",
+      repro: serverRepro(
+        ['--budget', String(budgetBytes), '--max-frame', '100000'],
+        `for i in 1 2 3; do (printf '\\000\\001\\206\\240'; head -c 90000 /dev/zero; sleep 30) | nc 127.0.0.1 9000 & done; wait`,
+      ),
+    };
+    const peers = await Promise.all(streams.map(() => connect(port)));
+    const ports = peers.map((peer) => peer.socket.localPort);
+    const unfinished = (i: number) =>
+      (streams[i] as Buffer).subarray(0, (streams[i] as Buffer).length - 10_000);
+    await Promise.all(peers.map((peer, i) => send(peer, unfinished(i), explain)));
+    const refused = await Promise.race(
+      peers.map((peer, i) => readAnswer(peer, explain).then((answer) => ({ answer, i }))),
+    );
+    expectAnswer(refused.answer, { ok: false, error: busy }, { ...explain, exact: true });
+    // The budget is back: a new upload is served, and the two others complete.
+    const honest = await uploadTo(port, 'honest.txt', Buffer.from('hello'), explain);
+    expectAnswer(honest, { ok: true, name: 'honest.txt' }, explain);
+    const others = [0, 1, 2].filter((i) => i !== refused.i);
+    for (const i of others) {
+      const peer = peers[i] as Peer;
+      await send(peer, (streams[i] as Buffer).subarray(unfinished(i).length), explain);
+      await finish(peer, explain);
+      expectAnswer(await readAnswer(peer, explain), { ok: true, name: `held${i}.bin` }, explain);
+    }
+    // Everything held was given back: one frame of nearly the whole budget is taken.
+    const whole = randomBytes(190_000);
+    const wholeExplain = {
+      ...explain,
+      hint: 'the given answer() and cleanUp() call count() once the upload is over: what a session held goes back to the budget',
+    };
+    const wholeAnswer = await uploadTo(port, 'whole.bin', whole, wholeExplain, {}, 190_000);
+    expectAnswer(wholeAnswer, { ok: true, name: 'whole.bin', size: whole.length }, wholeExplain);
+    expectFiles(dir, ['honest.txt', 'whole.bin', ...others.map((i) => `held${i}.bin`)], explain);
+    expect(log.lines, 'the refusal is logged').toContain(
+      `client 127.0.0.1:${ports[refused.i]}: "held${refused.i}.bin" not stored: ${busy}`,
+    );
+  });
+  test('past maxConnections, a new connection is closed at once, and logged; a free place is taken again', async () => {
+    const { port, log } = await startUploads({ maxConnections: 1 });
+    const explain = {
+      hint: 'the given createUploadServer() sets server.maxConnections and logs each connection Node drops',
+      repro: serverRepro(
+        ['--max-connections', '1'],
+        'nc 127.0.0.1 9000 &',
+        'nc 127.0.0.1 9000     # closed at once',
+      ),
+    };
+    const first = await connect(port);
+    await log.line(/^client connected from /, 'the first connection logged', explain);
+    const second = await connect(port);
+    const secondPort = second.socket.localPort;
+    await second.closed({
+      allowReset: true,
+      expected: 'the server to close a connection past the limit',
+      ...explain,
+    });
+    await log.line(
+      new RegExp(
+        `^refused a connection from 127\\.0\\.0\\.1:${secondPort}: 1 open already \\(--max-connections\\)$`,
+      ),
+      'a log line for the connection refused',
+      explain,
+    );
+    first.socket.destroy();
+    await log.line(/ closed$/, 'the first connection closed', explain);
+    const answer = await uploadTo(port, 'after.txt', Buffer.from('x'), explain);
+    expectAnswer(answer, { ok: true, name: 'after.txt' }, explain);
+  });
 });
 
 describe('the upload directory', () => {
+  test('an upload named like a temporary file is refused, and the next start removes nothing stored', async () => {
+    const { port, dir } = await startUploads();
+    const name = '.upload-0123456789abcdef.part';
+    const body = Buffer.from('a stored file');
+    const explain = {
+      hint: 'step 1: refuse a name that starts with "." — the server\'s own temporary files do, and the sweep at start removes them',
+      repro: serverRepro(
+        [],
+        ncUpload(name, body),
+        '# then stop the server and start it again: ls -a /tmp/uploads',
+      ),
+    };
+    expectAnswer(
+      await uploadTo(port, name, body, explain),
+      {
+        ok: false,
+        error: `refused name "${name}": it starts with "." (hidden, like the server's own temporary files)`,
+      },
+      { ...explain, exact: true },
+    );
+    writeFileSync(join(dir, 'kept.txt'), body);
+    createUploadServer({ dir });
+    expectFiles(dir, ['kept.txt'], explain);
+  });
+
   test('temporary files an earlier server left behind are removed at start; other files stay', async () => {
     const { dir } = tempRoot();
     mkdirSync(dir);
     const stale = '.upload-0123456789abcdef.part';
     for (const name of [stale, 'keep.txt', '.upload-notours.part']) writeFileSync(join(dir, name), 'x');
+    // A directory of such a name is none of the server's files: it stays, and the server starts.
+    mkdirSync(join(dir, '.upload-fedcba9876543210.part'));
     createUploadServer({ dir });
-    expectFiles(dir, ['.upload-notours.part', 'keep.txt'], {
-      hint: 'the given createUploadServer() removes the names TEMPORARY_NAME matches, and nothing else',
+    expectFiles(dir, ['.upload-fedcba9876543210.part', '.upload-notours.part', 'keep.txt'], {
+      hint: 'the given createUploadServer() removes the regular files TEMPORARY_NAME matches, and nothing else',
     });
   });
 });

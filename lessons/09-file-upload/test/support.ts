@@ -355,7 +355,7 @@ export class RecordingDisk {
     this.opened.push(path);
     const disk = this;
     let real: WriteStream | undefined;
-    const stream = new Writable({
+    const stream: Writable & { fd?: number } = new Writable({
       highWaterMark: this.highWaterMark,
       // Like fs.createWriteStream: the file is opened in the background, writes wait for it,
       // and destroy() waits for it too before closing.
@@ -363,12 +363,15 @@ export class RecordingDisk {
         const open = () => {
           real = createWriteStream(path);
           real.once('error', (error) => callback(error));
-          real.once('open', () => {
+          real.once('open', (fd) => {
             disk.created += 1;
             disk.changed();
             real?.removeAllListeners('error');
             real?.on('error', (error) => stream.destroy(error));
             callback();
+            // Like fs.WriteStream: 'open' with the descriptor, for the server's identity check.
+            stream.fd = fd;
+            stream.emit('open', fd);
           });
         };
         if (disk.openDelayMs > 0) setTimeout(open, disk.openDelayMs);

@@ -8,20 +8,29 @@
  *   course reset <lesson> [--yes]   put the lesson's starter back, exactly as shipped
  *   course solution <lesson>        the difference between your files and the solution
  *   course run <lesson> <program> [--solution] [flags]   run one of the lesson's programs
+ *   course nc [-u] [-l] HOST PORT   a netcat that runs wherever Node does (see nc.ts)
  *
  * Lessons are named by number (01, 1) or name (tcp-client). Run through npm: `npm run course -- verify 01`.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { closestLessons, findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
+import {
+  forgetRuns,
+  lessonProgress,
+  loadProgress,
+  nextLesson,
+  recordRun,
+  saveProgress,
+} from '@course/model/progress';
+import { snapshotStarters, starterFiles } from '@course/model/starters';
 import { createTwoFilesPatch } from 'diff';
-import { closestLessons, findLesson, type LessonInfo, listLessons, ROOT } from './lessons.ts';
+import { NC_USAGE, NcUsageError, nc } from './nc.ts';
 import { paint } from './paint.ts';
-import { lessonProgress, loadProgress, nextLesson, recordRun, saveProgress } from './progress.ts';
 import { COURSE, passedAll, printCourse, printFailures, printResults } from './report.ts';
-import { runLessonTests } from './run-tests.ts';
-import { snapshotStarters, starterFiles } from './starters.ts';
+import { runLessonTests, runSummary } from './run-tests.ts';
 import { watch } from './watch.ts';
 
 const USAGE = `usage: ${COURSE} [command]
@@ -35,6 +44,9 @@ const USAGE = `usage: ${COURSE} [command]
   solution <lesson> [--yes]     show how your files differ from the solution
   run <lesson> <program> [--solution] [flags]
                                 run one of the lesson's programs, e.g. run 02 server --port 9000
+  nc [-u] [-l] [--hex] [--trickle MS] [--send-empty] HOST PORT
+                                a netcat for every system: stdin to HOST:PORT, the replies to
+                                stdout (nc --help for more)
 
 A lesson is named by number (01 or 1) or by name (tcp-client).`;
 
@@ -76,28 +88,46 @@ async function confirm(question: string, yes: boolean): Promise<boolean> {
   }
 }
 
-/** Type errors in the learner's files, first: a test cannot explain code that does not compile. */
-function typeErrors(lesson: LessonInfo): string[] {
+/**
+ * Type errors in the learner's files, shown first: a test cannot explain code that does not
+ * compile. tsc runs beside the tests, not before them.
+ */
+function typeErrors(lesson: LessonInfo): Promise<string[]> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const run = spawnSync(process.execPath, [tsc, '-p', lesson.dir, '--pretty', 'false'], { encoding: 'utf8' });
-  return run.stdout
-    .split('\n')
-    .filter((line) =>
-      /^(?:lessons[\\/][^\\/]+[\\/])?exercise[\\/].*error TS\d+/.test(line.replace(`${lesson.dir}/`, '')),
-    );
+  const child = spawn(process.execPath, [tsc, '-p', lesson.dir, '--pretty', 'false'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => {
+    out += text;
+  });
+  return new Promise((resolve) =>
+    child.once('close', () =>
+      resolve(
+        out
+          .split('\n')
+          .filter((line) =>
+            /^(?:lessons[\\/][^\\/]+[\\/])?exercise[\\/].*error TS\d+/.test(
+              line.replace(`${lesson.dir}/`, ''),
+            ),
+          ),
+      ),
+    ),
+  );
 }
 
 async function verify(lesson: LessonInfo): Promise<boolean> {
-  const errors = typeErrors(lesson);
+  const checking = typeErrors(lesson);
+  const [result] = await runLessonTests([lesson], 'exercise');
+  const errors = await checking;
   if (errors.length > 0) {
     console.log(`\n${paint.red(paint.bold('Your code does not compile yet:'))}`);
     for (const line of errors.slice(0, 8)) console.log(`  ${line}`);
     if (errors.length > 8) console.log(paint.dim(`  … and ${errors.length - 8} more`));
   }
-  const [result] = await runLessonTests([lesson], 'exercise');
   if (!result) throw new Error(`no results for ${lesson.id}`);
   const progress = loadProgress();
-  recordRun(progress, lesson, result.passed, result.total);
+  recordRun(progress, lesson, runSummary(result, errors));
   saveProgress(progress);
   console.log('');
   printResults([result]);
@@ -116,17 +146,19 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
   return false;
 }
 
-function hint(lesson: LessonInfo): void {
+/** The next hint of a lesson; `again` says how to get the one after (a command, or a key in watch). */
+function hint(lesson: LessonInfo, again = 'Run it again'): void {
   const progress = loadProgress();
   const entry = lessonProgress(progress, lesson);
   const hints = lesson.meta.hints;
   const shown = entry.hintsShown ?? 0;
   const index = Math.min(shown, hints.length - 1);
   console.log(`\n${paint.bold(`Hint ${index + 1} of ${hints.length}`)} · lesson ${lesson.number}\n`);
-  console.log(`  ${(hints[index] ?? '').replace(/`([^`]+)`/g, (_, code: string) => paint.cyan(code))}\n`);
+  // Inline code keeps its backticks (`socket.end(message)`), coloured where the terminal allows.
+  console.log(`  ${(hints[index] ?? '').replace(/`[^`]+`/g, (code) => paint.cyan(code))}\n`);
   if (shown < hints.length) entry.hintsShown = shown + 1;
   saveProgress(progress);
-  if (index + 1 < hints.length) console.log(paint.dim(`Run it again for hint ${index + 2}.`));
+  if (index + 1 < hints.length) console.log(paint.dim(`${again} for hint ${index + 2}.`));
   else
     console.log(
       paint.dim(`That was the last hint. ${COURSE} solution ${lesson.number} shows the reference.`),
@@ -152,7 +184,7 @@ async function reset(lesson: LessonInfo, yes: boolean): Promise<void> {
   }
   for (const [name, content] of changed) writeFileSync(join(exercise, name), content);
   const progress = loadProgress();
-  progress.lessons[lesson.id] = { hintsShown: progress.lessons[lesson.id]?.hintsShown };
+  forgetRuns(progress, lesson);
   saveProgress(progress);
   console.log(paint.green(`Lesson ${lesson.number} is back to its starter.`));
 }
@@ -231,6 +263,18 @@ async function main(argv: string[]): Promise<number> {
       if (taken.length && !rest.includes('--quiet')) console.log(`kept the starters of ${taken.join(', ')}`);
       return 0;
     }
+    case 'nc':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        console.log(NC_USAGE);
+        return 0;
+      }
+      try {
+        return await nc(rest, process);
+      } catch (error) {
+        if (error instanceof NcUsageError)
+          throw new UsageError(`nc: ${error.message} (see course nc --help)`);
+        throw error;
+      }
     case 'help':
     case '--help':
     case '-h':

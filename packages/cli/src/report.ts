@@ -1,7 +1,7 @@
 /** What `npm test` and the course command print: one screen, for a learner. */
-import { type LessonInfo, listLessons } from './lessons.ts';
+import { type LessonInfo, listLessons } from '@course/model/lessons';
+import { describeState, type LessonState, nextLesson, type Progress, stateOf } from '@course/model/progress';
 import { paint } from './paint.ts';
-import { type LessonState, nextLesson, type Progress, stateOf } from './progress.ts';
 import type { LessonResult } from './run-tests.ts';
 
 /** How a learner runs the course command (through npm, which every learner has). */
@@ -58,7 +58,12 @@ export function printFailures(result: LessonResult, shown: number): void {
   for (const name of result.skipped) console.log(paint.yellow(`\n  skipped: ${name}`));
 }
 
-const MARKS: Record<LessonState, string> = { done: '✓', 'in progress': '◐', 'not started': '·' };
+const MARKS: Record<LessonState, string> = {
+  done: '✓',
+  'in progress': '◐',
+  'not started': '·',
+  'does not compile': '✗',
+};
 
 /** The course at a glance: every lesson with its state, then what to do next. */
 export function printCourse(progress: Progress, lessons: LessonInfo[] = listLessons()): void {
@@ -66,11 +71,16 @@ export function printCourse(progress: Progress, lessons: LessonInfo[] = listLess
   console.log(`\n${paint.bold('Sockets, by hand')}: your progress\n`);
   for (const lesson of lessons) {
     const state = stateOf(progress, lesson);
-    const entry = progress.lessons[lesson.id];
-    const detail = state === 'in progress' && entry?.total ? ` (${entry.passed}/${entry.total} passing)` : '';
-    const colour = state === 'done' ? paint.green : state === 'in progress' ? paint.yellow : paint.dim;
+    const colour =
+      state === 'done'
+        ? paint.green
+        : state === 'in progress'
+          ? paint.yellow
+          : state === 'does not compile'
+            ? paint.red
+            : paint.dim;
     console.log(
-      `  ${colour(MARKS[state])} ${lesson.number}  ${lesson.meta.title.padEnd(width)}  ${colour(state + detail)}`,
+      `  ${colour(MARKS[state])} ${lesson.number}  ${lesson.meta.title.padEnd(width)}  ${colour(describeState(progress, lesson, state))}`,
     );
   }
   const next = nextLesson(progress, lessons);

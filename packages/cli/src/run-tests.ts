@@ -4,9 +4,11 @@
  */
 import { relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { type LessonInfo, ROOT } from '@course/model/lessons';
+import type { RunSummary } from '@course/model/progress';
+import { stepOf } from '@course/model/steps';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
-import { type LessonInfo, ROOT } from './lessons.ts';
 
 export interface FailedTest {
   /** `step 2: send and half-close › the server receives ...` */
@@ -39,7 +41,7 @@ export interface StrayError {
   where?: string;
 }
 
-export type Target = 'exercise' | 'solution' | `mistake:${string}`;
+export type Target = 'exercise' | 'solution' | 'ladder' | `mistake:${string}`;
 
 /**
  * Runs the tests of `lessons` against `target` (sets COURSE_TARGET for this process and the
@@ -95,13 +97,16 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
         if (owner) addStray(owner, error, testNamed(modules, path, error.VITEST_TEST_NAME));
       }
       // In step order, program tests last: "next" is then the step the learner is on.
-      for (const result of results.values()) result.failed.sort((a, b) => stepOf(a.name) - stepOf(b.name));
+      for (const result of results.values())
+        result.failed.sort((a, b) => (stepOf(a.name) ?? Infinity) - (stepOf(b.name) ?? Infinity));
       onRun([...results.values()]);
     },
   };
 }
 
-interface StrayLike extends SerializedErrorLike {
+export interface StrayLike extends SerializedErrorLike {
+  /** Vitest's kind of stray error: 'Uncaught Exception' or 'Unhandled Rejection'. */
+  type?: string;
   VITEST_TEST_PATH?: string;
   VITEST_TEST_NAME?: string;
 }
@@ -126,8 +131,15 @@ const SOCKET_CODES =
   /\b(?:ECONNRESET|EPIPE|ECONNREFUSED|ECONNABORTED|ETIMEDOUT|EADDRINUSE|EACCES|ERR_STREAM_WRITE_AFTER_END|ERR_STREAM_DESTROYED|ERR_SOCKET_DGRAM_NOT_RUNNING)\b/;
 
 /** Why an error escapes every test, and what to do about it. */
-function strayHint(error: SerializedErrorLike): string {
+export function strayHint(error: StrayLike): string {
   const text = `${error.name ?? ''} ${error.message ?? ''}`;
+  if (error.type === 'Unhandled Rejection') {
+    return (
+      'a promise was rejected and nothing awaited it or caught it, so the error had nowhere to go: ' +
+      'in a real program that ends the process. await every promise you create (or return it), ' +
+      'or give it a .catch() that handles the error.'
+    );
+  }
   if (SOCKET_CODES.test(text) || /Unhandled 'error' event/.test(text)) {
     return (
       "a socket or server emitted 'error' and nothing listened, so Node threw it: in a real program " +
@@ -229,8 +241,19 @@ function bestFrame(error: SerializedErrorLike, lesson: LessonInfo): string | und
   return frame && `${relative(ROOT, frame.file)}:${frame.line}:${frame.column}`;
 }
 
-/** The (first) step number in a test's group name, `step 3: …` or `steps 2 and 3: …`. */
-function stepOf(name: string): number {
-  const match = /^steps? (\d+)/.exec(name);
-  return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
+/**
+ * What the progress records of a run: the counts, the failing tests, and the first compile error
+ * (from tsc's `typeErrors`, else a test file that did not load).
+ */
+export function runSummary(result: LessonResult, typeErrors: string[] = []): RunSummary {
+  const tsc = /^(?:.*[\\/])?(exercise[\\/][^(]+)\((\d+),\d+\): error TS\d+: (.*)$/.exec(typeErrors[0] ?? '');
+  const compileError = tsc
+    ? `${tsc[1]?.replace(/\\/g, '/')}:${tsc[2]} ${tsc[3]}`
+    : result.loadErrors[0]?.split('\n')[0]?.slice(0, 160);
+  return {
+    passed: result.passed,
+    total: result.total,
+    failed: result.failed.map((f) => f.name),
+    compileError,
+  };
 }

@@ -1,15 +1,14 @@
 /**
- * `course watch`: one warm vitest that re-runs the current lesson's tests on every save (vitest
- * knows which tests import the file), prints the summary, and moves on to the next lesson when
- * all pass. Keys in a terminal: h = next hint, n = next lesson, q = quit.
+ * `course watch`: one warm vitest that re-runs the current lesson's tests on every save of its
+ * exercise/, prints the summary, and moves on to the next lesson when all pass. Keys in a terminal: h = next hint, n = next lesson, q = quit.
  */
 import { PassThrough } from 'node:stream';
+import { type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
+import { loadProgress, recordRun, saveProgress, stateOf } from '@course/model/progress';
 import { startVitest } from 'vitest/node';
-import { type LessonInfo, listLessons, ROOT } from './lessons.ts';
 import { paint } from './paint.ts';
-import { loadProgress, recordRun, saveProgress, stateOf } from './progress.ts';
 import { passedAll, printFailures, printResults } from './report.ts';
-import { resultsReporter } from './run-tests.ts';
+import { resultsReporter, runSummary } from './run-tests.ts';
 
 type Outcome = 'passed' | 'next' | 'quit';
 
@@ -17,8 +16,8 @@ export interface WatchOptions {
   lesson: LessonInfo;
   /** Poll for changes, for file systems that miss change events (network drives, some VMs). */
   poll: boolean;
-  /** Shows the next hint of a lesson (the `h` key). */
-  hint(lesson: LessonInfo): void;
+  /** Shows the next hint of a lesson (the `h` key), saying how to get the one after. */
+  hint(lesson: LessonInfo, again: string): void;
 }
 
 export async function watch(options: WatchOptions): Promise<number> {
@@ -61,7 +60,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
             );
       changedAt = undefined;
       const progress = loadProgress();
-      recordRun(progress, lesson, result.passed, result.total);
+      recordRun(progress, lesson, runSummary(result));
       saveProgress(progress);
       console.log(`\n${paint.bold(new Date().toLocaleTimeString())}${took}`);
       printResults([result]);
@@ -89,7 +88,17 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
     startVitest(
       'test',
       [],
-      { root: ROOT, config: false, projects: [lesson.dir], watch: true, reporters: [reporter] },
+      {
+        root: ROOT,
+        config: false,
+        projects: [lesson.dir],
+        watch: true,
+        reporters: [reporter],
+        // Every test file of the lesson on every save, not only those that import the saved file:
+        // the program tests run exercise/ as a child process, which vitest cannot see, and the
+        // counts stay the lesson's (not "3/13 passing" for the one file re-run).
+        forceRerunTriggers: [`**/lessons/${lesson.id}/exercise/**`],
+      },
       options.poll ? { server: { watch: { usePolling: true, interval: 100 } } } : {},
       // vitest's own keyboard shortcuts stay off: the keys are ours.
       {
@@ -100,7 +109,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
     ).then((vitest) => {
       const keys = (data: Buffer) => {
         const key = data.toString();
-        if (key === 'h') options.hint(lesson);
+        if (key === 'h') options.hint(lesson, 'Press h');
         if (key === 'n') finish('next');
         if (key === 'q' || key === '\u0003') finish('quit');
       };

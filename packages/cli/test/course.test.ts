@@ -1,14 +1,27 @@
 /**
  * The course command as a learner uses it: run as a child process in a temporary copy of the
- * course (lessons 01 and 02, a git repository of its own, node_modules shared by a symlink).
+ * course (lessons 01 and 02, a git repository of its own, node_modules shared by symlinks).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { closeAfterTest, startCommand } from '@course/helpers';
+import { ROOT } from '@course/model/lessons';
+import { fillSteps } from '@course/model/steps';
 import { describe, expect, test } from 'vitest';
-import { ROOT } from '../src/lessons.ts';
 
 const LESSONS = ['01-tcp-client', '02-tcp-server'];
 
@@ -26,7 +39,15 @@ async function copyOfCourse(): Promise<string> {
       filter: (src) => !skip.test(src),
     });
   }
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  // node_modules shared, except the course's own packages: those are the copy's.
+  mkdirSync(join(dir, 'node_modules', '@course'), { recursive: true });
+  for (const name of readdirSync(join(ROOT, 'node_modules')).filter((n) => n !== '@course'))
+    symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name));
+  for (const name of readdirSync(join(ROOT, 'node_modules', '@course'))) {
+    const target = relative(ROOT, realpathSync(join(ROOT, 'node_modules', '@course', name)));
+    if (existsSync(join(dir, target)))
+      symlinkSync(join(dir, target), join(dir, 'node_modules', '@course', name));
+  }
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q');
   git('add', '-A');
@@ -61,7 +82,8 @@ describe('course', () => {
     const dir = await copyOfCourse();
     const red = await course(dir, ['verify', '01']);
     expect(red.code).toBe(1);
-    expect(red.stdout).toMatch(/ 0\/\d+ passing/);
+    expect(red.stdout).toMatch(/ \d+\/\d+ passing/);
+    expect(red.stdout).not.toMatch(/ (\d+)\/\1 passing/);
     expect(red.stdout).toContain('TODO(1): connect with net.connect');
     expect(red.stdout).toContain('npm run course -- hint 01');
 
@@ -107,11 +129,38 @@ describe('course', () => {
     expect(result.stdout).toMatch(/exercise\/client\.ts\(\d+,\d+\): error TS2322/);
   });
 
+  test("the state follows the learner's files: the step reached, code that does not compile, a reset", async () => {
+    const dir = await copyOfCourse();
+    const starter = readFileSync(exerciseFile(dir), 'utf8');
+    const status = async () =>
+      stripVTControlCharacters((await course(dir, [])).stdout)
+        .split('\n')
+        .find((l) => / 01 /.test(l)) ?? '';
+    writeFileSync(exerciseFile(dir), fillSteps(starter, readFileSync(solutionFile(dir), 'utf8'), 1));
+    expect(await status(), 'edited, never run').toMatch(/◐ 01 .* in progress$/);
+    expect((await course(dir, ['verify', '01'])).code).toBe(1);
+    expect(await status()).toMatch(/◐ 01 .* in progress, step 2 of 5$/);
+
+    writeFileSync(exerciseFile(dir), `${starter}\nexport const broken = ;\n`);
+    const broken = await course(dir, ['verify', '01']);
+    expect(broken.code).toBe(1);
+    expect(await status()).toMatch(
+      /✗ 01 .* does not compile: exercise\/client\.ts:\d+ Expression expected\.$/,
+    );
+
+    expect((await course(dir, ['reset', '01', '--yes'])).code).toBe(0);
+    expect(await status(), 'a reset starts the lesson again').toMatch(/· 01 .* not started$/);
+  });
+
   test('hints come one at a time and are remembered', async () => {
     const dir = await copyOfCourse();
     const first = await course(dir, ['hint', '01']);
     const second = await course(dir, ['hint', '01']);
     expect(first.stdout).toMatch(/Hint 1 of \d+/);
+    expect(first.stdout, 'inline code keeps its backticks').toContain(
+      '`return net.connect({ host, port });`',
+    );
+    expect(first.stdout).toContain('Run it again for hint 2.');
     expect(second.stdout).toMatch(/Hint 2 of \d+/);
     const progress = JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8'));
     expect(progress.lessons['01-tcp-client'].hintsShown).toBe(2);
@@ -186,6 +235,10 @@ describe('course', () => {
     solve01(dir);
     const line = await watching.waitForLine(/re-ran \d+ ms after the save/, 'a re-run after the save', {
       ms: 20_000,
+    });
+    expect(line, 'a save re-runs all the lesson’s tests, the counts are the lesson’s').toMatch(/re-ran/);
+    await watching.waitForLine(/ (\d+)\/\1 passing/, 'every test of lesson 01 to pass, counted', {
+      ms: 5_000,
     });
     await watching.waitForLine(/Lesson 01 is done/, 'lesson 01 to pass', { ms: 5_000 });
     await watching.waitForLine(/On to lesson 02/, 'the move to lesson 02', { ms: 5_000 });

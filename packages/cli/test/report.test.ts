@@ -1,8 +1,9 @@
 /** How failures read, and which lesson comes next: the pure parts of the course's reports. */
+
+import { type LessonInfo, listLessons } from '@course/model/lessons';
+import { nextLesson, type Progress } from '@course/model/progress';
 import { describe, expect, test } from 'vitest';
-import { type LessonInfo, listLessons } from '../src/lessons.ts';
-import { nextLesson, type Progress } from '../src/progress.ts';
-import { errorText } from '../src/run-tests.ts';
+import { errorText, strayHint } from '../src/run-tests.ts';
 
 describe('failure text', () => {
   test("vitest's time-out advice is replaced by what it means for the learner's code", () => {
@@ -13,6 +14,16 @@ describe('failure text', () => {
     expect(text).not.toContain('pass a timeout value');
     expect(text).toContain('waited 30 s for something that never happened');
     expect(text).toContain('hint:');
+  });
+
+  test('an error outside any test gets the hint for its kind: no listener, a throw, a lost promise', () => {
+    const reset = { name: 'Error', message: 'read ECONNRESET', type: 'Uncaught Exception' };
+    expect(strayHint(reset)).toContain("'error' listener");
+    const thrown = { name: 'LineTooLongError', message: 'line too long', type: 'Uncaught Exception' };
+    expect(strayHint(thrown)).toContain('inside an event listener');
+    const lost = { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:1', type: 'Unhandled Rejection' };
+    expect(strayHint(lost), 'a rejected promise is not fixed by an error listener').toContain('.catch()');
+    expect(strayHint(lost)).not.toContain("'error' listener");
   });
 
   test('a huge message is cut to about 4 KB, keeping its end (the repro line)', () => {
@@ -51,6 +62,8 @@ describe('the next lesson', () => {
   const lessons = listLessons();
   const [first, second, third, fourth] = lessons as [LessonInfo, LessonInfo, LessonInfo, LessonInfo];
   const progress = (entries: Progress['lessons']): Progress => ({ version: 1, lessons: entries });
+  // Every lesson's files edited: the state then comes from the record alone.
+  const next = (p: Progress) => nextLesson(p, lessons, () => false);
 
   test('a new learner starts at the first lesson', () => {
     expect(nextLesson(progress({}), lessons)?.id).toBe(first.id);
@@ -61,17 +74,17 @@ describe('the next lesson', () => {
       [second.id]: { done: true, lastRun: '2026-01-01T10:00:00Z' },
       [third.id]: { passed: 3, total: 10, lastRun: '2026-01-01T11:00:00Z' },
     });
-    expect(nextLesson(p, lessons)?.id).toBe(third.id);
+    expect(next(p)?.id).toBe(third.id);
   });
 
   test('after a lesson is done, the one after it (and the first gap only at the end)', () => {
     const p = progress({ [third.id]: { done: true, lastRun: '2026-01-01T11:00:00Z' } });
-    expect(nextLesson(p, lessons)?.id).toBe(fourth.id);
+    expect(next(p)?.id).toBe(fourth.id);
     const rest = Object.fromEntries(
       lessons
         .slice(1)
         .map((l) => [l.id, { done: true, lastRun: `2026-01-01T1${(l.meta.order ?? 0) % 10}:00:00Z` }]),
     );
-    expect(nextLesson(progress(rest), lessons)?.id).toBe(first.id);
+    expect(next(progress(rest))?.id).toBe(first.id);
   });
 });

@@ -113,7 +113,7 @@ export function pythonSendLine(
   if (udp) {
     return (
       'python3 -c "import socket,sys; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); ' +
-      `s.settimeout(1); s.sendto(${data},${address}); sys.stdout.buffer.write(s.recvfrom(65535)[0])"`
+      `s.settimeout(5); s.sendto(${data},${address}); sys.stdout.buffer.write(s.recvfrom(65535)[0])"`
     );
   }
   // A trickle stops once the server has answered (or closed): sending on would end in a

@@ -348,7 +348,7 @@ export class UdpPeer {
     return this.socket.address().port;
   }
 
-  /** `printf 'hello' | nc -u -W1 -w1 127.0.0.1 9000` for the last datagram sent. */
+  /** `printf 'hello' | nc -u -W1 -w5 127.0.0.1 9000` for the last datagram sent. */
   get repro(): string {
     return udpReproLines(this.sent.at(-1) ?? Buffer.alloc(0), this.lastPort);
   }
@@ -437,7 +437,7 @@ export function describeDatagrams(datagrams: Datagram[]): string {
 }
 
 /**
- * `printf 'hello' | nc -u -W1 -w1 127.0.0.1 9000`: send one datagram, print the first reply.
+ * `printf 'hello' | nc -u -W1 -w5 127.0.0.1 9000`: send one datagram, print the first reply.
  * An empty datagram is a python3 line: nc sends nothing for empty input.
  */
 export function udpNcLine(payload: Uint8Array | string, port: number | string, host = '127.0.0.1'): string {
@@ -445,8 +445,8 @@ export function udpNcLine(payload: Uint8Array | string, port: number | string, h
   if (bytes.length === 0) return pythonSendLine(bytes, port, { udp: true, host });
   const source = bytesCommand(bytes);
   return source.startsWith('cat ')
-    ? `nc -u -W1 -w1 ${host} ${port} < ${source.slice(4)}`
-    : `${source} | nc -u -W1 -w1 ${host} ${port}`;
+    ? `nc -u -W1 -w5 ${host} ${port} < ${source.slice(4)}`
+    : `${source} | nc -u -W1 -w5 ${host} ${port}`;
 }
 
 /**

@@ -126,7 +126,7 @@ describe('UDP peers and servers', () => {
       `1. from 127.0.0.1:${server.port}: "only one"  6f 6e 6c 79 20 6f 6e 65  (8 bytes)`,
     );
     expect(message).toContain('hint: reply twice');
-    expect(message).toContain(`printf 'hello' | nc -u -W1 -w1 127.0.0.1 ${server.port}`);
+    expect(message).toContain(`printf 'hello' | nc -u -W1 -w5 127.0.0.1 ${server.port}`);
   });
 
   test('empty datagrams are sent and received as 0 bytes', async () => {
@@ -144,7 +144,7 @@ describe('UDP peers and servers', () => {
   });
 
   test('udpNcLine sends one datagram and prints the first reply', () => {
-    expect(udpNcLine('hi there', 9000)).toBe("printf 'hi there' | nc -u -W1 -w1 127.0.0.1 9000");
+    expect(udpNcLine('hi there', 9000)).toBe("printf 'hi there' | nc -u -W1 -w5 127.0.0.1 9000");
   });
 
   test.skipIf(!hasCommand('nc'))('nc -u talks to startUdpServer (needs nc)', async () => {

@@ -257,8 +257,25 @@ export function stopOnSignals(server: Server, name = basename(process.argv[1] ??
       setTimeout(() => socket.destroy(), 200).unref();
     }
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignal(stop);
+}
+
+/**
+ * Calls `stop` on the first SIGINT or SIGTERM, and absorbs every later one while the stop runs.
+ * Not `process.once()`: Ctrl-C in a terminal reaches every process of the foreground group, and
+ * `npx tsx` relays it to the program again when the program is slow to confirm; with no listener
+ * left, that second SIGINT would kill the program mid-clean-up (exit 130). The stop itself is
+ * bounded, so nothing is lost by ignoring the rest.
+ */
+export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    stop(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 }
 
 export interface ListenOptions {
@@ -379,8 +396,7 @@ export function stopUdpOnSignals(socket: UdpSocket, name = basename(process.argv
       process.exit(EXIT.ok); // already closed
     }
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignal(stop);
 }
 
 /** A UDP server program: its own flags, how to build its socket, and optionally how to bind it. */

@@ -1,16 +1,15 @@
 /**
- * MISTAKE: clears the request's deadline in 'end' only, not in 'close'.
+ * MISTAKE: bounds the request, but not the reply.
  *
- * Every client that finishes its request is fine: 'end' clears the timer before the reply. But
- * a connection can end without 'end': a client that resets (ECONNRESET), one that the server
- * cuts off for sending too much. Their timer lives on, and when it fires the real server logs
- * `client 127.0.0.1:48316 too slow: request not complete after 10000 ms, closing` about a client
- * whose `failed` and `closed` lines are long past. Clear it in 'close' too: it fires exactly once
- * for every connection, however it ends. The test lets a client reset before sending anything,
- * then waits for a later client's deadline: by then the reset one must never have been called
- * too slow.
+ * A reply is usually as long as its request: `é` and `É` are both two bytes. But a byte that is
+ * not UTF-8 decodes to U+FFFD, three bytes in the reply, and a few letters grow when upper-cased
+ * (`ΐ`, two bytes, becomes six). So a request of 1 MiB of 0xff gets 3 MiB back, and the server
+ * holds three times what its limit promises until the client reads it. Count the reply's bytes
+ * (Buffer.byteLength) and refuse it the same way when it is longer than maxRequestBytes:
+ * `error: reply longer than 1048576 bytes`. The test sends 335 bytes whose reply would be 1003
+ * to a server that takes 1000.
  *
- * @caught-by step 7: close, whatever the client does › a client served in time, or gone, is never called too slow afterwards
+ * @caught-by step 6: send the reply › a reply longer than maxRequestBytes is refused too
  */
 import net from 'node:net';
 import { describeError, formatAddress, isMain, peerAddress, runServerProgram } from '@course/program';
@@ -38,7 +37,8 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
   server.maxConnections = maxConnections;
   server.on('drop', (dropped) => {
     const from = formatAddress(dropped?.remoteAddress ?? '?', dropped?.remotePort ?? 0);
-    log(`refused a connection from ${from}: ${maxConnections} connections already open`);
+    const open = `${maxConnections} connection${maxConnections === 1 ? '' : 's'} already open`;
+    log(`refused a connection from ${from}: ${open}`);
   });
   return server;
 }
@@ -51,27 +51,39 @@ export function handleConnection(
 ): void {
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
+  let replying = false;
   const deadline = setTimeout(() => {
-    log(`client ${peer} too slow: request not complete after ${requestTimeoutMs} ms, closing`);
-    socket.destroy();
+    const late = replying ? 'reply not read' : 'request not complete';
+    log(`client ${peer} too slow: ${late} after ${requestTimeoutMs} ms, closing`);
+    socket.resetAndDestroy();
   }, requestTimeoutMs);
 
   const chunks: Buffer[] = [];
   let size = 0;
+  let refused = false;
+  const refuse = (reason: string) => {
+    refused = true;
+    chunks.length = 0;
+    log(`client ${peer} refused: ${reason}, closing`);
+    socket.end(`error: ${reason}\n`);
+  };
   socket.on('data', (chunk: Buffer) => {
+    if (refused) return;
     size += chunk.length;
-    if (size > maxRequestBytes) {
-      log(`client ${peer} sent more than ${maxRequestBytes} bytes: closing`);
-      return void socket.destroy();
-    }
+    if (size > maxRequestBytes) return refuse(`request longer than ${maxRequestBytes} bytes`);
     chunks.push(chunk);
   });
   socket.on('end', () => {
-    clearTimeout(deadline);
+    replying = true;
+    if (refused) return;
+    // the mistake: only the request is bounded, and the reply can be three times as long
     socket.end(Buffer.concat(chunks).toString('utf8').toUpperCase());
   });
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
-  socket.on('close', () => log(`client ${peer} closed`)); // the mistake: no clearTimeout here
+  socket.on('close', () => {
+    clearTimeout(deadline);
+    log(`client ${peer} closed`);
+  });
 }
 
 if (isMain(import.meta.url))

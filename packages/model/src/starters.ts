@@ -23,12 +23,19 @@ export function snapshotStarters(lessons = listLessons()): string[] {
   return taken;
 }
 
+/** The starters already read, by lesson folder: they do not change while a command runs. */
+const read = new Map<string, Map<string, string>>();
+
 /** The shipped starter files of a lesson: path inside exercise/ → content. */
 export function starterFiles(lesson: LessonInfo): Map<string, string> {
+  const known = read.get(lesson.dir);
+  if (known) return known;
   const snapshot = join(STARTERS_DIR, lesson.id);
-  if (existsSync(snapshot)) return readTree(snapshot);
-  const fromGit = starterFromGit(lesson);
-  if (fromGit) return fromGit;
+  const files = existsSync(snapshot) ? readTree(snapshot) : starterFromGit(lesson);
+  if (files) {
+    read.set(lesson.dir, files);
+    return files;
+  }
   throw new Error(
     `no copy of lesson ${lesson.number}'s starter was found: .course/starters/ is missing and this ` +
       'folder is not a git clone. Download the course again to get the starter back.',
@@ -62,4 +69,22 @@ function starterFromGit(lesson: LessonInfo): Map<string, string> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the lesson's exercise/ is the starter as shipped (line endings aside): the learner has
+ * not started it, or has reset it. False when the shipped starter cannot be found.
+ */
+export function isStarter(lesson: LessonInfo): boolean {
+  let starter: Map<string, string>;
+  try {
+    starter = starterFiles(lesson);
+  } catch {
+    return false;
+  }
+  const same = (a: string, b: string) => a.replace(/\r\n/g, '\n') === b.replace(/\r\n/g, '\n');
+  return [...starter].every(([name, content]) => {
+    const path = join(lesson.dir, 'exercise', name);
+    return existsSync(path) && same(readFileSync(path, 'utf8'), content);
+  });
 }

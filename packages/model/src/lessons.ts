@@ -1,6 +1,6 @@
 /**
- * The lessons as the scripts see them: folders under lessons/ with a lesson.json, in order,
- * and how a learner may name one (`01`, `1`, `tcp-client`, `01-tcp-client`, or its folder path).
+ * The lessons: folders under lessons/ with a lesson.json, in order; how a learner may name one
+ * (`01`, `1`, `tcp-client`, `01-tcp-client`, or its folder path).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -1,0 +1,143 @@
+/**
+ * The learner's progress: what the last test run of each lesson found, in one small JSON file at
+ * the repository root, ignored by git. A lesson's state comes from its files first (untouched
+ * files are "not started", whatever the record says), then from that record. Deleting the file
+ * loses nothing but the record; a missing or unreadable file is started afresh, with a warning.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LessonInfo, ROOT } from './lessons.ts';
+import { isStarter } from './starters.ts';
+import { stepCount, stepOf } from './steps.ts';
+
+export const PROGRESS_FILE = join(ROOT, '.course-progress.json');
+
+export interface LessonProgress {
+  /** Every test passed against exercise/ at the last run, and the code compiled. */
+  done?: boolean;
+  passed?: number;
+  total?: number;
+  /** The step of the first failing test at the last run. */
+  step?: number;
+  /** Why the code did not compile at the last run (`exercise/client.ts:12 ';' expected`). */
+  compileError?: string;
+  /** How many hints have been shown, in order. */
+  hintsShown?: number;
+  /** ISO date of the last test run. */
+  lastRun?: string;
+}
+
+export interface Progress {
+  version: 1;
+  lessons: Record<string, LessonProgress>;
+}
+
+export type LessonState = 'done' | 'in progress' | 'not started' | 'does not compile';
+
+/** What a test run of the learner's code found, as the progress records it. */
+export interface RunSummary {
+  passed: number;
+  total: number;
+  /** The full names of the failing tests (`step 2: … › …`). */
+  failed: string[];
+  /** The first compile error, if the code did not compile. */
+  compileError?: string;
+}
+
+const fresh = (): Progress => ({ version: 1, lessons: {} });
+
+export function loadProgress(file = PROGRESS_FILE): Progress {
+  if (!existsSync(file)) return fresh();
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Progress;
+    if (parsed?.version !== 1 || typeof parsed.lessons !== 'object' || parsed.lessons === null) {
+      throw new Error('not a progress file');
+    }
+    return parsed;
+  } catch (error) {
+    console.warn(
+      `warning: ${file} could not be read (${(error as Error).message}); starting a new one. ` +
+        'Your code is untouched; only the record of finished lessons and shown hints was lost.',
+    );
+    return fresh();
+  }
+}
+
+/** Writes atomically (a temporary file, then a rename), so an interrupted write cannot corrupt it. */
+export function saveProgress(progress: Progress, file = PROGRESS_FILE): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(progress, null, 2)}\n`);
+  renameSync(temporary, file);
+}
+
+export function lessonProgress(progress: Progress, lesson: LessonInfo): LessonProgress {
+  progress.lessons[lesson.id] ??= {};
+  return progress.lessons[lesson.id] as LessonProgress;
+}
+
+/** Records a test run of the learner's code. */
+export function recordRun(progress: Progress, lesson: LessonInfo, run: RunSummary): void {
+  const entry = lessonProgress(progress, lesson);
+  const steps = run.failed.map(stepOf).filter((n): n is number => n !== undefined);
+  entry.passed = run.passed;
+  entry.total = run.total;
+  entry.done = run.total > 0 && run.passed === run.total && !run.compileError;
+  entry.step = steps.length ? Math.min(...steps) : undefined;
+  entry.compileError = run.compileError;
+  entry.lastRun = new Date().toISOString();
+}
+
+/** Forgets the lesson's runs (`course reset`); the hints already shown stay shown. */
+export function forgetRuns(progress: Progress, lesson: LessonInfo): void {
+  progress.lessons[lesson.id] = { hintsShown: progress.lessons[lesson.id]?.hintsShown };
+}
+
+/**
+ * The lesson's state. `untouched` says whether its exercise files are the starter as shipped
+ * (by default, read from the disk): then it is not started, whatever the record says.
+ */
+export function stateOf(
+  progress: Progress,
+  lesson: LessonInfo,
+  untouched: (lesson: LessonInfo) => boolean = isStarter,
+): LessonState {
+  const entry = progress.lessons[lesson.id];
+  if (untouched(lesson)) return 'not started';
+  if (entry?.compileError) return 'does not compile';
+  if (entry?.done) return 'done';
+  return 'in progress';
+}
+
+/** The state in words: `in progress, step 2 of 7`, `does not compile: exercise/client.ts:12 …`. */
+export function describeState(
+  progress: Progress,
+  lesson: LessonInfo,
+  state = stateOf(progress, lesson),
+): string {
+  const entry = progress.lessons[lesson.id];
+  if (state === 'does not compile') return `does not compile: ${entry?.compileError}`;
+  if (state === 'in progress' && entry?.step)
+    return `in progress, step ${entry.step} of ${stepCount(lesson)}`;
+  return state;
+}
+
+/**
+ * The lesson to work on: the one the learner ran last, while it is not done; after a done one,
+ * the next not done after it (a learner who skipped ahead is not sent back to the first gap);
+ * undefined when the course is finished.
+ */
+export function nextLesson(
+  progress: Progress,
+  lessons: LessonInfo[],
+  untouched: (lesson: LessonInfo) => boolean = isStarter,
+): LessonInfo | undefined {
+  const notDone = (lesson: LessonInfo) => stateOf(progress, lesson, untouched) !== 'done';
+  const lastRun = (lesson: LessonInfo) => progress.lessons[lesson.id]?.lastRun ?? '';
+  const recent = lessons.reduce<LessonInfo | undefined>(
+    (latest, lesson) => (lastRun(lesson) > (latest ? lastRun(latest) : '') ? lesson : latest),
+    undefined,
+  );
+  if (recent && notDone(recent)) return recent;
+  const after = recent ? lessons.findIndex((l) => l.id === recent.id) + 1 : 0;
+  return lessons.slice(after).find(notDone) ?? lessons.find(notDone);
+}
