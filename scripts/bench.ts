@@ -541,8 +541,10 @@ async function udp(): Promise<void> {
 function measured(args: string[], onStdout?: (text: string) => void) {
   const started = performance.now();
   // Its own process group: a stop signal reaches the program under `time`, as Ctrl-C would.
+  // portable: the bench measures peak memory with GNU time, on Linux, for the team, not learners.
   const child = spawn('/usr/bin/time', ['-f', 'maxrss %M', process.execPath, ...args], {
     cwd: ROOT,
+    // portable: as above
     detached: true,
   });
   let stdout = '';
@@ -596,6 +598,7 @@ async function upload(): Promise<void> {
     return { ...program, port: await ready };
   };
   const stop = (program: ReturnType<typeof measured>) => {
+    // portable: Linux only, as above
     if (program.child.pid) process.kill(-program.child.pid, 'SIGINT');
     return program.done;
   };

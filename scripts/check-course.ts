@@ -1,13 +1,15 @@
 /**
  * The course's own check, run by `npm run check` for each lesson (through turbo, so unchanged
  * lessons come from its cache). A lesson is sound when:
- *   - it has README.md, lesson.json (title, objectives, at least three hints, programs),
+ *   - it has README.md, lesson.json (title, objectives, hints by step, programs),
  *     exercise/, solution/ with the same files and the same exports, tests, mistakes named
  *     after the file they replace;
  *   - exercise/ has numbered TODO(n) markers, 1..N, and the tests and README have a step for each;
  *   - no test is skipped, focused or todo in the source, and none imports exercise/ or solution/;
  *   - every test passes against solution/; the starter fails; every mistake fails, and among its
- *     failures are the tests its header names (`@caught-by step 5: … › …`).
+ *     failures are the tests its header names (`@caught-by step 5: … › …`);
+ *   - the tests turn green in the order of the steps (the ladder, scripts/ladder.ts);
+ *   - the README's main text stays short (README_WORDS, outside code blocks and <details>).
  *
  *   tsx scripts/check-course.ts                  every lesson
  *   tsx scripts/check-course.ts --lesson 02      one lesson (number, name or folder)
@@ -20,6 +22,11 @@ import { paint } from '@course/cli/paint';
 import { passedAll } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
+import { stepCount } from '@course/model/steps';
+import { checkLadder } from './ladder.ts';
+
+/** The most words a README's main text may hold: a lesson read in one sitting. */
+const README_WORDS = 2_500;
 
 const { values } = parseArgs({
   options: { lesson: { type: 'string' }, 'structure-only': { type: 'boolean', default: false } },
@@ -37,6 +44,7 @@ for (const lesson of lessons as LessonInfo[]) {
   if (!values['structure-only']) {
     const { problems: behaviour, record } = await checkBehaviour(lesson);
     found.push(...behaviour);
+    record.words = readmeWords(lesson);
     record.problems = found.length;
     mkdirSync(join(lesson.dir, '.check'), { recursive: true });
     writeFileSync(join(lesson.dir, '.check', 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
@@ -67,9 +75,12 @@ function checkStructure(lesson: LessonInfo): string[] {
   if (!meta.title) out.push(`${at('lesson.json')} has no title`);
   if (!Array.isArray(meta.objectives) || meta.objectives.length === 0)
     out.push(`${at('lesson.json')} has no objectives`);
-  if (!Array.isArray(meta.hints) || meta.hints.length < 3) {
-    out.push(`${at('lesson.json')} needs at least three hints, from a nudge to the answer`);
-  }
+  out.push(...hintProblems(lesson).map((problem) => `${at('lesson.json')} ${problem}`));
+  const words = readmeWords(lesson);
+  if (words > README_WORDS)
+    out.push(
+      `${at('README.md')} has ${words} words of main text, over ${README_WORDS}: say each thing once, and move depth into <details>`,
+    );
 
   const exercise = tsFiles('exercise');
   const solution = tsFiles('solution');
@@ -191,6 +202,10 @@ export interface CheckRecord {
   solution: { passed: number; failed: number; skipped: number };
   starter: { passed: number; failed: number };
   mistakes: { file: string; failed: number }[];
+  /** The steps whose tests turn green in order (scripts/ladder.ts), and of how many. */
+  ladder: { steps: number; ok: boolean };
+  /** The README's main text, in words (outside code blocks and <details>). */
+  words: number;
   problems: number;
 }
 
@@ -202,6 +217,8 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
     solution: { passed: 0, failed: 0, skipped: 0 },
     starter: { passed: 0, failed: 0 },
     mistakes: [],
+    ladder: { steps: 0, ok: false },
+    words: 0,
     problems: 0,
   };
   const run = async (target: Target) => {
@@ -258,5 +275,43 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
       }
     }
   }
+
+  const ladder = await checkLadder(lesson, () => run('ladder'), starter);
+  record.ladder = { steps: ladder.steps, ok: ladder.problems.length === 0 };
+  out.push(...ladder.problems.map((p) => `ladder: ${p}`));
   return { problems: out, record };
+}
+
+/**
+ * Hints come by step, 2 or 3 per step, from what to achieve to the code: keys exactly "1".."N"
+ * for the N steps the tests name, and each step's last hint shows code (a `span`).
+ */
+function hintProblems(lesson: LessonInfo): string[] {
+  const hints = lesson.meta.hints as unknown;
+  const steps = stepCount(lesson);
+  const wanted = Array.from({ length: steps }, (_, i) => String(i + 1));
+  if (typeof hints !== 'object' || hints === null || Array.isArray(hints))
+    return [`needs "hints" by step: { "1": [what and why, which API, the code], … "${steps}": […] }`];
+  const problems: string[] = [];
+  const keys = Object.keys(hints);
+  if (keys.join() !== wanted.join())
+    problems.push(`has hints for steps ${keys.join(', ')}; the tests name steps ${wanted.join(', ')}`);
+  for (const [step, list] of Object.entries(hints as Record<string, unknown>)) {
+    if (!Array.isArray(list) || list.length < 2 || list.length > 3 || list.some((h) => typeof h !== 'string'))
+      problems.push(`step ${step} needs 2 or 3 hints (strings), from a nudge to the code`);
+    else if (!/`[^`]+`/.test(list.at(-1) as string))
+      problems.push(`step ${step}'s last hint should show the code, in \`backticks\``);
+  }
+  return problems;
+}
+
+/** The words of a README's main text: outside fenced code, <details> blocks and HTML comments. */
+export function readmeWords(lesson: LessonInfo): number {
+  const path = join(lesson.dir, 'README.md');
+  if (!existsSync(path)) return 0;
+  const main = readFileSync(path, 'utf8')
+    .replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[ \t]*$/gm, '')
+    .replace(/<details>[\s\S]*?<\/details>/g, '')
+    .replace(/<!--[\s\S]*?-->/g, '');
+  return main.match(/[\p{L}\p{N}][\p{L}\p{N}'’_.-]*/gu)?.length ?? 0;
 }

@@ -1,12 +1,13 @@
 /**
  * `npm run check`: the course's own check, the one CI runs. Turbo runs, and caches, for every
  * package: lint, typecheck, the harness's own tests, and per lesson the course check
- * (scripts/check-course.ts: solution passes, starter and mistakes fail, files complete); then
- * the short soak (scripts/soak.ts); then one table of what each lesson's check found, and a
- * closing line of totals.
+ * (scripts/check-course.ts: solution passes, starter and mistakes fail, the steps turn green in
+ * order, files complete); then the short soak (scripts/soak.ts), the diagrams check
+ * (scripts/diagrams.ts) and the portability scan (scripts/portability.ts); then one table of what each
+ * lesson's check found, the slowest tasks, and a closing line of totals.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { paint } from '@course/cli/paint';
@@ -25,6 +26,7 @@ const run = spawnSync(
     '--concurrency=2',
     '--continue',
     '--output-logs=errors-only',
+    '--summarize',
     ...process.argv.slice(2),
   ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
@@ -35,10 +37,21 @@ const soak = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', 
   cwd: ROOT,
   stdio: 'inherit',
 });
+// The committed diagrams are what the build records, and nothing calls what only POSIX has.
+const diagrams = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/diagrams.ts', '--check'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
+const portable = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/portability.ts'], {
+  cwd: ROOT,
+  stdio: 'inherit',
+});
 
 let passed = 0;
 let failed = 0;
-console.log(`\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught')}`);
+console.log(
+  `\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught · steps green in order · README words')}`,
+);
 for (const lesson of listLessons()) {
   const file = join(lesson.dir, '.check', 'result.json');
   if (!existsSync(file)) {
@@ -54,10 +67,39 @@ for (const lesson of listLessons()) {
   const skipped = r.solution.skipped ? paint.yellow(`, ${r.solution.skipped} skipped`) : '';
   console.log(
     `  ${mark} ${lesson.id.padEnd(20)} ${r.solution.passed}/${r.solution.passed + r.solution.failed} pass${skipped}` +
-      ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught`,
+      ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught` +
+      ` · ladder ${r.ladder.ok ? `${r.ladder.steps}/${r.ladder.steps}` : paint.red('✗')} · ${r.words} words`,
   );
 }
-const ok = run.status === 0 && soak.status === 0 && failed === 0;
+printSlowest();
+const ok =
+  run.status === 0 && soak.status === 0 && diagrams.status === 0 && portable.status === 0 && failed === 0;
 console.log(`\ncheck: ${passed} passed, ${failed} failed`);
 if (!ok) console.log(paint.red('The course check failed: see the messages above.'));
 process.exitCode = ok ? 0 : 1;
+
+/** The slowest tasks of this run, from turbo's summary (cache hits cost nothing). */
+function printSlowest(count = 5): void {
+  const runs = join(ROOT, '.turbo', 'runs');
+  if (!existsSync(runs)) return;
+  const latest = readdirSync(runs)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(runs, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  if (!latest) return;
+  const summary = JSON.parse(readFileSync(latest, 'utf8')) as {
+    tasks: {
+      taskId: string;
+      cache: { status: string };
+      execution?: { startTime: number; endTime: number };
+    }[];
+  };
+  const timed = summary.tasks
+    .filter((t) => t.execution && t.cache.status !== 'HIT')
+    .map((t) => ({ id: t.taskId, ms: (t.execution?.endTime ?? 0) - (t.execution?.startTime ?? 0) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count);
+  if (timed.length === 0) return;
+  console.log(`\n${paint.bold('Slowest tasks')}  ${paint.dim('(cached ones cost nothing)')}`);
+  for (const t of timed) console.log(`  ${(t.ms / 1000).toFixed(1).padStart(6)} s  ${t.id}`);
+}

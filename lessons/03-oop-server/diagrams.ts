@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 03, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`.
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`.
  */
 import net from 'node:net';
 import { recordExchange, type WireEvent } from '@course/helpers/wire';
@@ -23,13 +23,24 @@ function httpClient(port: number, request: string): Promise<Buffer> {
   });
 }
 
+/**
+ * The response's Date header says when the build ran: drawn as one fixed date (an HTTP date is
+ * always 29 characters, so the byte count stays true), so that the diagram is the same every day.
+ */
+function withFixedDate(event: WireEvent): WireEvent {
+  if (event.kind !== 'data') return event;
+  const text = Buffer.from(event.bytes).toString('latin1');
+  const fixed = text.replace(/\r\nDate: [^\r]{29}\r\n/, '\r\nDate: Thu, 01 Jan 2026 09:00:00 GMT\r\n');
+  return fixed === text ? event : { ...event, bytes: Buffer.from(fixed, 'latin1') };
+}
+
 export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
   'get-in-pieces': {
     title: 'GET / arrives in six pieces, its empty line cut in two; the response comes back whole',
     // The seed is fixed, so the cuts, and the diagram, are the same on every build: the first
     // piece is `GET /`, the last one the final \n of the empty line.
-    record: () =>
-      recordExchange({
+    record: async () => {
+      const events = await recordExchange({
         server: new WebServer().server,
         cut: { seed: 127, maxPiece: 20 },
         direction: 'request',
@@ -38,7 +49,9 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
           if (!response.startsWith('HTTP/1.1 200 OK\r\n'))
             throw new Error(`expected a 200 response, got ${JSON.stringify(response.slice(0, 40))}`);
         },
-      }),
+      });
+      return events.map(withFixedDate);
+    },
   },
   'stop-idle': {
     title: 'stop() with an idle client connected: the server sends FIN, the client closes too',

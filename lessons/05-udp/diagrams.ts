@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 05, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`. The lossy UDP proxy sits between client and
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`. The lossy UDP proxy sits between client and
  * server; a datagram it drops is still drawn (the renderer has no mark for "lost"), so the
  * titles say which one was lost.
  */
@@ -12,13 +12,15 @@ import { createUpperServer } from './solution/server.ts';
 export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
   'lost-request': {
     title:
-      'The first hello is lost on the way (the proxy drops it); after 100 ms without a reply the client sends it again, and HELLO comes back',
+      'The first hello is lost on the way (the proxy drops it); after 1000 ms without a reply the client sends it again, and HELLO comes back',
     record: () =>
       recordDatagrams({
         server: createUpperServer(),
         proxy: { rules: [{ action: 'drop', direction: 'request', first: 1 }] },
         client: async (port) => {
-          const reply = await request({ port, message: 'hello', timeoutMs: 100 });
+          // A timeout as the README's (1000 ms): long enough that the second hello's reply always comes
+          // back within it, however loaded the machine, so that the diagram is the same on every build.
+          const reply = await request({ port, message: 'hello', timeoutMs: 1000 });
           if (reply !== 'HELLO') throw new Error(`expected the reply HELLO, got ${JSON.stringify(reply)}`);
         },
       }),
@@ -31,7 +33,7 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
         client: async (port) => {
           // One request after another, so that the drawing shows each reply after its request.
           for (const word of ['one', 'two', 'héllo 你好']) {
-            const reply = await request({ port, message: word, timeoutMs: 500 });
+            const reply = await request({ port, message: word, timeoutMs: 1000 });
             if (reply !== word.toUpperCase()) throw new Error(`expected ${word.toUpperCase()}, got ${reply}`);
           }
         },

@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 06, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`. The recorder proxies one connection, Bob's; Alice
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`. The recorder proxies one connection, Bob's; Alice
  * and Carol connect to the server directly, so the diagram shows the room as Bob's socket sees it.
  */
 import net from 'node:net';

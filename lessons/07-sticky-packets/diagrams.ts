@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 07, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`. Both send the same three lines; the proxy between
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`. Both send the same three lines; the proxy between
  * client and server re-cuts them, and the answers come back the same either way.
  */
 import net from 'node:net';
@@ -13,7 +13,7 @@ export const ANSWERS = '1 hello\n2 byebye\n3 again,bye\n';
 export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
   'three-writes-one-read': {
     title:
-      'the client writes hello, byebye and again,bye separately; the server reads them as one chunk, and still answers three lines',
+      'The client writes hello, byebye and again,bye separately; the server reads them as one chunk, and still answers three lines',
     record: () =>
       recordExchange({
         server: createLineServer(),
@@ -23,7 +23,7 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
       }),
   },
   'one-write-many-reads': {
-    title: 'the client writes the three lines at once; the server reads them in pieces of 1 to 5 bytes',
+    title: 'The client writes the three lines at once; the server reads them in pieces of 1 to 5 bytes',
     // The seed is fixed, so the cuts, and the diagram, are the same on every build.
     record: () =>
       recordExchange({

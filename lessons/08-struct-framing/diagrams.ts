@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 08, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`.
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`.
  */
 import net from 'node:net';
 import { recordExchange, type WireEvent } from '@course/helpers/wire';

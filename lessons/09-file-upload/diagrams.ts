@@ -1,6 +1,6 @@
 /**
  * The wire diagrams of lesson 09, recorded from the solution when the site is built: the README's
- * `<!-- wire: NAME -->` draws `diagrams[NAME]`.
+ * `![title](diagrams/NAME.svg)` draws `diagrams[NAME]`.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

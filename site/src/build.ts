@@ -6,11 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { WireEvent } from '@course/helpers/wire';
 import { findLesson, listLessons } from '@course/model/lessons';
 import { starterFiles } from '@course/model/starters';
-import { figures } from './diagrams/figures.ts';
-import { renderWire } from './diagrams/sequence.ts';
+import { lessonDiagrams } from './diagrams/lesson.ts';
 import { loadHighlighter, REPO_ROOT, renderMarkdown } from './markdown.ts';
 import { homeBody, type NavLesson, page } from './page.ts';
 import { type SearchEntry, sectionsOf } from './search.ts';
@@ -23,14 +21,6 @@ interface LessonSource {
   dir: string;
   nav: NavLesson;
   readme: string;
-}
-
-interface DiagramModule {
-  /** `client` and `server` name the two lifelines (default: client, server). */
-  diagrams: Record<
-    string,
-    { title: string; client?: string; server?: string; record(): Promise<WireEvent[]> }
-  >;
 }
 
 function readLessons(): LessonSource[] {
@@ -74,27 +64,10 @@ export function shippedText(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
-/** Records and draws every `<!-- wire: NAME -->` and `<!-- figure: NAME -->` a README asks for. */
+/** Records and draws every diagram a README shows (site/src/diagrams/lesson.ts), by kind and name. */
 async function diagramsFor(lesson: LessonSource): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const [, name = ''] of lesson.readme.matchAll(/<!--\s*figure:\s*(\S+)\s*-->/g)) {
-    const figure = figures[name];
-    if (!figure) throw new Error(`lessons/${lesson.id}/README.md: no figure called '${name}'`);
-    out.set(`figure:${name}`, figure.render());
-  }
-  const wanted = [...lesson.readme.matchAll(/<!--\s*wire:\s*(\S+)\s*-->/g)].map((m) => m[1] as string);
-  if (wanted.length === 0) return out;
-  const file = join(lesson.dir, 'diagrams.ts');
-  if (!existsSync(file))
-    throw new Error(`lessons/${lesson.id}/README.md asks for a wire diagram, but diagrams.ts is missing`);
-  const { diagrams } = (await import(pathToFileURL(file).href)) as DiagramModule;
-  for (const name of wanted) {
-    const scenario = diagrams[name];
-    if (!scenario) throw new Error(`lessons/${lesson.id}/diagrams.ts has no diagram called '${name}'`);
-    const { title, client, server } = scenario;
-    out.set(`wire:${name}`, renderWire(await scenario.record(), { title, client, server }));
-  }
-  return out;
+  const drawn = await lessonDiagrams(lesson.dir, lesson.readme, `lessons/${lesson.id}/README.md`);
+  return new Map([...drawn.values()].map((d) => [`${d.kind}:${d.name}`, d.svg]));
 }
 
 export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: number }> {
@@ -102,10 +75,14 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
   const lessons = readLessons();
   const nav = lessons.map((l) => l.nav);
   const pages = new Map(lessons.map((l) => [`lessons/${l.id}/README.md`, l.nav.file]));
-  const [highlighter, diagrams] = await Promise.all([
-    loadHighlighter(),
-    Promise.all(lessons.map(diagramsFor)),
-  ]);
+  // One lesson's recordings at a time: each is bounded (3 s), and exchanges that share a loaded
+  // machine with eight others can miss that bound. The highlighter loads meanwhile.
+  const recordAll = async () => {
+    const out: Map<string, string>[] = [];
+    for (const lesson of lessons) out.push(await diagramsFor(lesson));
+    return out;
+  };
+  const [highlighter, diagrams] = await Promise.all([loadHighlighter(), recordAll()]);
   const version = String(Date.now().toString(36));
 
   rmSync(outDir, { recursive: true, force: true });

@@ -4,8 +4,14 @@
  * course's directives, written as HTML comments so that GitHub shows nothing for them:
  *
  *   <!-- include: exercise/client.ts#step-3 -->   a region of a real lesson file, highlighted
- *   <!-- wire: request-reply -->                  a diagram recorded from the lesson's solution
- *   <!-- figure: tcp-handshake -->                a concept figure
+ *
+ * and its diagrams, written as images so that GitHub shows the committed file, and drawn inline
+ * on the site, recorded at build time with the site's styles (site/src/diagrams/lesson.ts):
+ *
+ *   ![The client sends hello](diagrams/request-reply.svg)   a diagram of the lesson's diagrams.ts
+ *   ![A TCP connection](diagrams/tcp-handshake.svg)          or else a concept figure
+ *
+ * (`<!-- wire: NAME -->` and `<!-- figure: NAME -->`, the older form, still draw on the site.)
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
@@ -13,6 +19,7 @@ import GithubSlugger from 'github-slugger';
 import MarkdownIt, { type StateCore, type Token } from 'markdown-it';
 import { createHighlighterCore, type HighlighterCore } from 'shiki/core';
 import { createOnigurumaEngine } from 'shiki/engine/oniguruma';
+import { IMAGE_PATH } from './diagrams/lesson.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -65,7 +72,7 @@ export interface PageContext {
   pageDepth: number;
   /** README.md path (repo-relative, posix) → page file name, for links between lessons. */
   pages: Map<string, string>;
-  /** Rendered SVG for `<!-- wire: NAME -->` and `<!-- figure: NAME -->`. */
+  /** Rendered SVG by `KIND:NAME` (`wire:request-reply`, `figure:tcp-handshake`). */
   diagrams: Map<string, string>;
   highlighter: HighlighterCore;
   /**
@@ -116,6 +123,23 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
     }
   });
 
+  // A paragraph that is only `![title](diagrams/NAME.svg)`: the diagram itself, inline.
+  md.core.ruler.push('course_diagrams', (state) => {
+    const tokens = state.tokens;
+    for (let i = 0; i + 2 < tokens.length; i++) {
+      if (tokens[i]?.type !== 'paragraph_open' || tokens[i + 2]?.type !== 'paragraph_close') continue;
+      const children = (tokens[i + 1]?.children ?? []).filter(
+        (t) => t.type !== 'softbreak' && !(t.type === 'text' && t.content.trim() === ''),
+      );
+      const image = children.length === 1 && children[0]?.type === 'image' ? children[0] : undefined;
+      const name = IMAGE_PATH.exec(String(image?.attrGet('src') ?? ''))?.[1];
+      if (!name) continue;
+      const figure = new state.Token('course_html', '', 0);
+      figure.content = diagram(name, undefined, context);
+      tokens.splice(i, 3, figure);
+    }
+  });
+
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx] as Token;
     const lang = token.info.trim().split(/\s+/)[0] ?? '';
@@ -127,6 +151,15 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
   md.renderer.rules.course_html = (tokens, idx) => (tokens[idx] as Token).content;
   md.renderer.rules.html_inline = (tokens, idx) => escapeHtml((tokens[idx] as Token).content);
   md.renderer.rules.html_block = (tokens, idx) => directive((tokens[idx] as Token).content, context);
+
+  // Any other image: its path from the page (a diagram inside a sentence among them).
+  const image = md.renderer.rules.image;
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    const token = tokens[idx] as Token;
+    const src = String(token.attrGet('src') ?? '');
+    if (src) token.attrSet('src', rewriteLink(src, context));
+    return image ? image(tokens, idx, options, env, self) : self.renderToken(tokens, idx, options);
+  };
 
   md.renderer.rules.link_open = (tokens, idx, options, _env, self) => {
     const token = tokens[idx] as Token;
@@ -185,15 +218,36 @@ export function codeBlock(
   return `<figure class="code">${head}<button type="button" class="copy" aria-label="Copy the code">Copy</button>${body}</figure>\n`;
 }
 
-/** The course's directives; a plain comment is dropped (as on GitHub); other HTML shown as text. */
+/**
+ * The course's directives; a plain comment is dropped (as on GitHub); `<details>` and its
+ * `<summary>` (text and `<code>` only) fold depth away as on GitHub; other HTML shown as text.
+ */
 function directive(html: string, context: PageContext): string {
-  const match = /^<!--\s*(include|wire|figure):\s*(\S+)\s*-->\s*$/.exec(html.trim());
-  if (!match) return /^<!--[\s\S]*-->$/.test(html.trim()) ? '' : `<p>${escapeHtml(html.trim())}</p>\n`;
+  const trimmed = html.trim();
+  const details = /^<details( open)?>\s*(?:<summary>((?:[^<]|<\/?code>)*)<\/summary>)?$/.exec(trimmed);
+  if (details) {
+    const summary = escapeHtml(details[2] ?? 'More').replace(/&lt;(\/?)code&gt;/g, '<$1code>');
+    return `<details${details[1] ?? ''}><summary>${summary}</summary>\n`;
+  }
+  if (trimmed === '</details>') return '</details>\n';
+  const match = /^<!--\s*(include|wire|figure):\s*(\S+)\s*-->\s*$/.exec(trimmed);
+  if (!match) return /^<!--[\s\S]*-->$/.test(trimmed) ? '' : `<p>${escapeHtml(trimmed)}</p>\n`;
   const [, kind, argument = ''] = match;
   if (kind === 'include') return include(argument, context);
-  const svg = context.diagrams.get(`${kind}:${argument}`);
-  if (!svg) throw new Error(`${relative(REPO_ROOT, context.dir)}/README.md: no ${kind} called '${argument}'`);
-  return `<figure class="diagram ${kind}">${svg}</figure>\n`;
+  return diagram(argument, kind as 'wire' | 'figure', context);
+}
+
+/** A recorded diagram or a figure, inline; `kind` when the README said which (a directive). */
+function diagram(name: string, kind: 'wire' | 'figure' | undefined, context: PageContext): string {
+  const found = (kind ? [kind] : (['wire', 'figure'] as const)).flatMap((k) => {
+    const svg = context.diagrams.get(`${k}:${name}`);
+    return svg ? [{ kind: k, svg }] : [];
+  })[0];
+  if (!found)
+    throw new Error(
+      `${relative(REPO_ROOT, context.dir)}/README.md: no ${kind ?? 'diagram'} called '${name}'`,
+    );
+  return `<figure class="diagram ${found.kind}">${found.svg}</figure>\n`;
 }
 
 /** `exercise/client.ts#step-3`: the lines between `// region step-3` and `// endregion step-3`. */

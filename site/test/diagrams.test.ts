@@ -5,13 +5,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { showBytes } from '@course/helpers/show';
 import type { WireEvent } from '@course/helpers/wire';
 import { listLessons } from '@course/model/lessons';
 import { describe, expect, test } from 'vitest';
 import { diagrams as lesson01 } from '../../lessons/01-tcp-client/diagrams.ts';
 import { diagrams as lesson02 } from '../../lessons/02-tcp-server/diagrams.ts';
 import { figures } from '../src/diagrams/figures.ts';
+import { diagramReferences, lessonDiagrams, standaloneSvg } from '../src/diagrams/lesson.ts';
 import { renderWire } from '../src/diagrams/sequence.ts';
+import { REPO_ROOT } from '../src/markdown.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const event = (from: WireEvent['from'], kind: WireEvent['kind'], bytes = '', at = 0): WireEvent => ({
@@ -85,11 +88,22 @@ describe('renderWire', () => {
     expect(svg).toContain('>12 bytes<');
   });
 
-  test('escapes markup in the bytes and shows control characters', () => {
+  test('escapes markup in the bytes and shows control characters as the failure messages do', () => {
     expect(svg).toContain('"lo &lt;a&amp;b&gt;"');
-    expect(svg).toContain('"HELLO &lt;A&amp;B&gt;↵"');
+    expect(svg).toContain('"HELLO &lt;A&amp;B&gt;\\n"');
     expect(svg).not.toContain('<a&b>');
-    expect(svg).toContain('>"↵"<');
+    expect(svg).toContain('>"\\n"<');
+  });
+
+  test('binary bytes show as hex outside the quotes, never as control pictures', () => {
+    const frame = Uint8Array.of(0, 0, 0, 5, ...utf8('hello'), 0x1b, 0x7f, 0xc2, 0xa0, 0xff);
+    const binary = renderWire([{ at: 0, from: 'client', kind: 'data', bytes: frame }], { title: 'frame' });
+    expect(binary).toContain('>00 00 00 05 "hello" 1b 7f c2 a0 ff<');
+    expect(binary).not.toMatch(/[\u2400-\u243f↵⇥]/);
+    // The same words as the harness's failure messages (packages/helpers/src/show.ts).
+    expect(binary).toContain(`>${showBytes(frame)}<`);
+    const tab = renderWire([event('server', 'data', 'a\tb\r\n"q"\\')], { title: 'escapes' });
+    expect(tab).toContain(`>"a\\tb\\r\\n\\"q\\"\\\\"<`);
   });
 
   test('draws the handshake, the FINs, the RST and each close', () => {
@@ -110,9 +124,9 @@ describe('renderWire', () => {
       '1. client connects to server: the three-way handshake, SYN, SYN-ACK, ACK.',
       '2. client sends 3 bytes: "hel".',
       '3. client sends 8 bytes: "lo &lt;a&amp;b&gt;".',
-      '4. client sends 1 byte: "↵".',
+      '4. client sends 1 byte: "\\n".',
       '5. client sends FIN: done sending.',
-      '6. server sends 12 bytes: "HELLO &lt;A&amp;B&gt;↵".',
+      '6. server sends 12 bytes: "HELLO &lt;A&amp;B&gt;\\n".',
       '7. server sends FIN: done sending.',
       "8. client's socket closes.",
       "9. server's socket closes.",
@@ -170,7 +184,15 @@ describe('renderWire', () => {
 });
 
 describe('figures', () => {
-  test.each(['tcp-handshake', 'client-steps', 'server-steps', 'tcp-layers'])('%s', (name) => {
+  test.each([
+    'tcp-handshake',
+    'client-steps',
+    'server-steps',
+    'tcp-layers',
+    'tcp-close',
+    'backlog-queues',
+    'nagle',
+  ])('%s', (name) => {
     const figure = figures[name];
     expect(figure, name).toBeDefined();
     const svg = figure?.render() ?? '';
@@ -207,6 +229,89 @@ describe('figures', () => {
       'for each client',
     ])
       expect(server).toContain(part);
+  });
+});
+
+describe('the new figures', () => {
+  test('tcp-close names every state of a close, and TIME_WAIT on the side that closed first', () => {
+    const svg = figures['tcp-close']?.render() ?? '';
+    for (const state of [
+      'ESTABLISHED',
+      'FIN_WAIT_1',
+      'FIN_WAIT_2',
+      'CLOSE_WAIT',
+      'LAST_ACK',
+      'TIME_WAIT',
+      'CLOSED',
+    ])
+      expect(svg).toContain(`>${state}<`);
+    expect(descOf(svg)).toContain('the first enters TIME_WAIT');
+    expect(descOf(svg)).toContain('60 s on Linux');
+  });
+
+  test('backlog-queues draws both queues, the handshake and what a full queue does', () => {
+    const svg = figures['backlog-queues']?.render() ?? '';
+    for (const part of ['>SYN queue<', '>accept queue<', '>1. SYN<', '>2. SYN-ACK<', '>3. ACK<', 'somaxconn'])
+      expect(svg).toContain(part);
+    expect(descOf(svg)).toContain('connect() succeeds and then nothing answers');
+  });
+
+  test('nagle shows one segment held for the ACK, and five without Nagle', () => {
+    const svg = figures.nagle?.render() ?? '';
+    expect(count(svg, 'diagram-segment')).toBe(2 + 5);
+    expect(svg).toContain('>"ello"<');
+    expect(svg).toContain('setNoDelay(true)');
+  });
+});
+
+describe('a lesson’s diagrams (lesson.ts)', () => {
+  const readme = [
+    '# T',
+    '![The steps](diagrams/client-steps.svg)',
+    'Inline ![x](diagrams/tcp-layers.svg) too, and ![a photo](pictures/cat.svg) is not a diagram.',
+    '```md',
+    '![in a code block](diagrams/not-this.svg)',
+    '```',
+    '<!-- figure: tcp-handshake -->',
+  ].join('\n');
+
+  test('finds image lines and the older directives, with their lines, outside code blocks', () => {
+    expect(diagramReferences(readme)).toEqual([
+      { name: 'client-steps', line: 2, form: 'image' },
+      { name: 'tcp-layers', line: 3, form: 'image' },
+      { name: 'tcp-handshake', line: 7, form: 'figure', kind: 'figure' },
+    ]);
+  });
+
+  test('draws figures by name, and says which README line asks for an unknown one', async () => {
+    const drawn = await lessonDiagrams(REPO_ROOT, readme, 'README.md');
+    expect([...drawn.keys()]).toEqual(['client-steps', 'tcp-layers', 'tcp-handshake']);
+    expect(drawn.get('client-steps')?.kind).toBe('figure');
+    await expect(lessonDiagrams(REPO_ROOT, '![?](diagrams/nope.svg)\n', 'README.md')).rejects.toThrow(
+      "README.md:1: no figure or diagram called 'nope'",
+    );
+  });
+
+  test('a standalone SVG has its size, its colours, a background and its title', () => {
+    const inline = figures['tcp-layers']?.render() ?? '';
+    const file = standaloneSvg(inline);
+    const width = /viewBox="0 0 (\d+) (\d+)"/.exec(file);
+    expect(file).toMatch(new RegExp(`^<svg [^>]*width="${width?.[1]}" height="${width?.[2]}"`));
+    expect(file).not.toContain('width="100%"');
+    expect(file).not.toContain('font-family="inherit"');
+    expect(file).toContain('<title id="figure-tcp-layers-title">');
+    // diagrams.css inside, light by default and dark when the reader's system is.
+    expect(file).toMatch(
+      /<style>[\s\S]*--diagram-fg: #1f2328[\s\S]*prefers-color-scheme: dark[\s\S]*<\/style>/,
+    );
+    expect(file).toContain('class="diagram-background"');
+    expect(file).not.toMatch(/\/\*/);
+    expect(file.endsWith('</svg>\n')).toBe(true);
+    expect(standaloneSvg(inline)).toBe(file);
+    // What is drawn is the same as inline.
+    expect(
+      file.replace(/<style>[\s\S]*?<\/style>\n<rect class="diagram-background"[^>]*>\n/, '').slice(-2000),
+    ).toBe(`${inline}\n`.slice(-2000));
   });
 });
 
@@ -324,8 +429,8 @@ describe('every lesson’s recorded diagrams', () => {
       expect(Object.keys(diagrams).length).toBeGreaterThan(0);
       for (const [name, diagram] of Object.entries(diagrams)) {
         // The same story on every build: who opened, sent FIN, reset and closed, in order, and who
-        // sent data. How the data arrived in pieces can vary with the machine's load, and its
-        // contents may carry a port or a date.
+        // sent data. (That every recording is the same to the byte is `npm run diagrams -- --check`:
+        // it compares each one with the SVG committed beside the README.)
         const shape = (events: WireEvent[]) => [
           ...events.filter((e) => e.kind !== 'data').map((e) => `${e.from} ${e.kind}`),
           ...new Set(events.filter((e) => e.kind === 'data').map((e) => `${e.from} sent data`)),

@@ -41,6 +41,37 @@ describe('raw HTML in a README', () => {
   });
 });
 
+describe('<details>', () => {
+  test('folds its markdown away as on GitHub; the summary keeps only text and code', async () => {
+    const html = await render(
+      '<details>\n<summary>Going <code>further</code></summary>\n\nSome **depth**.\n\n</details>\n',
+    );
+    expect(html).toContain('<details><summary>Going <code>further</code></summary>');
+    expect(html).toContain('<p>Some <strong>depth</strong>.</p>\n</details>');
+    // Any other markup in a summary: the site does not trust it, and shows it all as text.
+    const hostile = await render(
+      '<details>\n<summary><b onclick="x()">now</b></summary>\n\nx\n\n</details>\n',
+    );
+    expect(hostile).not.toContain('<b onclick');
+    expect(hostile).toContain('&lt;b onclick=');
+  });
+});
+
+describe('diagrams', () => {
+  test('a paragraph that is only ![title](diagrams/NAME.svg) is the diagram, inline, as GitHub shows the file', async () => {
+    const html = await render('# T\n\n![The demo figure](diagrams/demo.svg)\n\nAfter.\n');
+    expect(html).toContain('<figure class="diagram figure"><svg><title>demo</title></svg></figure>');
+    expect(html).not.toContain('<img');
+    expect(html).not.toMatch(/<p>\s*<figure/);
+  });
+
+  test('an unknown diagram fails the build, naming it; other images keep their path from the page', async () => {
+    await expect(render('![x](diagrams/missing.svg)\n')).rejects.toThrow("no diagram called 'missing'");
+    const html = await render('See ![the logo](pictures/logo.svg) here.\n');
+    expect(html).toContain('<img src="pictures/logo.svg" alt="the logo">');
+  });
+});
+
 describe('code listings', () => {
   const lesson = findLesson('01') as LessonInfo;
 

@@ -50,9 +50,10 @@ export class RequestError extends Error {
  * done, or 'error' when it fails.
  */
 export function openConnection(host: string, port: number): net.Socket {
-  // TODO(1): return net.connect({ host, port }). Node creates the socket and starts the
-  // connection in one call; do not wait for 'connect' here, request() does.
-  throw new Error('TODO(1): connect with net.connect({ host, port }) — see README step 1');
+  // TODO(1): return a socket that is connecting to host:port. One function of Node's `net`
+  // module creates the socket and starts the handshake (Node docs: net.connect). Return at once:
+  // do not wait for 'connect' here, request() does. README: step 1.
+  throw new Error('TODO(1): connect to host:port in openConnection() — see README step 1');
 }
 // endregion step-1
 
@@ -62,8 +63,10 @@ export function openConnection(host: string, port: number): net.Socket {
  * reads the end of the stream and knows the request is complete, while our side can still read.
  */
 export function sendAndFinish(socket: net.Socket, message: string | Uint8Array): void {
-  // TODO(2): write the message and half-close in one call: socket.end(message).
-  throw new Error('TODO(2): send the message and half-close with socket.end(message) — see README step 2');
+  // TODO(2): send every byte of the message, then tell the server you are done sending (a FIN)
+  // while still being able to read its reply. Which Writable method does both? (Node docs:
+  // socket.end; README: "Half-close: FIN and socket.end()", step 2.)
+  throw new Error('TODO(2): send the message and half-close in sendAndFinish() — see README step 2');
 }
 // endregion step-2
 
@@ -75,11 +78,14 @@ export function sendAndFinish(socket: net.Socket, message: string | Uint8Array):
  * reply longer than `maxBytes` destroys the socket and rejects.
  */
 export function readReply(socket: net.Socket, maxBytes = DEFAULT_MAX_REPLY_BYTES): Promise<string> {
-  // TODO(3): return a Promise. On each 'data' event keep the chunk (a Buffer) in an array and
-  // count its bytes; past maxBytes, socket.destroy() and reject with
-  // new RequestError(`the reply is longer than ${maxBytes} bytes (EMSGSIZE)`, 'EMSGSIZE').
-  // On 'end', resolve with Buffer.concat(chunks).toString('utf8'): decode once, at the end.
-  throw new Error("TODO(3): collect the reply until 'end' — see README step 3");
+  // TODO(3): resolve with everything the server sent, decoded as UTF-8, once it closes its side
+  // (the socket's 'end' event). A 'data' event is whatever had arrived, not a message, and it
+  // can end in the middle of a character: keep the bytes, and decode them once, at the end,
+  // without copying them again for every chunk (Buffer.concat). As the bytes arrive, check the
+  // count: past maxBytes, destroy the socket and reject with a RequestError whose message is
+  // `the reply is longer than ${maxBytes} bytes (EMSGSIZE)` and whose code is 'EMSGSIZE'.
+  // README: "A byte stream, not messages", step 3.
+  throw new Error("TODO(3): collect the reply until 'end' in readReply() — see README step 3");
 }
 // endregion step-3
 
@@ -93,11 +99,11 @@ export function describeFailure(
   where: string,
   connected: boolean,
 ): RequestError {
-  // TODO(4): return a RequestError whose code is error.code ?? 'EUNKNOWN' (an error may have no
-  // code) and whose message is
-  //   `cannot connect to ${where}: ${describeError(error)}`      when connected is false
-  //   `connection to ${where} failed: ${describeError(error)}`   when connected is true
-  // describeError() gives words and code, for example `connection refused (ECONNREFUSED)`.
+  // TODO(4): return a RequestError that carries the error's code ('EUNKNOWN' when it has none:
+  // look at the type of error.code) and one sentence: `cannot connect to 127.0.0.1:9000: ...`
+  // before the connection was made, `connection to 127.0.0.1:9000 failed: ...` after. The words
+  // after the colon are not yours to write: describeError() from @course/program gives them,
+  // for example `connection refused (ECONNREFUSED)`. README: step 4.
   throw new Error(`TODO(4): describe the failure — see README step 4 (${error.message})`);
 }
 // endregion step-4
@@ -112,14 +118,14 @@ export function request(options: RequestOptions): Promise<string> {
   const { host = '127.0.0.1', port, message, timeoutMs = DEFAULT_TIMEOUT_MS, maxReplyBytes } = options;
   const where = formatAddress(host, port);
   return new Promise((resolve, reject) => {
-    // TODO(5): put the steps together:
-    //   - const socket = openConnection(host, port);
-    //   - on 'connect', remember that you are connected and call sendAndFinish(socket, message);
-    //   - readReply(socket, maxReplyBytes) settles the promise (pass resolve and reject);
-    //   - on 'error', reject with describeFailure(error, where, connected);
-    //   - one setTimeout of timeoutMs bounds it all: destroy the socket and reject with
-    //     new RequestError(`no complete reply from ${where} within ${timeoutMs} ms (ETIMEDOUT)`, 'ETIMEDOUT');
-    //     clear the timer when the request settles, or the process waits for it.
+    // TODO(5): put steps 1 to 4 together. Connect; send once connected (and remember that you
+    // were: step 4's sentence depends on it); let the reply settle the promise; turn a socket
+    // 'error' into step 4's RequestError (a socket with no 'error' listener crashes the process).
+    // One timer bounds the whole exchange: after timeoutMs, destroy the socket and reject with
+    // the message `no complete reply from ${where} within ${timeoutMs} ms (ETIMEDOUT)` and the
+    // code 'ETIMEDOUT'. However the request settles, no timer may be left behind (Node's
+    // setTimeout/clearTimeout; socket.setTimeout() is an idle timer, not a deadline).
+    // README: step 5.
     reject(new Error(`TODO(5): make the whole request to ${where} — see README step 5`));
   });
 }

@@ -112,7 +112,7 @@ describe('the program: client.ts', () => {
     // Accepts, reads, never answers nor closes: only the client's own timer ends the exchange.
     const port = await startServer((socket) => socket.resume());
     const repro = [
-      'nc -l 127.0.0.1 9000     # in one terminal: a server that never answers',
+      'npx course nc -l 127.0.0.1 9000     # in one terminal: a server that never answers',
       `${lesson.command('client', ['--port', '9000', '--timeout', '300', 'hello'])}     # in another`,
     ].join('\n');
     const result = await runClient(['--port', String(port), '--timeout', '300', 'hello'], repro);

@@ -68,11 +68,12 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
     requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
     maxConnections = DEFAULT_MAX_CONNECTIONS,
   } = options;
-  // TODO(1): create the listening socket with net.createServer(), passing a function that Node
-  // calls with each new connection's socket: hand that socket to handleConnection(socket, log,
-  // maxRequestBytes, requestTimeoutMs). Then pass the server to limitConnections(server,
-  // maxConnections, log), which does nothing until step 4, and return the server.
-  throw new Error('TODO(1): create the server with net.createServer() — see README step 1');
+  // TODO(1): create the listening socket, not yet bound, and return it. Node accepts each
+  // connection for you and calls a function you give it with that connection's own socket: let
+  // handleConnection() (with log, maxRequestBytes and requestTimeoutMs) serve it. Pass the server
+  // to limitConnections() too (it does nothing until step 4). Node docs: net.createServer;
+  // README "One listening socket, one socket per connection", step 1.
+  throw new Error('TODO(1): create the server in createUpperServer() — see README step 1');
 }
 // endregion step-1
 
@@ -84,13 +85,16 @@ export function createUpperServer(options: ServerOptions = {}): net.Server {
 export function listen(server: net.Server, { host, port, backlog }: ListenOptions): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     // region step-2
-    // TODO(2): bind: server.listen({ host, port, backlog }) claims the address. It does not throw
-    // when the port is taken: the server emits 'error' instead, so listen for it and reject.
-    throw new Error('TODO(2): bind with server.listen({ host, port, backlog }) — see README step 2');
+    // TODO(2): bind: claim host:port with the given backlog (Node docs: server.listen(options)).
+    // A taken port is no exception: the server reports it with an event, and the promise must
+    // reject with that error. README: step 2.
+    throw new Error('TODO(2): bind host:port in listen() — see README step 2');
     // endregion step-2
     // region step-3
-    // TODO(3): listen: once the server is listening (its 'listening' event), resolve with
-    // server.address(), which holds the real port, and remove your 'error' listener.
+    // TODO(3): listen: once the server accepts connections (which event says so?), resolve with
+    // the address it really bound, the real port when port was 0 (server.address()). Your step 2
+    // listener has done its job then: left in place, it would swallow the server's later errors.
+    // README: step 3.
     // endregion step-3
   });
 }
@@ -103,7 +107,8 @@ export function listen(server: net.Server, { host, port, backlog }: ListenOption
  * returns the client's IP:PORT, which every later line about this connection names.
  */
 function accepted(socket: net.Socket, log: Log): string {
-  // TODO(4): accept: log `client connected from IP:PORT`; peerAddress(socket) gives IP:PORT.
+  // TODO(4): accept: log `client connected from IP:PORT` and return that IP:PORT, which every
+  // later line about this client names (peerAddress() from @course/program). README: step 4.
 
   // Until this step is done, every client is told what is missing. Delete this line.
   socket.end('TODO(4): accept the connection in accepted() — see README step 4\n');
@@ -116,10 +121,12 @@ function accepted(socket: net.Socket, log: Log): string {
  * once and emits 'drop' instead of calling the handler. The client sees a close with no reply.
  */
 function limitConnections(server: net.Server, maxConnections: number, log: Log): void {
-  // TODO(4): limit the connections open at once: set server.maxConnections = maxConnections
-  // (Node then closes every connection past it as soon as it accepts it), and log each one it
-  // refuses from the server's 'drop' event, whose argument holds remoteAddress and remotePort:
-  // `refused a connection from IP:PORT: N connections already open` (formatAddress(ip, port)).
+  // TODO(4): never more than maxConnections open at once. Node enforces such a limit itself once
+  // you set it on the server, and tells you about each connection it refuses with an event
+  // (Node docs: server.maxConnections, and the server's 'drop' event). Log each one:
+  // `refused a connection from IP:PORT: N connections already open` (`1 connection` for one),
+  // the address from the event's argument, which may lack it if the client is already gone.
+  // README "maxConnections: a limit your program enforces", step 4.
 }
 // endregion step-4
 
@@ -139,31 +146,34 @@ export function handleConnection(
   const peer = accepted(socket, log);
 
   // region step-5
-  // TODO(5): receive: keep every 'data' chunk (a Buffer) in an array until 'end'. Count the
-  // bytes: once the total passes maxRequestBytes, refuse the request: log
-  // `client IP:PORT refused: request longer than N bytes, closing`, drop the chunks, and answer
-  // `error: request longer than N bytes` and a newline with socket.end(). Do not destroy the
-  // socket: keep reading what the client still sends and drop it (closing a socket with unread
-  // bytes makes the kernel reset the connection, and the reset can wipe out your error line).
+  // TODO(5): receive: the request is every byte until the client half-closes ('end'), however
+  // the 'data' events cut it; keep it as bytes (a character can be cut in two) for step 6. Memory
+  // stays bounded: once more than maxRequestBytes came, refuse the request: log
+  // `client IP:PORT refused: request longer than N bytes, closing`, drop what you kept, answer
+  // the line `error: request longer than N bytes` and close your side (step 6 refuses a reply
+  // the same way: write it once, for both). Do not destroy the socket: read what still comes and
+  // drop it, because closing with unread bytes makes the kernel reset the connection, and the
+  // reset can wipe out your error line. README: step 5.
   // endregion step-5
 
   // region step-6
-  // TODO(6): send: on 'end', join the chunks (Buffer.concat), decode them once as UTF-8 and
-  // upper-case the text. A reply of more than maxRequestBytes bytes (Buffer.byteLength) is
-  // refused the same way (`reply longer than N bytes`): invalid UTF-8 comes back 3 times as long.
-  // Otherwise reply with socket.end(reply): it writes the reply, then closes our side.
+  // TODO(6): send: once the whole request is in (unless it was refused), decode it once as UTF-8
+  // and answer it in upper case, then close your side so that the client knows the reply is
+  // complete (one Writable call does both). The reply is bounded too, counted in bytes, not
+  // characters: invalid UTF-8 comes back 3 times as long; past maxRequestBytes, refuse it as in
+  // step 5 with the reason `reply longer than N bytes`. README: step 6.
   // endregion step-6
 
   // region step-7
-  // TODO(7): close: listen for 'error' (log `client IP:PORT failed: ...` with describeError)
-  // so that a client's reset cannot crash the server, and for 'close' (log `client IP:PORT closed`).
-  // Then the deadline: the whole exchange, the request and then the reply until the client has
-  // taken it, must be over within requestTimeoutMs of the connection opening, that is of this
-  // function running. Start a timer (setTimeout); if it fires, log `client IP:PORT too slow:
-  // request not complete after N ms, closing` (`reply not read` once 'end' has come:
-  // socket.readableEnded) and socket.resetAndDestroy(). Clear it (clearTimeout) on 'close' only:
-  // after 'end' the reply may still wait for a client that does not read it. socket.setTimeout()
-  // is not enough: it is an idle timer, and a client sending one byte a second restarts it.
+  // TODO(7): close, whatever the client does. A client's reset must not crash the server: log
+  // it as `client IP:PORT failed: ...` (describeError()), and log `client IP:PORT closed` when
+  // the socket closes. Then the deadline: the whole exchange, the request and then the reply
+  // until the client has taken it, is over within requestTimeoutMs of this function running, or
+  // the server logs `client IP:PORT too slow: request not complete after N ms, closing`
+  // (`reply not read` once the request has ended) and cuts the connection with a reset, not a
+  // FIN. No timer may outlive its socket. socket.setTimeout() will not do: it is an idle timer,
+  // and a client sending one byte a second restarts it. Node docs: socket.resetAndDestroy(),
+  // socket.readableEnded; README: step 7.
   // endregion step-7
 }
 // endregion steps-4-7

@@ -12,10 +12,12 @@ import {
   LIVENESS_MS,
   LogLines,
   listen,
+  ncLine,
   reproLines,
   reproSetup,
   resetAfter,
   runCommand,
+  runCourseLine,
   startProxy,
   trickle,
   vanish,
@@ -504,7 +506,7 @@ describe('step 7: close, whatever the client does', () => {
     const { port, log } = await startUpper({ maxRequestBytes: size, requestTimeoutMs: 5_000 });
     reproSetup({
       serverArgs: ['--max-bytes', String(size), '--timeout', '5000'],
-      note: `the client sends ${size} bytes, half-closes and reads nothing: \`head -c ${size} /dev/zero | tr '\\0' a | nc -N 127.0.0.1 9000 | sleep 5\` (sleep never reads what nc prints)`,
+      note: `the client sends ${size} bytes, half-closes and reads nothing: no ready-made client does that (nc reads), so this one cannot be replayed by hand; the test's client pauses its socket`,
     });
     const peer = await connect(port);
     const clientPort = peer.socket.localPort;
@@ -641,9 +643,9 @@ describe('other clients: Python and nc', () => {
     },
   );
 
-  test.skipIf(!hasCommand('nc'))('nc -N gets the upper-case reply (needs nc)', async () => {
+  test("the course's nc gets the upper-case reply, as the Play section shows", async () => {
     const { port } = await startUpper();
-    const stdout = await runCommand('sh', ['-c', `printf 'hello from nc' | nc -N 127.0.0.1 ${port}`]);
-    assertBytes(stdout, 'HELLO FROM NC', { what: "nc's output" });
+    const stdout = await runCourseLine(ncLine('hello from nc', port));
+    assertBytes(stdout, 'HELLO FROM NC', { what: "course nc's output" });
   });
 });

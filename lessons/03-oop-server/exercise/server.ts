@@ -5,7 +5,7 @@
  * head not complete within the deadline (10 s from connecting, `--timeout MS`). Every response
  * says `Connection: close`, and the server closes the connection after it.
  *
- *   npx tsx lessons/03-oop-server/solution/server.ts --port 9000
+ *   npx tsx lessons/03-oop-server/exercise/server.ts --port 9000
  *   curl -i http://127.0.0.1:9000/                      → HTTP/1.1 200 OK ... the page
  */
 import type net from 'node:net';
@@ -80,11 +80,11 @@ export function textResponse(status: number, headers: Record<string, string> = {
  * server closes the connection after each response) and `Date`.
  */
 export function formatResponse(response: HttpResponse, now: Date = new Date()): Buffer {
-  // TODO(4): build the status line `HTTP/1.1 200 OK` (STATUS_TEXT has the reason phrases),
-  // then one `Name: value` line for each of response.headers, plus Content-Length (the body's
-  // length in BYTES: Buffer.byteLength), `Connection: close` and `Date: ${now.toUTCString()}`,
-  // then an empty line. Every line ends in \r\n. Then the body as UTF-8, unless
-  // response.sendBody is false (HEAD). Return it all as one Buffer.
+  // TODO(4): the status line (`HTTP/1.1 200 OK`: STATUS_TEXT has the reason phrases), one
+  // `Name: value` line per header, response.headers and then Content-Length, `Connection: close`
+  // and Date (now, in the format HTTP uses: Date has a method for it), an empty line, every line
+  // ending in CRLF; then the body as UTF-8, unless sendBody is false (HEAD). Content-Length
+  // counts bytes, not characters. Return one Buffer. README "HTTP/1.1, just enough", step 4.
   throw new Error('TODO(4): write the response as bytes — see README step 4');
 }
 // endregion step-4
@@ -103,12 +103,12 @@ const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:/;
  * 405 with `Allow: GET, HEAD`; a head that is not HTTP/1.x, 400.
  */
 export function respondTo(head: string): HttpResponse {
-  // TODO(5): split the head into lines (/\r?\n/). The first is the request line: check it with
-  // REQUEST_LINE (not HTTP/1.x: textResponse(400)), and every header line before the blank
-  // line with HEADER_LINE (400 too). Then: a method other than GET or HEAD gets
-  // textResponse(405, { Allow: 'GET, HEAD' }); the path (the target without its `?query`) `/`
-  // gets 200 with PAGE as text/html; charset=utf-8; any other path textResponse(404).
-  // HEAD gets the same response as GET, with sendBody: false.
+  // TODO(5): choose the response, in this order: a request line that REQUEST_LINE refuses, or a
+  // header line before the blank line that HEADER_LINE refuses, gets 400 (lines end in CRLF or
+  // a bare LF); a method other than GET or HEAD gets 405 with `Allow: GET, HEAD`; the path (the
+  // target without its `?query`) `/` gets 200 with PAGE as `text/html; charset=utf-8`, any other
+  // path 404 (textResponse() builds the plain ones). HEAD gets what GET would, without its
+  // body. README "HTTP/1.1, just enough", step 5.
   throw new Error('TODO(5): choose the response to a request head — see README step 5');
 }
 // endregion step-5
@@ -134,16 +134,16 @@ export class WebServer extends TcpServer {
    * complete within requestTimeoutMs of connecting (requestComplete() stops the deadline).
    */
   protected override handleConnection(socket: net.Socket, peer: string): void {
-    // TODO(6): on 'data', keep each chunk (and count the bytes) until headEnd() finds the blank
-    // line; search only the new chunk and the last 2 bytes before it, not everything again.
-    // Then answer with socket.end(formatResponse(respondTo(head))), where head is the bytes up
-    // to the blank line decoded as 'latin1', and log `IP:PORT GET / 200` (the request line
-    // without its version, or `(not HTTP)` when respondTo() gives 400). More than MAX_HEAD_BYTES
-    // without a complete head: answer textResponse(431) at once, logged `(head over 8 KiB)`. If
-    // the client sends FIN ('end') after some bytes but before the blank line:
-    // textResponse(400), logged `(incomplete head)`. Answer each client only once:
-    // once socket.writableEnded (answered, 408, or stop()), ignore what arrives. When you
-    // answer, call this.requestComplete(socket): the head is in, its deadline is met.
+    // TODO(6): one 'data' event is not one request. Keep the bytes until headEnd() finds the
+    // blank line, which can be cut between two chunks: search only what is new (and the last
+    // bytes before it), never everything again. Then answer with steps 4 and 5 (the head decoded
+    // as latin1: every byte one character), close, and log `IP:PORT GET / 200` (the request line
+    // without its version, or `(not HTTP)` for a 400). Bounds: more than MAX_HEAD_BYTES with no
+    // complete head gets 431 at once, logged `(head over 8 KiB)`; a client that ends its side
+    // after some bytes but before the blank line gets 400, logged `(incomplete head)`. Answer a
+    // client once: after an answer, a 408 or stop(), our side is closed and what arrives is
+    // ignored. Answering meets the deadline: tell the base class (requestComplete()).
+    // README "A deadline, not an idle timer", step 6.
 
     // Until this step is done, every client is told what is missing. Delete these lines.
     socket.end(
@@ -159,8 +159,8 @@ export class WebServer extends TcpServer {
    */
   protected override requestTimedOut(socket: net.Socket, peer: string): void {
     // TODO(6): log `client IP:PORT too slow: request head not complete after N ms, answering 408
-    // and closing` (N is this.requestTimeoutMs), then socket.end() with the bytes of
-    // textResponse(408).
+    // and closing` (N is this.requestTimeoutMs), then answer 408 Request Timeout (steps 4 and 5's
+    // helpers) and close.
 
     // Until this step is done, the client is told what is missing. Delete these lines.
     socket.end(

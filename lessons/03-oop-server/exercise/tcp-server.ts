@@ -78,9 +78,10 @@ export class TcpServer {
    * actually bound, the real port included; rejects with the error, EADDRINUSE say.
    */
   async start({ host = '127.0.0.1', port = 0, backlog }: Partial<ListenOptions> = {}): Promise<AddressInfo> {
-    // TODO(1): listen with this.server.listen({ host, port, backlog }, callback). It does not throw
-    // when the port is taken: the server emits 'error', so reject on it. In the callback, stop
-    // listening for that 'error' and resolve with this.server.address(), which has the real port.
+    // TODO(1): lesson 02's listen(), as a method of this.server: bind host:port with the backlog
+    // and resolve with the address really bound (the real port when port is 0). A taken port is
+    // reported by an event, not thrown: reject with it, and remove that listener once listening
+    // (the constructor's own 'error' listener takes over then). README: step 1.
     throw new Error('TODO(1): start() listens and resolves to the bound address — see README step 1');
   }
   // endregion step-1
@@ -92,19 +93,20 @@ export class TcpServer {
    */
   private accept(socket: net.Socket): void {
     const peer = peerAddress(socket);
-    // TODO(2): the bookkeeping of every connection, then the subclass's handler:
-    //   - add the socket to this.connections; once it emits 'close', delete it from the set and
-    //     call this.requestComplete(socket), which clears its deadline;
-    //   - listen for 'error' and log `client IP:PORT failed: ...` (describeError), or one reset
-    //     client crashes the process;
-    //   - the deadline: setTimeout(..., this.requestTimeoutMs), kept in this.deadlines. When it
-    //     fires, delete it from the map and, unless our side is already closing
-    //     (socket.writableEnded) or destroyed, call this.requestTimedOut(socket, peer). Not
-    //     socket.setTimeout(): every byte restarts that idle timer, and a trickle defeats it;
-    //   - once the socket emits 'finish' (our side closed and flushed), destroy it if it is
-    //     still open after this.closeGraceMs (clear that timer on 'close');
-    //   - call this.handleConnection(socket, peer) inside try/catch: if it throws, log
+    // TODO(2): the bookkeeping every connection needs, then the subclass's handler. What must hold:
+    //   - this.connections holds exactly the open sockets (stop() needs them), and no timer of a
+    //     socket outlives it (requestComplete() clears its deadline);
+    //   - a client's reset is logged, `client IP:PORT failed: ...` (describeError()), and never
+    //     crashes the process;
+    //   - the deadline: a request not complete within this.requestTimeoutMs of connecting gets
+    //     this.requestTimedOut(socket, peer), unless our side is already closing or the socket
+    //     is destroyed. Keep its timer in this.deadlines (requestComplete() clears it there). An
+    //     idle timer (socket.setTimeout) will not do: a client trickling bytes restarts it;
+    //   - once our side is closed and flushed (which Writable event?), the client has
+    //     this.closeGraceMs to close its own, or the socket is destroyed;
+    //   - a handleConnection() that throws costs one connection, not the server: log
     //     `client IP:PORT: handler failed: ...` and destroy the socket.
+    // README "A deadline, not an idle timer", step 2.
 
     // Until this step is done, every client is told what is missing. Delete this line.
     socket.end('TODO(2): track the connection and call handleConnection() — see README step 2\n');
@@ -146,11 +148,11 @@ export class TcpServer {
    * destroyed. Resolves at once when the server is not running.
    */
   async stop(): Promise<void> {
-    // TODO(3): call this.server.close(callback): it stops accepting at once, but its callback
-    // only runs once every connection has closed. So also close each socket in
-    // this.connections: socket.end() (a polite FIN), and socket.destroy() if it is still open
-    // after this.closeGraceMs. Resolve once the close callback has run and every one of those
-    // sockets has emitted 'close'.
+    // TODO(3): stop accepting, and close every open connection, idle ones too: the server's own
+    // close() waits for clients that may never leave (README "What stop() has to do"). Each
+    // connection gets a polite FIN first, and is destroyed if still open after
+    // this.closeGraceMs. Resolve once the listening socket and every connection have closed,
+    // with no timer left behind. README: step 3.
     throw new Error(
       'TODO(3): stop() closes every connection and resolves when all are closed — see README step 3',
     );

@@ -47,12 +47,17 @@ describe('the program: server.ts', () => {
     await idle.closed({ allowReset: true });
   });
 
-  test('exits 1 with one clear line when the port is taken, 2 on a bad flag', async () => {
+  test('exits 1 with one clear line when the port is taken or --host is not on this machine, 2 on a bad flag', async () => {
     const taken = await listen(net.createServer());
-    const [busy, bad] = await Promise.all([
+    const [busy, bad, elsewhere] = await Promise.all([
       lesson.run('server', ['--port', String(taken)]),
       lesson.run('server', ['--prot', '9000']),
+      // 192.0.2.1 is kept for documentation (RFC 5737): no machine has it.
+      lesson.run('server', ['--host', '192.0.2.1']),
     ]);
+    expect([elsewhere.code, elsewhere.stderr], '--host is the address to listen on: start({ host })').toEqual(
+      [1, 'cannot listen on 192.0.2.1:0: address not available on this machine (EADDRNOTAVAIL)\n'],
+    );
     expect(busy.code, 'a taken port is a network failure: exit code 1').toBe(1);
     expect(busy.stderr, 'one clear line on stderr, from the rejection of start()').toBe(
       `cannot listen on 127.0.0.1:${taken}: address already in use (EADDRINUSE)\n`,

@@ -58,6 +58,10 @@ describe('step 4: formatResponse() writes a response as bytes', () => {
   });
 
   test('without the body (HEAD): the same head, Content-Length of the body not sent', () => {
+    expect(
+      Buffer.byteLength(PAGE),
+      'PAGE, as given: its "—" and "你好" take more bytes than characters, so Content-Length must count bytes',
+    ).toBeGreaterThan(PAGE.length);
     const raw = formatResponse(
       { status: 200, headers: { 'Content-Type': HTML }, body: PAGE, sendBody: false },
       NOW,
@@ -147,6 +151,8 @@ describe('step 5: respondTo() chooses the response', () => {
       'GET /\x1b[2J HTTP/1.1\r\n\r\n', // a control character in the target
       ' GET / HTTP/1.1\r\n\r\n', // something before the method: the whole line must match
       'GET / HTTP/1.1\r\nBad Header: x\r\n\r\n', // a space in a header name: the name starts the line
+      'GET / HTTP/1.1 junk\r\n\r\n', // after the version, nothing: the whole line must match
+      'GET / HTTP/1.1\r\nno colon here', // a head given without its blank line: every line is checked
       '\r\n\r\n',
     ];
     for (const head of bad) {
@@ -306,13 +312,18 @@ describe('step 6: the WebServer answers real HTTP clients', () => {
       return `${start}${'a'.repeat(size - start.length - 4)}\r\n\r\n`;
     };
     expect(Buffer.byteLength(headOf(MAX_HEAD_BYTES))).toBe(8192);
-    const [exact, over, endless] = await Promise.all([
+    // 8192 bytes and no empty line yet: not over the limit, so the server waits; then FIN.
+    const padStart = 'GET / HTTP/1.1\r\nX-Pad: ';
+    const unfinished = `${padStart}${'a'.repeat(MAX_HEAD_BYTES - padStart.length)}`;
+    expect(Buffer.byteLength(unfinished)).toBe(8192);
+    const [exact, over, endless, cut] = await Promise.all([
       httpExchange(port, headOf(MAX_HEAD_BYTES)),
       httpExchange(port, headOf(MAX_HEAD_BYTES + 1)),
       // No empty line, and no FIN: the server must not wait for more.
       httpExchange(port, `GET / HTTP/1.1\r\nX-Pad: ${'a'.repeat(9000)}`, {
         hint: 'past MAX_HEAD_BYTES without a complete head, answer 431 at once',
       }),
+      httpExchange(port, unfinished, { finish: true }),
     ]);
     expectResponse(parseResponse(exact, 'the response to an 8192-byte head'), {
       statusLine: 'HTTP/1.1 200 OK',
@@ -321,6 +332,10 @@ describe('step 6: the WebServer answers real HTTP clients', () => {
     expectResponse(parseResponse(over, 'the response to an 8193-byte head'), { statusLine: tooLarge });
     expectResponse(parseResponse(endless, 'the response to a head that never ends'), {
       statusLine: tooLarge,
+    });
+    expectResponse(parseResponse(cut, 'the response to 8192 bytes of head, then FIN'), {
+      statusLine: 'HTTP/1.1 400 Bad Request',
+      hint: '431 is for a head OVER 8 KiB (received > MAX_HEAD_BYTES): 8192 bytes may still end in an empty line, so wait; the FIN then makes it an incomplete head, 400',
     });
     await log.line(
       /^127\.0\.0\.1:\d+ \(head over 8 KiB\) 431$/,

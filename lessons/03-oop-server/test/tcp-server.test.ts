@@ -337,6 +337,22 @@ describe('step 2: every connection is tracked and handed to handleConnection()',
     });
   });
 
+  test('closeGraceMs is the time the client has: with 10 s, a client that keeps its side open is not cut off after 1 s', async () => {
+    const log = new LogLines();
+    const port = await started(new Greeter({ log: log.add, closeGraceMs: 10_000 }));
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    closeAfterTest(() => socket.destroy());
+    const peer = new Peer(socket, port);
+    await peer.closed({ hint: "the Greeter answers and ends at once: wait for the client's FIN" });
+    // Far shorter than the 10 s granted: only a server that ignores the option (its 250 ms
+    // default) has closed the connection by then.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(
+      log.lines.filter((line) => line.startsWith('closed ')),
+      'the connection was closed long before closeGraceMs (10 s): use this.closeGraceMs (options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS)',
+    ).toEqual([]);
+  });
+
   test('once the server has answered, the deadline no longer applies', async () => {
     const log = new LogLines();
     const port = await started(new Careless({ log: log.add, requestTimeoutMs: 100, closeGraceMs: 5_000 }));

@@ -6,7 +6,7 @@
  * turns EADDRINUSE into one clear sentence and can wait for a busy port to free up; and a restart
  * that listens again on the same port at once, while the old connections are still in TIME_WAIT.
  *
- *   npx tsx lessons/04-port-reuse/solution/server.ts --port 9000 --retries 20
+ *   npx tsx lessons/04-port-reuse/exercise/server.ts --port 9000 --retries 20
  *   nc 127.0.0.1 9000                                   → hello from port 9000
  */
 import net, { type AddressInfo } from 'node:net';
@@ -38,12 +38,14 @@ export const LINGER_MS = 5_000;
  * The side that closes first is the side that waits in TIME_WAIT: here, the server.
  */
 export function handleConnection(socket: net.Socket, log: Log, lingerMs = LINGER_MS): void {
-  // TODO(1): log `client connected from IP:PORT` (peerAddress(socket) gives IP:PORT), then
-  // answer `hello from port P\n` and close, in one call: socket.end(...). P is the port the
-  // client connected to: socket.localPort. Keep reading what the client sends (socket.resume())
-  // so that Node sees its FIN; cut off a client that stays quiet longer than lingerMs
-  // (socket.setTimeout); log 'error' (`client IP:PORT failed: ...`, with describeError) and
-  // 'close' (`client IP:PORT closed`).
+  // TODO(1): log `client connected from IP:PORT` (peerAddress()), then send the line
+  // `hello from port P` and a newline, P being the port the client connected to (the socket
+  // knows it), and close your side first, in the same call. The client's bytes do not matter,
+  // but they must be read, or Node never sees its FIN and the socket never closes; a client that
+  // keeps its side open is cut off lingerMs after the hello, whatever it sends meanwhile: a
+  // deadline, not socket.setTimeout(), an idle timer that every byte restarts (lesson 01, step
+  // 5), and no timer outlives the socket. Log `client IP:PORT failed: ...` (describeError()) on
+  // error, so that a reset cannot crash the server, and `client IP:PORT closed`. README: step 1.
 
   // Until step 1 is done, every client is told what is missing. Delete this line.
   socket.end('TODO(1): say hello and close in handleConnection() — see README step 1\n');
@@ -86,11 +88,13 @@ export class PortInUseError extends Error {
  * Whatever happens, it leaves no listener behind on the server, so it can be called again.
  */
 export function listenOnce(server: net.Server, { host, port, backlog }: ListenOptions): Promise<AddressInfo> {
-  // TODO(2): return a Promise. Add a 'listening' listener (resolve with server.address()) and an
-  // 'error' listener (reject: a PortInUseError(host, port, error) when error.code is
-  // 'EADDRINUSE', else the error itself), then call server.listen({ host, port, backlog }).
-  // Whichever comes first, remove BOTH listeners (server.off). listen() itself can throw on bad
-  // arguments (port 70000): catch that, remove the listeners and reject too.
+  // TODO(2): one attempt to listen on host:port with the backlog. Resolve with the bound address
+  // once the server is listening. A busy port is not thrown but reported by an event: reject
+  // with a PortInUseError then (Node's error as its cause), and with Node's own error for any
+  // other failure. Whichever way it ends, leave no listener of yours on the server: step 3 calls
+  // this again on the same server, and a stale listener fires late or hides later errors (so no
+  // callback to listen() either). listen() does throw at once on bad arguments (port 70000):
+  // reject then too. README "What Node does", step 2.
   throw new Error('TODO(2): listen once and turn EADDRINUSE into a PortInUseError — see README step 2');
 }
 // endregion step-2
@@ -117,10 +121,10 @@ export async function listenWithRetries(
   options: ListenOptions,
   { retries = 0, retryDelayMs = DEFAULT_RETRY_DELAY_MS, onRetry }: RetryOptions = {},
 ): Promise<AddressInfo> {
-  // TODO(3): loop: `return await listenOnce(server, options)`. When it rejects with a
-  // PortInUseError and fewer than `retries` retries were made, call onRetry?.(error, attempt,
-  // retryDelayMs), wait retryDelayMs (sleep from node:timers/promises) and try again. Any other
-  // error, or the last attempt's, is thrown as it is.
+  // TODO(3): try listenOnce() up to 1 + retries times. Only a busy port is worth another try:
+  // before each retry tell onRetry (if given) and pause retryDelayMs (a promise-based sleep is in
+  // node:timers/promises). Any other error, or the last attempt's, is thrown as it is. Each
+  // attempt must be over before the next one starts. README: step 3.
   throw new Error('TODO(3): retry while the port is busy — see README step 3');
 }
 // endregion step-3
@@ -133,9 +137,11 @@ export async function listenWithRetries(
  * their own: old's 'close' event, which waits for all of them, is not awaited.
  */
 export async function restart(old: net.Server, next: net.Server): Promise<AddressInfo> {
-  // TODO(4): read old.address() (throw if it is null or a string: not listening on TCP), call
-  // old.close() without waiting for its 'close' event, and listenOnce(next, ...) on the same
-  // address and port.
+  // TODO(4): find the address and port old listens on (throw an Error if it does not listen on
+  // TCP), stop it listening, and start `next` on the same address and port at once. Do not wait
+  // for old's 'close': it waits for every old connection, while the port itself is released at
+  // once (Node docs: server.close, server.address). README "TIME_WAIT: whoever closes first
+  // waits", step 4.
   throw new Error('TODO(4): close the old server and listen again on its port — see README step 4');
 }
 // endregion step-4

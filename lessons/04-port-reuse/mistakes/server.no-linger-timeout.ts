@@ -1,6 +1,6 @@
 /**
- * MISTAKE: no socket.setTimeout(lingerMs, ...): a client that never closes its side keeps the
- * connection for ever.
+ * MISTAKE: no linger deadline: a client that never closes its side keeps the connection for
+ * ever.
  *
  * Every polite client (nc, curl, Python, the tests' own) closes its side once it has read the
  * line, so the server's socket closes and nothing looks wrong. But the server cannot count on

@@ -42,9 +42,12 @@ export function handleConnection(socket: net.Socket, log: Log, lingerMs = LINGER
   log(`client connected from ${peer}`);
   socket.end(`hello from port ${socket.localPort}\n`);
   // Nothing the client sends matters, but it must be read: only then does Node see the
-  // client's FIN ('end') and close the socket. A client that never closes is cut off.
+  // client's FIN ('end') and close the socket. A client that never closes is cut off lingerMs
+  // after the hello, whatever it sends meanwhile: a deadline, not socket.setTimeout(), an idle
+  // timer that every byte would restart (lesson 01, step 5).
   socket.resume();
-  socket.setTimeout(lingerMs, () => socket.destroy());
+  const linger = setTimeout(() => socket.destroy(), lingerMs);
+  socket.once('close', () => clearTimeout(linger));
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
 }

@@ -18,7 +18,7 @@ function exitedWith({ code, signal, stderr }: ProgramResult): string {
 /** The same run by hand: the test's port, busy a moment ago, is free by the time anyone reads this. */
 const byHand = (args: string[]) =>
   [
-    'nc -l 127.0.0.1 9000     # in one terminal: holds the port (Ctrl-C frees it)',
+    'npx course nc -l 127.0.0.1 9000     # in one terminal: holds the port (Ctrl-C frees it)',
     `${lesson.command('server', ['--port', '9000', ...args])}     # in another`,
   ].join('\n');
 

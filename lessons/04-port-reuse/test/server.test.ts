@@ -155,7 +155,34 @@ describe('step 1: say hello and close first', () => {
         ms: 3_000,
         hint:
           'a client that never closes its side would keep the connection for ever: ' +
-          'socket.setTimeout(lingerMs, () => socket.destroy())',
+          'destroy the socket lingerMs after the hello (a setTimeout, cleared on close)',
+      },
+    );
+  });
+
+  test('a client that keeps sending, and never closes, is cut off after lingerMs all the same', async () => {
+    const { port, log } = await startHello({ lingerMs: 300 });
+    // It reads the line and the server's FIN, keeps its own side open, and sends a byte every
+    // 20 ms for as long as it can: an idle timer (socket.setTimeout) would never fire.
+    const chatty = net.connect({ host: HOST, port, allowHalfOpen: true });
+    closeAfterTest(() => chatty.destroy());
+    chatty.on('error', () => {});
+    chatty.resume();
+    await within(new Promise((resolve) => chatty.once('connect', resolve)), () => ({
+      expected: `a connection to ${HOST}:${port}`,
+    }));
+    const drip = setInterval(() => chatty.writable && chatty.write('x'), 20);
+    chatty.once('close', () => clearInterval(drip));
+    closeAfterTest(() => clearInterval(drip));
+    const clientPort = chatty.localPort;
+    await log.line(
+      new RegExp(`^client ${HOST}:${clientPort} closed$`),
+      `a log line \`client ${HOST}:${clientPort} closed\` about 300 ms after the hello, though the client keeps sending`,
+      {
+        ms: 3_000,
+        hint:
+          'socket.setTimeout() is an idle timer: every byte the client sends restarts it. ' +
+          'Linger with a deadline: setTimeout(() => socket.destroy(), lingerMs), cleared on close',
       },
     );
   });

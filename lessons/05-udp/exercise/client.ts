@@ -74,9 +74,11 @@ export async function resolveServer(host: string): Promise<ServerAddress> {
  * when it cannot fit in one datagram: UDP never splits a message across datagrams for you.
  */
 export function encodeMessage(message: string | Uint8Array): Buffer {
-  // TODO(4): encode the message as UTF-8 (Buffer.from(message)). If it is longer than MAX_PAYLOAD
-  // bytes, throw new RequestError(`the message is ${n} bytes, more than the ${MAX_PAYLOAD} one UDP
-  // datagram can carry (EMSGSIZE)`, 'EMSGSIZE'), with n the number of bytes. Else return the bytes.
+  // TODO(4): return the message's bytes (UTF-8 for a string). More than MAX_PAYLOAD bytes (bytes,
+  // not characters: `é` is two) cannot go in one datagram: throw a RequestError with the code
+  // 'EMSGSIZE' and the message `the message is ${n} bytes, more than the ${MAX_PAYLOAD} one UDP
+  // datagram can carry (EMSGSIZE)`, n being the byte count. README "How big can a datagram be?",
+  // step 4.
   throw new Error('TODO(4): encode the message and refuse one that is too big — see README step 4');
 }
 // endregion step-4
@@ -92,9 +94,10 @@ export function sendDatagram(
   port: number,
   address: string,
 ): Promise<void> {
-  // TODO(5): return a Promise around socket.send(bytes, port, address, callback): the callback
-  // gets an error or nothing; reject with the error, or resolve.
-  throw new Error('TODO(5): send the datagram with socket.send(..., callback) — see README step 5');
+  // TODO(5): send one datagram to address:port and settle once the kernel has taken it or
+  // refused it. send() reports that only to its callback (Node docs: socket.send), so wrap it in
+  // a Promise. README: step 5.
+  throw new Error('TODO(5): send one datagram in sendDatagram() — see README step 5');
 }
 // endregion step-5
 
@@ -128,20 +131,21 @@ export async function request(options: RequestOptions): Promise<string> {
       socket.on('error', failed);
 
       // region step-6
-      // TODO(6): the first try. Listen for 'message' (reply, sender) before you send, and resolve
-      // with the reply decoded as UTF-8, but only when the sender is the server: its address and
-      // its port (server.address, port). Ignore any other datagram. Then send `bytes` to the
-      // server with sendDatagram(), in a function step 7 can call again, and pass a rejection to
-      // failed(): the kernel may refuse the datagram, and the request must fail at once then.
+      // TODO(6): the first try: recvfrom, then sendto. Be ready for the reply before you send,
+      // and resolve with it decoded as UTF-8, but only if it comes from the server's address and
+      // port (server.address, port): anyone can send a datagram to this socket. Then send
+      // `bytes` with step 5, in a way step 7 can repeat; if the kernel refuses the datagram, the
+      // request fails at once through failed(). README "One socket for everyone: rinfo", step 6.
       throw new Error('TODO(6): send the request and wait for the reply — see README step 6');
       // endregion step-6
 
       // region step-7
-      // TODO(7): nothing tells you a datagram was lost, so a timer must: start one when you send
-      // (timer = setTimeout(..., timeoutMs); the finally block clears it). When it fires with no
-      // reply, send the same bytes again and start a new timer, until 1 + retries attempts were
-      // made; then reject with new RequestError(`no reply from ${where} after N attempts,
-      // ${timeoutMs} ms each (ETIMEDOUT)`, 'ETIMEDOUT'), saying `1 attempt`, `2 attempts`, ...
+      // TODO(7): nothing tells you a datagram was lost, so a timer must: no reply within
+      // timeoutMs of a send means send the same bytes again, 1 + retries attempts in all; then
+      // reject with a RequestError with the code 'ETIMEDOUT' and the message `no reply from
+      // ${where} after N attempts, ${timeoutMs} ms each (ETIMEDOUT)` (`1 attempt` for one). Keep
+      // the current timer in `timer`: the finally block clears it. README "What UDP does not
+      // promise", step 7.
       // endregion step-7
     });
   } finally {

@@ -40,11 +40,12 @@ export interface ServerOptions {
  */
 export function createUpperServer(options: ServerOptions = {}): dgram.Socket {
   const { log = () => {}, type = 'udp4', recvBufferSize } = options;
-  // TODO(1): create the socket with dgram.createSocket({ type, recvBufferSize }). Listen for its
-  // 'message' event, which brings one datagram and its sender (rinfo): hand both to
-  // handleDatagram(socket, datagram, sender, log). Listen for 'error' too, and log
-  // `socket error: ...` with describeError(error). Return the socket, not yet bound.
-  throw new Error('TODO(1): create the socket with dgram.createSocket() — see README step 1');
+  // TODO(1): create a UDP socket of the given type and receive buffer size, and return it, not
+  // yet bound (Node docs: dgram.createSocket). Each datagram that arrives, and who sent it
+  // (rinfo), goes to handleDatagram() (which event brings them?). A socket error must be logged
+  // as `socket error: ...` (describeError()), never crash the process. README "One socket for
+  // everyone: rinfo", step 1.
+  throw new Error('TODO(1): create the UDP socket in createUpperServer() — see README step 1');
 }
 // endregion step-1
 
@@ -55,11 +56,11 @@ export function createUpperServer(options: ServerOptions = {}): dgram.Socket {
  * actually bound (the real port when `port` is 0); rejects with the error, EADDRINUSE say.
  */
 export function bind(socket: dgram.Socket, { host, port }: BindOptions): Promise<AddressInfo> {
-  // TODO(2): return a Promise. socket.bind({ address: host, port }, callback) claims the address;
-  // when the port is taken it does not throw: the socket emits 'error' instead, so listen for it
-  // (once) and reject. In the callback, remove that listener and resolve with socket.address(),
-  // which holds the real port.
-  throw new Error('TODO(2): bind the socket with socket.bind({ address: host, port }) — see README step 2');
+  // TODO(2): claim host:port (Node docs: socket.bind) and resolve with the address really bound,
+  // the real port when port was 0. A taken port is not thrown: the socket reports it with an
+  // event, and then never calls bind's callback, so reject on that event, and remove your
+  // listener once bound. README: step 2.
+  throw new Error('TODO(2): bind host:port in bind() — see README step 2');
 }
 // endregion step-2
 
@@ -71,12 +72,12 @@ export function bind(socket: dgram.Socket, { host, port }: BindOptions): Promise
  * when upper case would make it bigger, there is no reply, only a log line.
  */
 export function handleDatagram(socket: dgram.Socket, datagram: Buffer, sender: RemoteInfo, log: Log): void {
-  // TODO(3): log `datagram from IP:PORT: N bytes` (formatAddress(sender.address, sender.port)
-  // gives IP:PORT). Then reply to the sender: decode the datagram as UTF-8, upper-case it, encode
-  // it again. If the reply has more bytes than the datagram, send nothing: log `no reply to
-  // IP:PORT: it would be M bytes, more than the N received` (README step 3: amplification).
-  // Else socket.send(reply, sender.port, sender.address, callback). Always pass the callback: it
-  // is where send() reports failure; log `reply to IP:PORT failed: ...` with describeError there.
+  // TODO(3): log `datagram from IP:PORT: N bytes` (formatAddress()), then answer the sender (its
+  // address and port are in `sender`) with the datagram's text in upper case. Never answer with
+  // more bytes than came in (README step 3: amplification): count bytes, not characters, and if
+  // the reply would be bigger send nothing and log `no reply to IP:PORT: it would be M bytes,
+  // more than the N received`. A failed send is reported only to a callback (Node docs:
+  // socket.send): log it as `reply to IP:PORT failed: ...` (describeError()).
 
   // Until then, every sender is told what is missing. Delete this line.
   socket.send(

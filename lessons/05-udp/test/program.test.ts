@@ -91,7 +91,7 @@ describe('the programs: server.ts and client.ts', () => {
     const server9000 = `${lesson.command('server', ['--port', '9000'])}     # in one terminal`;
     const okRepro = `${server9000}\n${lesson.command('client', ['--port', '9000', '--timeout', '10000', 'héllo 你好'])}     # in another`;
     const lostRepro = `${lesson.command('client', ['--port', '9001', '--timeout', '50', '--retries', '1', 'anyone?'])}     # nothing listens on 9001`;
-    const tooBigRepro = `${lesson.command('client', ['--port', '9000'])} "$(python3 -c "print('x' * 70000, end='')")"`;
+    const tooBigRepro = `${lesson.command('client', ['--port', '9000'])} "$(node -p "'x'.repeat(70000)")"`;
     const [server, client, lost, tooBig] = await Promise.all([
       lesson.startServer('server'),
       // A long --timeout: a client that left its timer running after the reply would not exit

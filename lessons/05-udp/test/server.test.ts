@@ -7,6 +7,7 @@ import {
   LogLines,
   lessonOf,
   runCommand,
+  runCourseLine,
   startUdpProxy,
   udpNcLine,
   udpPeer,
@@ -373,11 +374,11 @@ describe('other clients: Python and nc', () => {
     },
   );
 
-  test.skipIf(!hasCommand('nc'))('nc -u gets the upper-case reply (needs nc)', async () => {
+  test("the course's nc, over UDP, gets the upper-case reply, as the Play section shows", async () => {
     const { port } = await startUpper();
-    // The usual line, with a longer wait for the reply (-w8): the machine may be busy.
-    const line = udpNcLine('hello from nc', port).replace(' -w5 ', ' -w8 ');
-    const stdout = await runCommand('sh', ['-c', line], 20_000);
-    assertBytes(stdout, 'HELLO FROM NC', { what: "nc's output" });
+    // The usual line, with a longer wait for the reply (-w 8): the machine may be busy.
+    const line = udpNcLine('hello from nc', port).replace(' -w 5 ', ' -w 8 ');
+    const stdout = await runCourseLine(line, 30_000);
+    assertBytes(stdout, 'HELLO FROM NC', { what: "course nc's output" });
   });
 });

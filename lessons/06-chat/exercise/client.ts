@@ -79,9 +79,10 @@ export function printAbove(
     return;
   }
   // TODO(6): on a terminal, erase the prompt and what was typed, print the line in their place,
-  // and draw them again below it, the cursor where it was: rl.prompt(true). A typed line can wrap
-  // over several rows: rl.getCursorPos().rows says how many rows below the prompt's first row the
-  // cursor is (readline.moveCursor, readline.cursorTo, readline.clearScreenDown).
+  // and draw them again below it, the cursor where it was. What was typed can wrap over several
+  // rows. Node docs, readline: the Interface's prompt(preserveCursor) and getCursorPos(), and the
+  // cursor functions moveCursor(), cursorTo(), clearScreenDown(). README step 6 tells readline's
+  // one trap: each redraw goes up as many rows as the cursor had at the previous one.
   // Until then, the line lands in the middle of what is being typed.
   output.write(`${line}\n`);
 }
@@ -96,14 +97,17 @@ export function printAbove(
  * closed the connection, and rejects with a ChatError when the connection fails.
  */
 export function chat(options: ChatClientOptions): Promise<void> {
-  // TODO(7): connect (net.connect) and write the nickname line at once. Split what the server
-  // sends with a LineSplitter(MAX_SERVER_LINE_BYTES). Before joining, a line that is not `OK ...`
-  // rejects with a ChatError `cannot join as NICK: <reason>` (code ENICK). On `OK`, create a
-  // readline interface on `input` (prompt `NICK> ` on a terminal): each non-empty line goes to
-  // the server (over MAX_LINE_BYTES: not sent), with backpressure (write() false → pause
-  // readline until 'drain'); its 'close' (end of input) half-closes the socket. Show every line
-  // from the server with printAbove(). 'error' rejects (`cannot connect to HOST:PORT: ...` or
-  // `connection to HOST:PORT failed: ...`, with describeError); 'close' resolves.
+  // TODO(7): connect, and send the nickname line at once. The server's lines are a byte stream
+  // too: cut them with a LineSplitter of MAX_SERVER_LINE_BYTES. Before `OK`, any other line means
+  // the nickname was refused: reject with a ChatError `cannot join as NICK: <reason>`, code
+  // ENICK. Only after `OK` read the lines of `input` (node:readline; prompt `NICK> ` on a
+  // terminal), or lines typed early would reach the server as nickname attempts. Each non-empty
+  // line goes to the server (one over MAX_LINE_BYTES is not sent), with backpressure: when the
+  // socket's buffer is full, read no more input until it drains. The end of the input
+  // half-closes. Every line from the server is shown with printAbove(). A socket error rejects
+  // with one sentence (`cannot connect to HOST:PORT: ...` before the connection was made,
+  // `connection to HOST:PORT failed: ...` after; describeError() gives the words), and 'close'
+  // resolves. README step 7.
   return Promise.reject(new Error('TODO(7): write the client in chat() — see README step 7'));
 }
 // endregion step-7

@@ -127,6 +127,7 @@ export interface ChatOptions {
   maxPerAddress?: number;
 }
 
+// region step-1
 // region step-1-splitter
 /**
  * Step 1: cuts a byte stream into lines. TCP delivers bytes cut anywhere: a chunk may hold half a
@@ -139,8 +140,8 @@ export class LineSplitter {
   readonly maxLineBytes: number;
   /** True once a line longer than maxLineBytes arrived (push() then returns no more lines). */
   tooLong = false;
-  // TODO(1): keep the bytes of the line not yet complete in fields of your own, for example
-  // `private pending: Buffer[] = []` and `private pendingBytes = 0`.
+  // TODO(1): the bytes of a line not yet complete wait here, in fields of your own, for the chunk
+  // that completes it: its pieces, and how many bytes they hold (the limit is then one comparison).
 
   constructor(maxLineBytes = MAX_LINE_BYTES) {
     this.maxLineBytes = maxLineBytes;
@@ -148,12 +149,15 @@ export class LineSplitter {
 
   /** Feeds one chunk; returns the lines it completed, in order (empty lines included, as ''). */
   push(chunk: Buffer): string[] {
-    // TODO(1): find each \n in the chunk: chunk.indexOf(0x0a, start). The line is the pieces kept
-    // so far plus the bytes before that \n: join them once (Buffer.concat), drop a \r at the end,
-    // and decode the line with toString('utf8'). A line over maxLineBytes sets tooLong, and push()
-    // returns the lines that came before it. Keep the bytes after the last \n (a copy, with
-    // Buffer.from) for the next chunk; set tooLong as soon as they pass maxLineBytes + 1 (the one
-    // byte more may be the \r of a \r\n whose \n is on its way).
+    // TODO(1): return the lines this chunk completes, in order, and keep the rest for the next
+    // call. Bytes stay bytes until a \n ends their line (a chunk can end inside a character);
+    // only then is the line joined, once, and decoded (joining or decoding the whole stream on
+    // every chunk costs the square of its size). A \r right before the \n is not part of the line.
+    // Memory stays bounded: what you keep must not pin a whole chunk, and a line past maxLineBytes
+    // sets tooLong at once, complete or not (one byte more may be the \r of a \r\n still on its
+    // way); the lines before it still come out, none after. Node docs: buf.indexOf(),
+    // Buffer.concat(), Buffer.from(). README "Lines out of a stream" and step 1; lesson 07 builds
+    // this decoder piece by piece, and shows why each piece is needed.
     throw new Error('TODO(1): cut the chunk into lines in LineSplitter.push() — see README step 1');
   }
 }
@@ -204,16 +208,82 @@ export class ChatRoom {
     this.maxPerAddress = maxPerAddress;
   }
 
+  // region step-1-receive
+  /** Step 1: a chunk from one client. Each complete line is handled in order; a line too long ends it. */
+  receive(member: Member, chunk: Buffer): void {
+    // TODO(1): each complete line of this client's stream (member.lines is its own splitter) goes
+    // to handleLine(), in order; empty lines are ignored. Once the client was told goodbye (its
+    // socket is no longer writable), the rest of what it sent is ignored. A line too long (the
+    // splitter says so) gets `ERR line too long`, then the client leaves the room and is closed:
+    // the given leave() and closeSoon() do both. README step 1.
+
+    // Until then, every client is told what is missing. Delete this line.
+    member.socket.end('TODO(1): cut the bytes into lines in receive() — see README step 1\n');
+  }
+  // endregion step-1-receive
+  // endregion step-1
+
+  /** A non-empty line: a nickname until the client has joined, then a message or a command. */
+  handleLine(member: Member, line: string): void {
+    if (member.nick === undefined) this.join(member, line);
+    else this.command(member, line);
+  }
+
+  // region step-2
+  /** Step 2: the first lines are nickname attempts, until one is valid and free. */
+  join(member: Member, line: string): void {
+    // TODO(2): until one is valid and free, each line is a nickname attempt. The given
+    // nicknameOf() says which nickname a line asks for, as the room knows it (NFKC-normalised:
+    // `ａｌｉｃｅ` is `alice`), or that it is not allowed: use its answer, never the raw line. A
+    // refused one gets `ERR ` and INVALID_NICKNAME, or `ERR nickname taken` when this.members
+    // holds it, and nothing else happens: the next line is another attempt. An accepted one joins
+    // the room (member.nick, this.members), is logged as `IP:PORT joined as NICK`, gets `OK NICK`,
+    // and the others get `* NICK joined`. README step 2, and "The protocol".
+    this.send(member, 'TODO(2): answer the nickname in join() — see README step 2');
+  }
+
+  /** Step 2: sends `line` to every joined member except `from`. */
+  broadcast(line: string, from: Member): void {
+    // TODO(2): every joined member but the sender gets `line`, through send() (it will handle
+    // slow readers in step 5).
+  }
+  // endregion step-2
+
+  // region step-3
+  /** Step 3: a line from a joined member: /who, /quit or byebye, or a message for the others. */
+  command(member: Member, line: string): void {
+    // TODO(3): four kinds of line. First, one holding a control character or a bidi override:
+    // the given unsafeLineError() returns the ERR line to answer, and the line goes no further
+    // (relayed, it would drive the others' terminals). `/who`: the sender alone gets `USERS ` and
+    // every nickname, comma-separated. `/quit` or `byebye`: `BYE`, then the member leaves (reason
+    // 'quit') and its connection is closed, with the given leave() and closeSoon(). Anything else
+    // is a message: the others get `NICK: text`. README step 3, and "What reaches the others'
+    // terminals".
+    this.send(member, 'TODO(3): handle messages and commands in command() — see README step 3');
+  }
+
+  /**
+   * Step 3: every joined nickname, sorted by code point. Comparing the UTF-8 bytes sorts by code
+   * point; JavaScript's default sort compares UTF-16 units, which puts 𠀋 (U+2000B) before 﨎 (U+FA0E).
+   */
+  nicknames(): string[] {
+    // TODO(3): sort them by code point. The default sort compares UTF-16 units, which differs
+    // beyond U+FFFF; UTF-8 bytes sort exactly like code points (Node docs: Buffer.compare()).
+    return [...this.members.keys()];
+  }
+  // endregion step-3
+
+  // region step-4
   // region accept
   /** A new connection: listen to everything it can do. */
   accept(socket: net.Socket): void {
-    // TODO(4): every open connection counts, joined or not, so that sockets that never send a
-    // nickname cannot take every place either. If this.isFull(), this.turnAway(socket, 'server full',
-    // `${this.maxClients} connections`) and return; if this.openFrom(socket) >= this.maxPerAddress
-    // (one address may not take every place), this.turnAway(socket, 'too many connections from
-    // your address', `${this.maxPerAddress} from it`) and return. Otherwise this.track(socket),
-    // and this.untrack(socket) on 'close' below: 'close' comes however the connection ends
-    // ('end' and 'error' alone would miss some).
+    // TODO(4): every open connection counts, joined or not: sockets that never send a nickname
+    // must not take every place either. A newcomer to a full room (isFull()) is turned away with
+    // `ERR server full`; one whose address has maxPerAddress connections open already (openFrom())
+    // with `ERR too many connections from your address`. The given turnAway() says it and closes
+    // (its last argument, the limit, is for the log: `2 connections`, `16 from it`). Any other
+    // connection counts (track()) until its 'close', the one event that comes however a
+    // connection ends (untrack(), below). README step 4, and "A slow sender, and too many clients".
     const member: Member = {
       socket,
       peer: peerAddress(socket),
@@ -228,9 +298,10 @@ export class ChatRoom {
       this.receive(member, chunk);
       this.updateDeadline(member, chunk);
     });
-    // TODO(4): however the client goes, it leaves the room: call this.leave(member, why) on 'end'
-    // (its FIN), on 'error' (a reset, say: why = describeError(error)) and on 'close' (which always
-    // comes last, exactly once, whatever happened).
+    // TODO(4): however the client goes, it leaves the room (leave()): its FIN, a reset or another
+    // error (the reason: describeError()), or anything else, which only 'close' tells, always
+    // last and exactly once. Node docs: net.Socket's 'end', 'error' and 'close' events. README
+    // "When a client goes away".
     socket.on('error', (error) => this.log(`client ${member.peer} failed: ${describeError(error)}`));
     socket.on('close', () => {
       this.stopDeadline(member); // no timer outlives its socket
@@ -292,76 +363,22 @@ export class ChatRoom {
   }
   // endregion accept
 
-  // region step-1-receive
-  /** Step 1: a chunk from one client. Each complete line is handled in order; a line too long ends it. */
-  receive(member: Member, chunk: Buffer): void {
-    // TODO(1): push the chunk into member.lines (this connection's LineSplitter) and hand each
-    // line, in order, to this.handleLine(member, line). Skip empty lines, and stop as soon as
-    // member.socket.writable is false: after a goodbye, the rest is ignored. Then, if
-    // member.lines.tooLong: send `ERR line too long`, this.leave(member, why), this.closeSoon(member).
-
-    // Until then, every client is told what is missing. Delete this line.
-    member.socket.end('TODO(1): cut the bytes into lines in receive() — see README step 1\n');
-  }
-  // endregion step-1-receive
-
-  /** A non-empty line: a nickname until the client has joined, then a message or a command. */
-  handleLine(member: Member, line: string): void {
-    if (member.nick === undefined) this.join(member, line);
-    else this.command(member, line);
-  }
-
-  // region step-2
-  /** Step 2: the first lines are nickname attempts, until one is valid and free. */
-  join(member: Member, line: string): void {
-    // TODO(2): the nickname is nicknameOf(line), the line normalised (NFKC) and checked: undefined
-    // gets `ERR ${INVALID_NICKNAME}`; one already in this.members gets `ERR nickname taken` (compare
-    // the normalised nickname, never the raw line: `ａｌｉｃｅ` is `alice`). That is all: the client's next line is another
-    // attempt. A good one: set member.nick, add the member to this.members, log
-    // `IP:PORT joined as NICK` (member.peer), send it `OK NICK`, and tell the others `* NICK joined`.
-    this.send(member, 'TODO(2): answer the nickname in join() — see README step 2');
-  }
-
-  /** Step 2: sends `line` to every joined member except `from`. */
-  broadcast(line: string, from: Member): void {
-    // TODO(2): send `line` (this.send) to every member of this.members except `from`.
-  }
-  // endregion step-2
-
-  // region step-3
-  /** Step 3: a line from a joined member: /who, /quit or byebye, or a message for the others. */
-  command(member: Member, line: string): void {
-    // TODO(3): first, a line with a control character or a bidi override (unsafeLineError(line)
-    // returns the ERR line) is answered with that ERR, and goes no further: relayed, it would drive
-    // the others' terminals. `/who`: send the sender alone `USERS ` and this.nicknames() joined with commas.
-    // `/quit` or `byebye`: send `BYE`, this.leave(member, 'quit'), then this.closeSoon(member).
-    // Any other line is a message: broadcast `NICK: line` to the others.
-    this.send(member, 'TODO(3): handle messages and commands in command() — see README step 3');
-  }
-
-  /**
-   * Step 3: every joined nickname, sorted by code point. Comparing the UTF-8 bytes sorts by code
-   * point; JavaScript's default sort compares UTF-16 units, which puts 𠀋 (U+2000B) before 﨎 (U+FA0E).
-   */
-  nicknames(): string[] {
-    // TODO(3): sort them by code point: compare Buffer.from(a) with Buffer.from(b) (Buffer.compare).
-    return [...this.members.keys()];
-  }
-  // endregion step-3
-
-  // region step-4
+  // region step-4-leave
   /**
    * Step 4: `member` leaves the room (quit, FIN, reset, error, dropped...). Called once for
    * every way a connection can end, so it must do its work only the first time.
    */
   leave(member: Member, why: string): void {
-    // TODO(4): only a member that joined and is still this.members.get(nick) leaves (this is called
-    // for every way a connection ends, often twice for one): delete it from this.members, log
-    // `NICK left (why)`, and tell the others `* NICK left`.
+    // TODO(4): this runs for every way a connection ends, often twice for one, so only the first
+    // call may act, and only for a member that joined and is still the one the room holds under
+    // its nickname. It is then out of the room (its nickname free again), logged as
+    // `NICK left (why)`, and the others get `* NICK left`.
   }
+  // endregion step-4-leave
   // endregion step-4
 
   // region step-5
+  // region step-5-send
   /**
    * Step 5: sends one line to one member, without ever letting a client that does not read grow
    * the server's memory. write() queues in Node's buffer what the kernel cannot take yet; past
@@ -373,12 +390,15 @@ export class ChatRoom {
     const { socket } = member;
     if (!socket.writable) return; // ended or destroyed: nothing more goes out
     socket.write(`${line}\n`);
-    // TODO(5): keep write()'s answer. Past this.maxQueueBytes in socket.writableLength, log it
-    // (`NICK is not reading: ...`) and socket.destroy(): its 'close' then makes it leave. When
-    // write() returned false, pause this member's input (socket.pause()) until 'drain'
-    // (socket.resume()), once: not one 'drain' listener per write.
+    // TODO(5): a member that does not read must neither grow the server's memory nor stall the
+    // room. write() answers whether Node's buffer is past its high-water mark, and
+    // socket.writableLength says how much waits in it. Past maxQueueBytes, log `NICK is not
+    // reading: ...` and drop the connection at once; not with leave(): we may be inside a
+    // broadcast, and its 'close' does it. While write() says false, read no more of this member's
+    // own input until the buffer drains: one 'drain' listener per pause, not one per write.
+    // Node docs: writable.write(), 'drain', socket.pause(). README "A slow reader: backpressure".
   }
-  // endregion step-5
+  // endregion step-5-send
 
   // region step-5-deadline
   /**
@@ -388,27 +408,29 @@ export class ChatRoom {
    * the line then has lineTimeoutMs from its first byte, however slowly its bytes come.
    */
   updateDeadline(member: Member, chunk: Buffer): void {
-    // TODO(5): do nothing until member.nick is set (the deadline started in accept() runs on,
-    // whatever arrives), nor once member.socket.writable is false (it is leaving). Then: a \n in
-    // the chunk (chunk.includes(0x0a)) completes a line: this.stopDeadline(member). A chunk that
-    // does not end in \n leaves a line begun: this.startDeadline(member, 'line not complete').
+    // TODO(5): keep the right clock running. Until the nickname is accepted, the join deadline
+    // started in accept() runs on, whatever arrives; a member on its way out (socket no longer
+    // writable) needs none. Once joined, a chunk that completes a line stops the clock, and a
+    // chunk that leaves a line unfinished starts it ('line not complete'), unless it runs already.
+    // README "A slow sender, and too many clients".
   }
 
   /** Step 5: starts a deadline of lineTimeoutMs for `member`, unless one runs already. */
   startDeadline(member: Member, what: string): void {
-    // TODO(5): unless member.deadline is set already, set it to a timer of your own:
-    // setTimeout(() => this.tooSlow(member, what), this.lineTimeoutMs). Not socket.setTimeout():
-    // that one is an idle timer, and every byte that arrives restarts it.
+    // TODO(5): unless one runs already (member.deadline), start a timer of your own that calls
+    // tooSlow() after lineTimeoutMs. Not socket.setTimeout(): that one is an idle timer, every
+    // byte that arrives restarts it, and a byte a second would keep a connection forever.
   }
 
   /** Step 5: the deadline passed: `ERR too slow`, and the client goes as for a line too long. */
   tooSlow(member: Member, what: string): void {
-    // TODO(5): the timer has fired: set member.deadline to undefined. Unless member.socket.writable
-    // is false (it is leaving already): log `NICK too slow: WHAT after MS ms, closing` (before it
-    // joined: `client IP:PORT too slow: ...`), send `ERR too slow`, this.leave(member, 'too slow')
-    // and this.closeSoon(member), as for a line too long.
+    // TODO(5): the timer fired, so it runs no more (member.deadline). Unless the member is on its
+    // way out already, log `NICK too slow: WHAT after MS ms, closing` (before it joined:
+    // `client IP:PORT too slow: ...`), answer `ERR too slow`, and let it leave ('too slow') and be
+    // closed, as for a line too long.
   }
   // endregion step-5-deadline
+  // endregion step-5
 
   /** Stops `member`'s deadline, if one runs. */
   stopDeadline(member: Member): void {

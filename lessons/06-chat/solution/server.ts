@@ -127,6 +127,7 @@ export interface ChatOptions {
   maxPerAddress?: number;
 }
 
+// region step-1
 // region step-1-splitter
 /**
  * Step 1: cuts a byte stream into lines. TCP delivers bytes cut anywhere: a chunk may hold half a
@@ -225,6 +226,89 @@ export class ChatRoom {
     this.maxPerAddress = maxPerAddress;
   }
 
+  // region step-1-receive
+  /** Step 1: a chunk from one client. Each complete line is handled in order; a line too long ends it. */
+  receive(member: Member, chunk: Buffer): void {
+    for (const line of member.lines.push(chunk)) {
+      // After BYE (or any goodbye) the rest of what this client sent is ignored.
+      if (!member.socket.writable) return;
+      if (line !== '') this.handleLine(member, line);
+    }
+    if (member.lines.tooLong && member.socket.writable) {
+      this.send(member, 'ERR line too long');
+      this.leave(member, `sent a line over ${member.lines.maxLineBytes} bytes`);
+      this.closeSoon(member);
+    }
+  }
+  // endregion step-1-receive
+  // endregion step-1
+
+  /** A non-empty line: a nickname until the client has joined, then a message or a command. */
+  handleLine(member: Member, line: string): void {
+    if (member.nick === undefined) this.join(member, line);
+    else this.command(member, line);
+  }
+
+  // region step-2
+  /** Step 2: the first lines are nickname attempts, until one is valid and free. */
+  join(member: Member, line: string): void {
+    // A refused nickname is not the end: the client's next line is another attempt. The nickname
+    // is the normalised one: `ａｌｉｃｅ` joins as `alice`, and is taken if `alice` is here.
+    const nick = nicknameOf(line);
+    if (nick === undefined) {
+      this.send(member, `ERR ${INVALID_NICKNAME}`);
+      return;
+    }
+    if (this.members.has(nick)) {
+      this.send(member, 'ERR nickname taken');
+      return;
+    }
+    member.nick = nick;
+    this.members.set(nick, member);
+    this.log(`${member.peer} joined as ${nick}`);
+    this.send(member, `OK ${nick}`);
+    this.broadcast(`* ${nick} joined`, member);
+  }
+
+  /** Step 2: sends `line` to every joined member except `from`. */
+  broadcast(line: string, from: Member): void {
+    for (const member of this.members.values()) {
+      if (member !== from) this.send(member, line);
+    }
+  }
+  // endregion step-2
+
+  // region step-3
+  /**
+   * Step 3: a line from a joined member: /who, /quit or byebye, or a message for the others. A
+   * line with a control character or a bidi override is refused (unsafeLineError): relayed, it
+   * would drive the others' terminals.
+   */
+  command(member: Member, line: string): void {
+    const unsafe = unsafeLineError(line);
+    if (unsafe !== undefined) {
+      this.send(member, unsafe);
+    } else if (line === '/who') {
+      this.send(member, `USERS ${this.nicknames().join(',')}`);
+    } else if (line === '/quit' || line === 'byebye') {
+      this.send(member, 'BYE');
+      this.leave(member, 'quit');
+      this.closeSoon(member);
+    } else {
+      this.broadcast(`${member.nick}: ${line}`, member);
+    }
+  }
+
+  /**
+   * Step 3: every joined nickname, sorted by code point. Comparing the UTF-8 bytes sorts by code
+   * point; JavaScript's default sort compares UTF-16 units, which puts 𠀋 (U+2000B) before 﨎 (U+FA0E).
+   */
+  nicknames(): string[] {
+    return [...this.members.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+  // endregion step-3
+
+  // region step-4
   // region accept
   /** A new connection: listen to everything it can do. */
   accept(socket: net.Socket): void {
@@ -325,88 +409,7 @@ export class ChatRoom {
   }
   // endregion accept
 
-  // region step-1-receive
-  /** Step 1: a chunk from one client. Each complete line is handled in order; a line too long ends it. */
-  receive(member: Member, chunk: Buffer): void {
-    for (const line of member.lines.push(chunk)) {
-      // After BYE (or any goodbye) the rest of what this client sent is ignored.
-      if (!member.socket.writable) return;
-      if (line !== '') this.handleLine(member, line);
-    }
-    if (member.lines.tooLong && member.socket.writable) {
-      this.send(member, 'ERR line too long');
-      this.leave(member, `sent a line over ${member.lines.maxLineBytes} bytes`);
-      this.closeSoon(member);
-    }
-  }
-  // endregion step-1-receive
-
-  /** A non-empty line: a nickname until the client has joined, then a message or a command. */
-  handleLine(member: Member, line: string): void {
-    if (member.nick === undefined) this.join(member, line);
-    else this.command(member, line);
-  }
-
-  // region step-2
-  /** Step 2: the first lines are nickname attempts, until one is valid and free. */
-  join(member: Member, line: string): void {
-    // A refused nickname is not the end: the client's next line is another attempt. The nickname
-    // is the normalised one: `ａｌｉｃｅ` joins as `alice`, and is taken if `alice` is here.
-    const nick = nicknameOf(line);
-    if (nick === undefined) {
-      this.send(member, `ERR ${INVALID_NICKNAME}`);
-      return;
-    }
-    if (this.members.has(nick)) {
-      this.send(member, 'ERR nickname taken');
-      return;
-    }
-    member.nick = nick;
-    this.members.set(nick, member);
-    this.log(`${member.peer} joined as ${nick}`);
-    this.send(member, `OK ${nick}`);
-    this.broadcast(`* ${nick} joined`, member);
-  }
-
-  /** Step 2: sends `line` to every joined member except `from`. */
-  broadcast(line: string, from: Member): void {
-    for (const member of this.members.values()) {
-      if (member !== from) this.send(member, line);
-    }
-  }
-  // endregion step-2
-
-  // region step-3
-  /**
-   * Step 3: a line from a joined member: /who, /quit or byebye, or a message for the others. A
-   * line with a control character or a bidi override is refused (unsafeLineError): relayed, it
-   * would drive the others' terminals.
-   */
-  command(member: Member, line: string): void {
-    const unsafe = unsafeLineError(line);
-    if (unsafe !== undefined) {
-      this.send(member, unsafe);
-    } else if (line === '/who') {
-      this.send(member, `USERS ${this.nicknames().join(',')}`);
-    } else if (line === '/quit' || line === 'byebye') {
-      this.send(member, 'BYE');
-      this.leave(member, 'quit');
-      this.closeSoon(member);
-    } else {
-      this.broadcast(`${member.nick}: ${line}`, member);
-    }
-  }
-
-  /**
-   * Step 3: every joined nickname, sorted by code point. Comparing the UTF-8 bytes sorts by code
-   * point; JavaScript's default sort compares UTF-16 units, which puts 𠀋 (U+2000B) before 﨎 (U+FA0E).
-   */
-  nicknames(): string[] {
-    return [...this.members.keys()].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  }
-  // endregion step-3
-
-  // region step-4
+  // region step-4-leave
   /**
    * Step 4: `member` leaves the room (quit, FIN, reset, error, dropped...). Called once for
    * every way a connection can end, so it must do its work only the first time.
@@ -418,9 +421,11 @@ export class ChatRoom {
     this.log(`${nick} left (${why})`);
     this.broadcast(`* ${nick} left`, member);
   }
+  // endregion step-4-leave
   // endregion step-4
 
   // region step-5
+  // region step-5-send
   /**
    * Step 5: sends one line to one member, without ever letting a client that does not read grow
    * the server's memory. write() queues in Node's buffer what the kernel cannot take yet; past
@@ -446,7 +451,7 @@ export class ChatRoom {
       socket.once('drain', () => socket.resume());
     }
   }
-  // endregion step-5
+  // endregion step-5-send
 
   // region step-5-deadline
   /**
@@ -483,6 +488,7 @@ export class ChatRoom {
     this.closeSoon(member);
   }
   // endregion step-5-deadline
+  // endregion step-5
 
   /** Stops `member`'s deadline, if one runs. */
   stopDeadline(member: Member): void {

@@ -1,4 +1,4 @@
-// biome-ignore-all lint/correctness/noUnusedPrivateClassMembers: the starter's private helpers are used once the TODOs are done
+// biome-ignore-all lint/correctness/noUnusedPrivateClassMembers: in exercise/, some private helpers are unused until their TODOs are done
 /**
  * Lesson 07: a line decoder. Bytes in, complete lines out.
  *
@@ -67,62 +67,106 @@ export class LineDecoder {
     return this.heldBytes;
   }
 
-  // region push
+  // region step-1
   /**
-   * Feeds one chunk, as it arrived, and calls `onLine` for each line it completes, in order.
-   * Throws LineTooLongError once a line is longer than the maximum; the lines before it have
-   * been delivered by then.
+   * Step 1: feeds one chunk, as it arrived, and calls `onLine` for each line it completes, in
+   * order. Throws LineTooLongError once a line is longer than the maximum; the lines before it
+   * have been delivered by then.
    */
   push(chunk: Uint8Array, onLine: OnLine): void {
     if (this.failure) throw this.failure;
     // A Buffer view of the same memory: no copy, and Buffer's indexOf and toString.
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    // TODO(1): find each \n (the byte LF) in `bytes` with bytes.indexOf(LF, from), starting just
-    // after the previous one, and call onLine(this.completeLine(...)) with the bytes before it
-    // (bytes.subarray(start, end)). Search only these new bytes, each of them once.
-    // TODO(2): hand the bytes after the last \n to this.hold(): they are the start of a line.
+    // TODO(1): call onLine() with each line this chunk completes, in order: the bytes before each
+    // \n (the byte LF), handed to completeLine() (given: it decodes them). Look at each byte once:
+    // every search for the next \n starts just after the previous one, and the lines are views of
+    // `bytes`, not copies (Node docs: buf.indexOf(), buf.subarray()). The bytes after the last \n
+    // start a line that is not complete: hand them to hold() (step 2; until then it refuses any).
+    // README "Split bytes, decode lines" and step 1.
     throw new Error('TODO(1): split the chunk at each \\n in push() — see README step 1');
   }
-  // endregion push
+  // endregion step-1
 
   // region complete-line
-  /** The line that ends just before a `\n`: the held bytes and `last`, joined once and decoded once. */
+  /**
+   * The line that ends just before a `\n`: the held bytes, then `last`. Its length is checked
+   * before anything is joined, so a huge line inside one chunk is never copied; then it is joined
+   * once and decoded once, without the `\r` of a `\r\n` ending.
+   */
   private completeLine(last: Buffer): string {
-    // TODO(1): decode the line's bytes as UTF-8: last.toString('utf8').
-    // TODO(2): the line starts with the held bytes: join them and `last` with one Buffer.concat
-    // (heldBytes + last.length bytes), then empty the list and set heldBytes to 0.
-    // TODO(3): one \r (the byte CR) just before the \n belongs to the line ending: leave it out.
-    // It may be the last held byte, when the \r and the \n came in different chunks.
-    // TODO(4): a line longer than this.maxLineBytes (without its \r): throw this.fail(). Check
-    // the length before you join anything: a huge line inside one chunk is never copied.
-    throw new Error('TODO(1): decode the bytes of one line in completeLine() — see README step 1');
+    const total = this.heldBytes + last.length;
+    const length = this.lengthWithoutCR(last, total); // step 3
+    this.checkLine(length); // step 4
+    return this.takeLine(last).toString('utf8', 0, length); // step 2
   }
   // endregion complete-line
 
-  // region hold-and-end
-  /** Keeps the bytes after the last `\n` of a chunk until the rest of their line arrives. */
+  // region step-2
+  /** Step 2: the held bytes followed by `last`, joined once; nothing is held afterwards. */
+  private takeLine(last: Buffer): Buffer {
+    // TODO(2): a line that ends now starts with the bytes held since earlier chunks: return them
+    // and `last` as one Buffer, joined in one go (joining again at every chunk costs the square of
+    // the line's length), and hold nothing any more. Node docs: Buffer.concat(list, totalLength).
+    return last; // right only while nothing is held
+  }
+
+  /** Step 2: keeps the bytes after the last `\n` of a chunk until the rest of their line arrives. */
   private hold(rest: Buffer): void {
-    // TODO(2): push a copy of `rest` (Buffer.from(rest)) onto this.held, and add its length to
-    // this.heldBytes. A copy, because a view would keep the whole chunk in memory. Nothing to
-    // do when `rest` is empty.
-    // TODO(4): refuse a line that is already too long, without waiting for its \n: throw
-    // this.fail() when the held bytes would be more than maxLineBytes + 1, or exactly
-    // maxLineBytes + 1 without a \r at the end (that one byte more may be the \r of \r\n).
-    throw new Error('TODO(2): hold the bytes after the last \\n in hold() — see README step 2');
+    // TODO(2): keep `rest` for the next chunk, and count it in heldBytes (pendingBytes reports it).
+    // Keep a copy, not a view: the caller may reuse its buffer once push() returns, and a view
+    // would keep its whole chunk in memory (Node docs: Buffer.from(buffer)). Before you keep
+    // anything, call checkUnfinished() with the new total and the last byte (it refuses a line
+    // already too long, from step 4 on). README step 2.
+    if (rest.length > 0)
+      throw new Error('TODO(2): hold the bytes after the last \\n in hold() — see README step 2');
   }
 
   /**
-   * The stream has ended (the peer half-closed). Bytes held after the last `\n` form a final
-   * line, delivered as they are; nothing is delivered when nothing is held.
+   * Step 2: the stream has ended (the peer half-closed). Bytes held after the last `\n` form a
+   * final line, delivered as they are; nothing is delivered when nothing is held.
    */
   end(onLine: OnLine): void {
     if (this.failure) throw this.failure;
-    // TODO(2): when bytes are held, join them once, empty the list, and call onLine() with them
-    // decoded as UTF-8.
-    // TODO(4): held bytes longer than this.maxLineBytes are a line too long: throw this.fail().
+    // TODO(2): the bytes held are a last line without \n: deliver them, decoded as UTF-8, unless
+    // nothing is held. Check their length with checkLine() first (from step 4 on, it refuses a
+    // line too long), and take them as completeLine() does.
     throw new Error('TODO(2): deliver the held bytes as a last line in end() — see README step 2');
   }
-  // endregion hold-and-end
+  // endregion step-2
+
+  // region step-3
+  /**
+   * Step 3: the length of the line that ends just before a `\n` (`total` bytes, held and in
+   * `last`), without the one `\r` of a `\r\n` ending. That `\r` may be the last held byte: the
+   * `\r` and the `\n` can arrive in different chunks.
+   */
+  private lengthWithoutCR(last: Buffer, total: number): number {
+    // TODO(3): one \r (the byte CR) right before the \n belongs to the line ending, not to the
+    // line: count it out. It is the last byte of `last`, or, when `last` is empty because the \r
+    // and the \n came in different chunks, the last held byte. Any other \r belongs to the line.
+    // README step 3.
+    return total;
+  }
+  // endregion step-3
+
+  // region step-4
+  /** Step 4: refuses a complete line of `length` bytes (its line ending not counted) over the maximum. */
+  private checkLine(length: number): void {
+    // TODO(4): a line longer than maxLineBytes is refused: throw the error that fail() returns (it
+    // also forgets what is held, and makes push() and end() refuse everything from now on).
+  }
+
+  /**
+   * Step 4: refuses a line still in progress, `total` bytes so far and `lastByte` the last, as
+   * soon as it is too long. It can still end in \r\n, so max + 1 bytes ending in \r may be a line
+   * of max bytes and its \r; anything longer is too long already. Refusing now, not at the \n,
+   * is what keeps memory bounded: a client cannot make us hold more.
+   */
+  private checkUnfinished(total: number, lastByte: number | undefined): void {
+    // TODO(4): refuse (throw this.fail()) a line that can no longer fit, without waiting for its
+    // \n: the rule is in the comment above. README step 4.
+  }
+  // endregion step-4
 
   /** Forgets the held bytes and refuses everything from now on. */
   private fail(): LineTooLongError {

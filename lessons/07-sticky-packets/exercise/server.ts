@@ -164,35 +164,58 @@ export function handleConnection(
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
 
-  // TODO(5): answer each line. Make one LineDecoder({ maxLineBytes }) and one line counter for
-  // this connection. On 'data', push the chunk into the decoder; for each line it gives you,
-  // count it and answer `${count} ${line}\n`. Collect the answers of one chunk and write them
-  // with one socket.write(); when write() returns false, socket.pause() until 'drain'.
+  // region step-5
+  // TODO(5): answer each line `<n> <line>`, n counting this connection's lines from 1. Each
+  // connection has its own LineDecoder (steps 1 to 4, with maxLineBytes) and its own counter: on
+  // 'data', push the chunk and collect the answers to the lines it completes. Send one chunk's
+  // answers in one write, and respect backpressure: when write() says Node's buffer is full, read
+  // no more from this client until it drains, or a client that never reads its answers makes
+  // the server queue them without bound. Node docs: socket.write(), event 'drain',
+  // socket.pause(). README step 5. (Steps 7 and 8 add to this code; their stubs below,
+  // keepDeadline(), refuse(), claim() and tooMuch(), do nothing yet.)
 
-  // TODO(6): the client half-closed ('end'): every byte has arrived. decoder.end() gives the
-  // last line if it had no \n: answer it too, then socket.end() to close our side.
-
-  // TODO(7): a line too long: push() or end() throws a LineTooLongError (any other error is a
-  // bug: throw it on). Answer the lines before it, log `client IP:PORT sent a line longer than
-  // N bytes: closing`, then socket.end(`error: ${error.message}\n`). From then on ignore what
-  // the client sends, but keep reading (socket.resume()) so that the kernel does not answer
-  // unread bytes with a reset; destroy the socket if it is still open after LINGER_MS.
-  // A line too slow ends the same way: once a line has started (decoder.pendingBytes > 0 after
-  // a push, and no timer running), setTimeout(..., lineTimeoutMs); clearTimeout when a line is
-  // complete (the counter moved during the push), on 'end' and on 'close'. When it fires, log
-  // `client IP:PORT too slow: line not complete after N ms, closing` and end with
-  // `error: line not complete after N ms`. Not socket.setTimeout(): every byte restarts it.
-
-  // TODO(8): a budget for the whole server. This connection holds decoder.pendingBytes (its
-  // line in progress) and socket.writableLength (answers queued, not yet taken by the kernel).
-  // Keep its share of `budget` up to date with budget.resize(share, next) before each write
-  // (count the answers about to be written), in write()'s callback (the kernel took them) and
-  // on 'close' (back to 0). When resize() returns false, do not write those answers: log
-  // `client IP:PORT refused: over the budget of N bytes for all clients, closing` and end as in
-  // step 7, with `error: server busy` (BUSY).
-
-  // Until the steps above are done, every client is told what is missing. Delete this line.
+  // Until the steps are done, every client is told what is missing. Delete this line.
   socket.end('TODO(5): answer each line in handleConnection() — see README step 5\n');
+  // endregion step-5
+
+  // region step-6
+  // TODO(6): the client half-closed: its 'end' event says every byte has arrived (the server has
+  // allowHalfOpen, so our side stays open). A last line without \n is a line too (the decoder's
+  // end()): answer it, then close our side, after the answers. README step 6.
+  // endregion step-6
+
+  // region step-7
+  // TODO(7): end a connection that could hold the server for ever, in two cases.
+  // A line too long: the decoder's push() and end() throw a LineTooLongError. Catch it in your
+  // 'data' and 'end' listeners and hand it to refuse() (any other error is a bug: throw it on).
+  // Answer the lines before it, log `client IP:PORT sent a line longer than N bytes: closing`,
+  // and end with the line `error: <its message>`. Then keep reading what the client still sends,
+  // and drop it: unread bytes at close make the kernel send a reset, which can wipe out the
+  // error line. A client that never stops sending is destroyed after LINGER_MS.
+  // A line too slow: once a line has begun it must end within lineTimeoutMs. Call keepDeadline()
+  // after each chunk: a line that ended stops the clock; held bytes (decoder.pendingBytes) and no
+  // clock running start it. When it fires, log `client IP:PORT too slow: line not complete after
+  // N ms, closing` and end as for a line too long. No timer may outlive its socket, and
+  // socket.setTimeout() will not do: that idle timer restarts with every byte.
+  // README step 7, and "Robustness: what bounds the server".
+  const keepDeadline = (lineEnded: boolean) => {};
+  const refuse = (error: unknown) => {
+    throw error; // until step 7, a line too long escapes the 'data' listener
+  };
+  // endregion step-7
+
+  // region step-8
+  // TODO(8): one memory budget for the whole server. This connection's share is what the server
+  // holds for it: its line in progress (decoder.pendingBytes) and its answers not yet taken by
+  // the kernel (socket.writableLength). Keep it up to date with budget.resize(): in claim(),
+  // before each write (with the bytes about to be written: Buffer.byteLength()), once the kernel
+  // took them (write()'s callback), and back to 0 on 'close'. When the budget refuses, those
+  // answers are not written: tooMuch() logs `client IP:PORT refused: over the budget of N bytes
+  // for all clients, closing` and ends as in step 7, with `error: server busy` (BUSY). README
+  // step 8.
+  const claim = (more = 0): boolean => true;
+  const tooMuch = () => {};
+  // endregion step-8
 }
 // endregion connection
 

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/correctness/noUnusedPrivateClassMembers: in exercise/, some private helpers are unused until their TODOs are done
 /**
  * Lesson 07: a line decoder. Bytes in, complete lines out.
  *
@@ -66,11 +67,11 @@ export class LineDecoder {
     return this.heldBytes;
   }
 
-  // region push
+  // region step-1
   /**
-   * Feeds one chunk, as it arrived, and calls `onLine` for each line it completes, in order.
-   * Throws LineTooLongError once a line is longer than the maximum; the lines before it have
-   * been delivered by then.
+   * Step 1: feeds one chunk, as it arrived, and calls `onLine` for each line it completes, in
+   * order. Throws LineTooLongError once a line is longer than the maximum; the lines before it
+   * have been delivered by then.
    */
   push(chunk: Uint8Array, onLine: OnLine): void {
     if (this.failure) throw this.failure;
@@ -85,55 +86,85 @@ export class LineDecoder {
     }
     this.hold(bytes.subarray(start));
   }
-  // endregion push
+  // endregion step-1
 
   // region complete-line
-  /** The line that ends just before a `\n`: the held bytes and `last`, joined once and decoded once. */
+  /**
+   * The line that ends just before a `\n`: the held bytes, then `last`. Its length is checked
+   * before anything is joined, so a huge line inside one chunk is never copied; then it is joined
+   * once and decoded once, without the `\r` of a `\r\n` ending.
+   */
   private completeLine(last: Buffer): string {
     const total = this.heldBytes + last.length;
-    // One \r right before the \n is part of the line ending. It may be the last held byte:
-    // the \r and the \n can arrive in different chunks.
-    const lastByte = last.length > 0 ? last.at(-1) : this.held.at(-1)?.at(-1);
-    const length = lastByte === CR ? total - 1 : total;
-    // Checked before joining: a huge line inside one chunk is never copied.
-    if (length > this.maxLineBytes) throw this.fail();
-    const line = this.held.length === 0 ? last : Buffer.concat([...this.held, last], total);
-    this.held = [];
-    this.heldBytes = 0;
-    return line.toString('utf8', 0, length);
+    const length = this.lengthWithoutCR(last, total); // step 3
+    this.checkLine(length); // step 4
+    return this.takeLine(last).toString('utf8', 0, length); // step 2
   }
   // endregion complete-line
 
-  // region hold-and-end
-  /** Keeps the bytes after the last `\n` of a chunk until the rest of their line arrives. */
+  // region step-2
+  /** Step 2: the held bytes followed by `last`, joined once; nothing is held afterwards. */
+  private takeLine(last: Buffer): Buffer {
+    const line =
+      this.held.length === 0 ? last : Buffer.concat([...this.held, last], this.heldBytes + last.length);
+    this.held = [];
+    this.heldBytes = 0;
+    return line;
+  }
+
+  /** Step 2: keeps the bytes after the last `\n` of a chunk until the rest of their line arrives. */
   private hold(rest: Buffer): void {
     if (rest.length === 0) return;
     const total = this.heldBytes + rest.length;
-    // The line is not over yet. It can still end in \r\n, so max + 1 bytes ending in \r may be
-    // a line of max bytes and its \r; anything longer is too long already. Refusing now, not
-    // at the \n, is what keeps memory bounded: a client cannot make us hold more.
-    if (total > this.maxLineBytes + 1 || (total === this.maxLineBytes + 1 && rest.at(-1) !== CR)) {
-      throw this.fail();
-    }
-    // A copy of the few bytes: a view would keep the whole chunk it came from in memory.
+    this.checkUnfinished(total, rest.at(-1)); // step 4: before holding anything
+    // A copy of the few bytes: a view would keep the whole chunk it came from in memory, and the
+    // caller may reuse its buffer as soon as push() returns.
     this.held.push(Buffer.from(rest));
     this.heldBytes = total;
   }
 
   /**
-   * The stream has ended (the peer half-closed). Bytes held after the last `\n` form a final
-   * line, delivered as they are; nothing is delivered when nothing is held.
+   * Step 2: the stream has ended (the peer half-closed). Bytes held after the last `\n` form a
+   * final line, delivered as they are; nothing is delivered when nothing is held.
    */
   end(onLine: OnLine): void {
     if (this.failure) throw this.failure;
     if (this.heldBytes === 0) return;
-    if (this.heldBytes > this.maxLineBytes) throw this.fail();
-    const line = Buffer.concat(this.held, this.heldBytes);
-    this.held = [];
-    this.heldBytes = 0;
-    onLine(line.toString('utf8'));
+    this.checkLine(this.heldBytes); // step 4
+    onLine(this.takeLine(Buffer.alloc(0)).toString('utf8'));
   }
-  // endregion hold-and-end
+  // endregion step-2
+
+  // region step-3
+  /**
+   * Step 3: the length of the line that ends just before a `\n` (`total` bytes, held and in
+   * `last`), without the one `\r` of a `\r\n` ending. That `\r` may be the last held byte: the
+   * `\r` and the `\n` can arrive in different chunks.
+   */
+  private lengthWithoutCR(last: Buffer, total: number): number {
+    const lastByte = last.length > 0 ? last.at(-1) : this.held.at(-1)?.at(-1);
+    return lastByte === CR ? total - 1 : total;
+  }
+  // endregion step-3
+
+  // region step-4
+  /** Step 4: refuses a complete line of `length` bytes (its line ending not counted) over the maximum. */
+  private checkLine(length: number): void {
+    if (length > this.maxLineBytes) throw this.fail();
+  }
+
+  /**
+   * Step 4: refuses a line still in progress, `total` bytes so far and `lastByte` the last, as
+   * soon as it is too long. It can still end in \r\n, so max + 1 bytes ending in \r may be a line
+   * of max bytes and its \r; anything longer is too long already. Refusing now, not at the \n,
+   * is what keeps memory bounded: a client cannot make us hold more.
+   */
+  private checkUnfinished(total: number, lastByte: number | undefined): void {
+    if (total > this.maxLineBytes + 1 || (total === this.maxLineBytes + 1 && lastByte !== CR)) {
+      throw this.fail();
+    }
+  }
+  // endregion step-4
 
   /** Forgets the held bytes and refuses everything from now on. */
   private fail(): LineTooLongError {

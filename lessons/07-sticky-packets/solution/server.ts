@@ -164,6 +164,7 @@ export function handleConnection(
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
 
+  // region step-5
   // Step 5: one decoder and one counter per connection; every line answered `<n> <line>`.
   const decoder = new LineDecoder({ maxLineBytes });
   let count = 0;
@@ -173,25 +174,11 @@ export function handleConnection(
     answers.push(`${count} ${line}\n`);
   };
 
-  // Step 8: this connection's share of the server's budget: the bytes of its line in progress
-  // and of its answers not yet handed to the kernel (socket.writableLength), plus `more` about
-  // to be written. False, and the share unchanged, when the server cannot hold that much.
-  let share = 0;
-  const claim = (more = 0): boolean => {
-    const next = decoder.pendingBytes + socket.writableLength + more;
-    if (!budget.resize(share, next)) return false;
-    share = next;
-    return true;
-  };
-  // Whatever it held, the server holds no longer. (A write cancelled by a reset calls its
-  // callback before 'close', so nothing claims a share after this.)
-  socket.on('close', () => budget.resize(share, 0));
-
   // The answers to one chunk's lines leave in one write. When the kernel's send buffer and
   // Node's queue are full (write() returns false), stop reading until 'drain': a client that
   // sends lines but never reads the answers cannot make us queue without bound. Returns false
-  // when the answers, with what this connection already holds, do not fit the budget: they are
-  // dropped then.
+  // when the answers, with what this connection already holds, do not fit the server's budget
+  // (step 8): they are dropped then.
   const flush = (): boolean => {
     const text = answers.join('');
     answers = [];
@@ -206,6 +193,36 @@ export function handleConnection(
     return true;
   };
 
+  socket.on('data', (chunk: Buffer) => {
+    // After our last word (an error line, step 7), what the client still sends is dropped.
+    if (socket.writableEnded) return;
+    const answered = count;
+    try {
+      decoder.push(chunk, answer);
+    } catch (error) {
+      return refuse(error);
+    }
+    if (!flush()) return tooMuch();
+    keepDeadline(count !== answered);
+  });
+  // endregion step-5
+
+  // region step-6
+  // Step 6: the client half-closed, so every byte has arrived. A last line without \n is
+  // answered too, then we close our side.
+  socket.on('end', () => {
+    if (socket.writableEnded) return;
+    try {
+      decoder.end(answer);
+    } catch (error) {
+      return refuse(error);
+    }
+    if (!flush()) return tooMuch();
+    socket.end(); // our FIN goes out after every queued answer
+  });
+  // endregion step-6
+
+  // region step-7
   // Step 7: the deadline of the line in progress. It starts with the first byte of a line and
   // stops when the line is complete, so only a whole line resets it. (socket.setTimeout() is an
   // idle timer: every byte restarts it, and a client trickling one byte a second never trips
@@ -217,21 +234,13 @@ export function handleConnection(
     clearTimeout(deadline);
     deadline = undefined;
   };
+  socket.on('end', stopDeadline); // every byte has arrived: nothing is late any more
   socket.on('close', stopDeadline); // no timer outlives its socket
 
-  let refused = false;
-  socket.on('data', (chunk: Buffer) => {
-    if (refused) return; // what a refused client still sends is dropped (step 7)
-    const answered = count;
-    try {
-      decoder.push(chunk, answer);
-    } catch (error) {
-      return refuse(error);
-    }
-    if (!flush()) return tooMuch();
-    // A line ended in this chunk: its deadline was met. Held bytes are a line in progress: one
-    // that started in this chunk gets a fresh deadline, one still going keeps the one it has.
-    if (count !== answered) stopDeadline();
+  // After each chunk. A line ended in it: its deadline was met. Held bytes are a line in
+  // progress: one that started in this chunk gets a fresh deadline, one still going keeps its own.
+  const keepDeadline = (lineEnded: boolean) => {
+    if (lineEnded) stopDeadline();
     if (decoder.pendingBytes > 0 && deadline === undefined) {
       deadline = setTimeout(() => {
         deadline = undefined;
@@ -239,40 +248,17 @@ export function handleConnection(
         endWithError(late, `client ${peer} too slow: ${late}, closing`);
       }, lineTimeoutMs);
     }
-  });
+  };
 
-  // Step 6: the client half-closed, so every byte has arrived. A last line without \n is
-  // answered too, then we close our side.
-  socket.on('end', () => {
-    stopDeadline(); // every byte has arrived: nothing is late any more
-    if (refused) return;
-    try {
-      decoder.end(answer);
-    } catch (error) {
-      return refuse(error);
-    }
-    if (!flush()) return tooMuch();
-    socket.end(); // our FIN goes out after every queued answer
-  });
-
-  // Step 7: a line too long. Anything else thrown is a bug, and is thrown on.
+  // A line too long: push() or end() threw. Anything else thrown is a bug, and is thrown on.
   const refuse = (error: unknown) => {
     if (!(error instanceof LineTooLongError)) throw error;
     endWithError(error.message, `client ${peer} sent a line longer than ${maxLineBytes} bytes: closing`);
   };
 
-  // Step 8: this connection would take the server over its budget. Its answers not yet written
-  // are dropped (they are what does not fit); those already queued still go out first.
-  const tooMuch = () =>
-    endWithError(
-      BUSY,
-      `client ${peer} refused: over the budget of ${budget.limitBytes} bytes for all clients, closing`,
-    );
-
-  // Step 7: a line too long or too slow ends the connection the same way: the answers already
-  // collected, one log line, `error: <reason>`, then our FIN.
+  // A line too long or too slow (or over the budget, step 8) ends the connection the same way:
+  // the answers already collected, one log line, `error: <reason>`, then our FIN.
   const endWithError = (reason: string, logLine: string) => {
-    refused = true;
     stopDeadline();
     flush(); // the lines before the refused one are answered first, if the budget allows
     log(logLine);
@@ -284,6 +270,31 @@ export function handleConnection(
     linger.unref();
     socket.once('close', () => clearTimeout(linger));
   };
+  // endregion step-7
+
+  // region step-8
+  // Step 8: this connection's share of the server's budget: the bytes of its line in progress
+  // and of its answers not yet handed to the kernel (socket.writableLength), plus `more` about
+  // to be written. False, and the share unchanged, when the server cannot hold that much.
+  let share = 0;
+  const claim = (more = 0): boolean => {
+    const next = decoder.pendingBytes + socket.writableLength + more;
+    if (!budget.resize(share, next)) return false;
+    share = next;
+    return true;
+  };
+  // Whatever it held, the server holds no longer. (A write cancelled by a reset calls its
+  // callback before 'close', so nothing claims a share after this.)
+  socket.on('close', () => budget.resize(share, 0));
+
+  // This connection would take the server over its budget. Its answers not yet written are
+  // dropped (they are what does not fit); those already queued still go out first.
+  const tooMuch = () =>
+    endWithError(
+      BUSY,
+      `client ${peer} refused: over the budget of ${budget.limitBytes} bytes for all clients, closing`,
+    );
+  // endregion step-8
 }
 // endregion connection
 

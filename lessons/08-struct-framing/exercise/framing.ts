@@ -72,7 +72,7 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
-// region encode
+// region step-1
 /**
  * Step 1: one frame, header then payload, in one Buffer ready for socket.write(). Throws a
  * FramingError (EFRAMETOOLARGE) for a payload longer than `maxFrameBytes` (default: 4 GiB − 1,
@@ -80,19 +80,19 @@ function asBuffer(chunk: Uint8Array): Buffer {
  */
 export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): Buffer {
   const limit = limitOf(options.maxFrameBytes, MAX_HEADER_LENGTH);
-  // TODO(1): throw frameTooLarge(payload.length, limit) when the payload is longer than the
-  // limit, before allocating anything. Otherwise allocate HEADER_BYTES + payload.length bytes
-  // (Buffer.allocUnsafe), write the length at offset 0 as an unsigned big-endian 32-bit number
-  // (the Buffer method whose name says UInt32 and BE), copy the payload after it
-  // (frame.set(payload, HEADER_BYTES)) and return the frame.
+  // TODO(1): refuse a payload longer than the limit with frameTooLarge(), before allocating
+  // anything (a caller may pass 4 GiB). Otherwise return one Buffer: the 4-byte header, the
+  // payload's length as an UNSIGNED, BIG-ENDIAN 32-bit number (Python's '!I'), then the payload.
+  // Node docs: Buffer.allocUnsafe(), the buf.write... method whose name says UInt32 and BE,
+  // typedArray.set(). README "A frame: a length, then the payload" and step 1.
   throw new Error('TODO(1): encode the frame, header then payload — see README step 1');
 }
-// endregion encode
+// endregion step-1
 
 /**
  * A streaming decoder: push() the chunks as they arrive, cut anywhere, and get back every frame
  * they complete, in order. The chunks are kept in a list, never joined as they arrive: each byte
- * is copied once, when its frame is complete, so the cost grows linearly with the input however
+ * is copied at most once, when its frame is complete, so the cost grows linearly with the input however
  * it is cut. Memory is bounded by the limit: a header over it throws at once.
  *
  * Its parts are `protected` rather than private so that each variant in mistakes/ can override
@@ -125,6 +125,14 @@ export class FrameDecoder {
       left -= size;
     }
     return out;
+  }
+
+  /** The next `n` unread bytes as one view when they sit in one chunk (the usual case), else undefined. */
+  protected inOneChunk(n: number): Buffer | undefined {
+    const chunk = this.chunks[this.first];
+    return chunk && chunk.length - this.offset >= n
+      ? chunk.subarray(this.offset, this.offset + n)
+      : undefined;
   }
 
   /** Marks the next `n` unread bytes as used, and lets go of the chunks they used up. */
@@ -163,62 +171,64 @@ export class FrameDecoder {
     return this.bufferedBytes;
   }
 
-  // region push
+  // region step-2
   /**
    * Step 2: takes the next chunk of the stream and returns the frames it completes, in order
    * (none, one or many). Throws a FramingError (EFRAMETOOLARGE) for a header over the limit.
    */
   push(chunk: Uint8Array): Buffer[] {
-    // TODO(2): keep the chunk: unless it is empty, append asBuffer(chunk) to this.chunks and add
-    // its length to this.bufferedBytes. Never join it to what came before.
-    // Then loop, collecting frames, until the next frame is not complete:
-    //   - no header read yet (this.payloadBytes undefined): fewer than HEADER_BYTES buffered
-    //     means wait (stop the loop); else this.payloadBytes = this.readHeader();
-    //   - fewer than HEADER_BYTES + this.payloadBytes buffered: wait;
-    //   - else frames.push(this.takeFrame(this.payloadBytes)) and forget payloadBytes.
-    // Return the frames, in order: none, one or many.
+    // TODO(2): keep the chunk in this.chunks as it is, never joined to what came before (that
+    // would copy the stream again and again: README "Linear decoding: a list of chunks"), and
+    // count it in this.bufferedBytes; asBuffer() gives a Buffer view of any Uint8Array. Then
+    // collect every frame now complete, in order: read a header once its 4 bytes are here
+    // (readHeader(), step 3; this.payloadBytes remembers it), take the frame once its payload is
+    // here too (takeFrame(), step 4), and stop at the first one not complete. README step 2.
     throw new Error('TODO(2): keep the chunk and collect the complete frames — see README step 2');
   }
-  // endregion push
+  // endregion step-2
 
-  // region read-header
+  // region step-3
   /**
    * Step 3: the payload length from the header, the first 4 unread bytes, however they were cut.
    * Throws EFRAMETOOLARGE when it is over the limit: the payload is never waited for.
    */
   protected readHeader(): number {
-    // TODO(3): this.views(HEADER_BYTES) gives the header as one piece, or several when it was
-    // cut; join several with Buffer.concat(pieces, HEADER_BYTES). Read the length as an unsigned
-    // big-endian 32-bit number. Over this.maxFrameBytes, throw
-    // frameTooLarge(size, this.maxFrameBytes) at once, without consuming anything; else return it.
+    // TODO(3): the header is the first 4 unread bytes, in one chunk or cut across several
+    // (this.views() gives the pieces, without copying). Read it where it is when it sits in one
+    // chunk; join the pieces only when it was cut. Read it as an unsigned big-endian 32-bit number
+    // (80 00 00 00 is 2147483648, not negative), and refuse one over this.maxFrameBytes at once,
+    // with frameTooLarge(), consuming nothing: its payload is never waited for. README step 3, and
+    // "Why struct.pack('i', n) breaks".
     throw new Error('TODO(3): read the length from the header — see README step 3');
   }
-  // endregion read-header
+  // endregion step-3
 
-  // region take-frame
+  // region step-4
   /**
    * Step 4: removes the complete frame at the front (header and `size` payload bytes) and
    * returns its payload, copied once into a Buffer of its own.
    */
   protected takeFrame(size: number): Buffer {
-    // TODO(4): consume the header (this.consume(HEADER_BYTES)); join the payload's pieces,
-    // this.views(size), with ONE Buffer.concat(pieces, size): the only copy of these bytes;
-    // consume them and return the payload. An empty payload is a frame too.
+    // TODO(4): the frame at the front is complete: use up its header and its payload
+    // (this.consume()) and return the payload as one Buffer, copied at most once: its pieces
+    // (this.views(size)) joined in one go (Node docs: Buffer.concat(list, totalLength)), or no
+    // copy at all when it sits in one chunk (inOneChunk()). An empty payload is a frame too.
+    // README step 4.
     throw new Error('TODO(4): cut the frame out of the chunks — see README step 4');
   }
-  // endregion take-frame
+  // endregion step-4
 
-  // region end
+  // region step-5
   /**
    * Step 5: the stream has ended. Throws a FramingError (ETRUNCATED) when it ended inside a
    * frame: some bytes of a frame arrived, but not all of them.
    */
   end(): void {
-    // TODO(5): nothing buffered: fine, return. Fewer than HEADER_BYTES: throw
-    // truncated(`${n} of its 4 header bytes arrived`). Otherwise the header is here (its length
-    // is this.payloadBytes, or this.readHeader() if it was refused): throw
-    // truncated(`${got} of its ${size} payload bytes arrived`).
+    // TODO(5): a stream may end between frames, never inside one. Nothing buffered: fine. Else
+    // throw truncated(), saying how much of the frame arrived: `2 of its 4 header bytes arrived`,
+    // or, once the header is here, `3 of its 10 payload bytes arrived` (a header that push()
+    // refused is refused again here: readHeader() throws). README step 5.
     throw new Error('TODO(5): refuse a stream that ends inside a frame — see README step 5');
   }
-  // endregion end
+  // endregion step-5
 }

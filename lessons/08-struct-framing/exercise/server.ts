@@ -112,10 +112,10 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     throw new RangeError(`maxConnections must be a whole number of at least 1, not ${maxConnections}`);
   }
   const limits = { maxFrameBytes, frameTimeoutMs, budget: new Budget(budgetBytes) };
-  // TODO(8): at most maxConnections open at once. Count them here, one less on each socket's
-  // 'close'; past the limit, log `client IP:PORT refused: N connections already open, closing`,
-  // give the newcomer an 'error' listener and socket.destroy() it, without handleConnection().
-  return net.createServer((socket) => handleConnection(socket, log, limits));
+  const hasRoom = connectionCap(maxConnections, log); // step 8
+  return net.createServer((socket) => {
+    if (hasRoom(socket)) handleConnection(socket, log, limits);
+  });
 }
 
 /** `a frame of 2147483648 bytes is over the limit of 16777216 bytes (EFRAMETOOLARGE)` */
@@ -131,36 +131,67 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
   const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
-
-  // TODO(6): echo: on 'data', push the chunk into the decoder and write every frame it returns
-  // back to the client with socket.write(encodeFrame(frame)), in order.
-
-  // TODO(7): backpressure: when socket.write() returns false, pause the socket (stop reading)
-  // and resume it once on 'drain'. Do not pause again while already paused.
-
-  // TODO(8): a broken stream: when push() throws (a header over the limit), log
-  // `client IP:PORT: MESSAGE (CODE), closing the connection` (framingWords(error) gives
-  // `MESSAGE (CODE)`) and socket.destroy() this connection. On 'end', call decoder.end(): if it
-  // throws (ETRUNCATED), log `client IP:PORT: MESSAGE (CODE)`; then socket.end().
-  // And a deadline: each frame must be complete within limits.frameTimeoutMs of the previous
-  // complete frame (or of connecting). Start a setTimeout() here; when push() returns frames,
-  // deadline.refresh() it; on 'close', clearTimeout() it. When it fires, log
-  // `client IP:PORT too slow: frame not complete after N ms, closing` and socket.destroy().
-  // Not socket.setTimeout(): that is an idle timer, and every byte of a trickled frame restarts it.
-  // And a budget: limits.budget is one for the whole server. Keep this connection's share of it
-  // up to date with budget.resize(share, next), where next is decoder.buffered +
-  // socket.writableLength: before push(), with the chunk's length added (if resize() says false,
-  // log `client IP:PORT refused: over the budget of N bytes for all clients, closing` and
-  // socket.destroy()); after the writes; in each write's callback (the kernel took the bytes);
-  // and back to 0 on 'close'.
-
-  // Until the steps above are done, every client is told what is missing. Delete this line.
-  socket.end('TODO(6): echo each frame in handleConnection() — see README step 6\n');
-
   // Without an 'error' listener, a client's reset (ECONNRESET) would crash the whole server.
   socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => log(`client ${peer} closed`));
+
+  // region step-6
+  // TODO(6): echo: every frame that a chunk completes goes back to this client, in order, as a
+  // frame (the decoder above, and encodeFrame()). A chunk may complete no frame, or many.
+  // README step 6. (Steps 7 and 8 add to this code; their stubs below, waitForDrain(), claim(),
+  // admit(), refuse() and afterEchoes(), do nothing yet.)
+
+  // Until the steps are done, every client is told what is missing. Delete this line.
+  socket.end('TODO(6): echo each frame in handleConnection() — see README step 6\n');
+  // endregion step-6
+
+  // region step-7
+  // TODO(7): backpressure. When socket.write() returns false, this socket's queue is full: the
+  // client reads slower than it sends. Call waitForDrain() then, from your 'data' listener, and
+  // make it stop reading from this client until the queue drains: one pause and one 'drain'
+  // listener, however many writes overflow meanwhile. Node docs: writable.write(), event
+  // 'drain', socket.pause(), socket.isPaused(). README step 7.
+  const waitForDrain = () => {};
+  // endregion step-7
+
+  // region step-8
+  // TODO(8): close a connection that breaks the rules or is too slow; log why (the protocol has no
+  // error frame) and carry on with the others.
+  // - A broken stream: push() throws a FramingError for a header over the limit. Catch it in
+  //   your 'data' listener and hand it to refuse(): log `client IP:PORT: MESSAGE (CODE), closing
+  //   the connection` (framingWords() gives `MESSAGE (CODE)`) and destroy the socket. On 'end',
+  //   decoder.end() may throw ETRUNCATED: log `client IP:PORT: MESSAGE (CODE)`, then end our side.
+  // - A deadline: each frame must be complete within limits.frameTimeoutMs of the previous one
+  //   (or of connecting). A timer of your own, restarted only by a complete frame (afterEchoes());
+  //   not socket.setTimeout(), which every byte of a trickled frame restarts. When it fires, log
+  //   `client IP:PORT too slow: frame not complete after N ms, closing` and destroy the socket.
+  //   No timer may outlive its connection.
+  // - A budget for the whole server (limits.budget): this connection's share is decoder.buffered
+  //   plus socket.writableLength; keep it up to date with budget.resize() in claim(): before the
+  //   decoder keeps a chunk (admit(), counting the chunk: when refused, log `client IP:PORT
+  //   refused: over the budget of N bytes for all clients, closing` and destroy the socket),
+  //   after the echoes, in each write's callback, and back to 0 on 'close'.
+  // README step 8, and "Many clients at once: one budget".
+  const claim = (more = 0): boolean => true;
+  const admit = (chunk: Buffer): boolean => true;
+  const refuse = (error: unknown): void => {
+    throw error; // until step 8, a broken stream escapes the 'data' listener and ends the server
+  };
+  const afterEchoes = (frames: number) => {};
 }
+
+/**
+ * Step 8: at most `maxConnections` open at once. Returns the check for each new connection: true
+ * when there is room (the connection then counts until its 'close'); false when there is none,
+ * and the newcomer is logged and closed.
+ */
+function connectionCap(maxConnections: number, log: Log): (socket: net.Socket) => boolean {
+  // TODO(8): count the open connections; one more than maxConnections is logged as `client
+  // IP:PORT refused: N connections already open, closing`, given an 'error' listener (its
+  // reset is not news) and destroyed. Each connection counts until its 'close'.
+  return () => true;
+}
+// endregion step-8
 // endregion echo
 
 // region program

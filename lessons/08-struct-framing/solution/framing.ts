@@ -72,7 +72,7 @@ function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
 }
 
-// region encode
+// region step-1
 /**
  * Step 1: one frame, header then payload, in one Buffer ready for socket.write(). Throws a
  * FramingError (EFRAMETOOLARGE) for a payload longer than `maxFrameBytes` (default: 4 GiB − 1,
@@ -87,7 +87,7 @@ export function encodeFrame(payload: Uint8Array, options: FramingOptions = {}): 
   frame.set(payload, HEADER_BYTES);
   return frame;
 }
-// endregion encode
+// endregion step-1
 
 /**
  * A streaming decoder: push() the chunks as they arrive, cut anywhere, and get back every frame
@@ -171,7 +171,7 @@ export class FrameDecoder {
     return this.bufferedBytes;
   }
 
-  // region push
+  // region step-2
   /**
    * Step 2: takes the next chunk of the stream and returns the frames it completes, in order
    * (none, one or many). Throws a FramingError (EFRAMETOOLARGE) for a header over the limit.
@@ -194,9 +194,9 @@ export class FrameDecoder {
     }
     return frames;
   }
-  // endregion push
+  // endregion step-2
 
-  // region read-header
+  // region step-3
   /**
    * Step 3: the payload length from the header, the first 4 unread bytes, however they were cut.
    * Throws EFRAMETOOLARGE when it is over the limit: the payload is never waited for.
@@ -211,9 +211,9 @@ export class FrameDecoder {
     if (size > this.maxFrameBytes) throw frameTooLarge(size, this.maxFrameBytes);
     return size;
   }
-  // endregion read-header
+  // endregion step-3
 
-  // region take-frame
+  // region step-4
   /**
    * Step 4: removes the complete frame at the front (header and `size` payload bytes) and
    * returns its payload: a view of the chunk when it sits in one (no copy: the usual case for
@@ -227,9 +227,9 @@ export class FrameDecoder {
     this.consume(size);
     return payload;
   }
-  // endregion take-frame
+  // endregion step-4
 
-  // region end
+  // region step-5
   /**
    * Step 5: the stream has ended. Throws a FramingError (ETRUNCATED) when it ended inside a
    * frame: some bytes of a frame arrived, but not all of them.
@@ -243,5 +243,5 @@ export class FrameDecoder {
     const size = this.payloadBytes ?? this.readHeader();
     throw truncated(`${this.bufferedBytes - HEADER_BYTES} of its ${size} payload bytes arrived`);
   }
-  // endregion end
+  // endregion step-5
 }

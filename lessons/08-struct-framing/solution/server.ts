@@ -112,21 +112,9 @@ export function createEchoServer(options: ServerOptions = {}): net.Server {
     throw new RangeError(`maxConnections must be a whole number of at least 1, not ${maxConnections}`);
   }
   const limits = { maxFrameBytes, frameTimeoutMs, budget: new Budget(budgetBytes) };
-  let open = 0;
+  const hasRoom = connectionCap(maxConnections, log); // step 8
   return net.createServer((socket) => {
-    // Every connection costs a file descriptor and kernel buffers, whatever it sends: past
-    // maxConnections the newcomer is logged and closed, and those already here are served.
-    if (open >= maxConnections) {
-      log(`client ${peerAddress(socket)} refused: ${maxConnections} connections already open, closing`);
-      socket.on('error', () => {}); // a reset from a client we turn away is not news
-      socket.destroy();
-      return;
-    }
-    open += 1;
-    socket.once('close', () => {
-      open -= 1;
-    });
-    handleConnection(socket, log, limits);
+    if (hasRoom(socket)) handleConnection(socket, log, limits);
   });
 }
 
@@ -143,10 +131,44 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
   const peer = peerAddress(socket);
   log(`client connected from ${peer}`);
   const decoder = new FrameDecoder({ maxFrameBytes: limits.maxFrameBytes });
+  // Without an 'error' listener, a client's reset (ECONNRESET) would crash the whole server.
+  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
+  socket.on('close', () => log(`client ${peer} closed`));
 
-  // The deadline: the next frame must be complete within frameTimeoutMs. Only a complete frame
-  // restarts it (refresh() below), never a mere byte: socket.setTimeout() would be an idle timer,
-  // which every byte restarts, and a client sending one byte a second would hold on forever.
+  // region step-6
+  // Step 6: every frame the chunk completes goes back, in order, as a frame.
+  socket.on('data', (chunk: Buffer) => {
+    if (!admit(chunk)) return; // step 8: over the server's budget, the connection is closed
+    let frames: Buffer[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (error) {
+      return refuse(error); // step 8: a broken stream closes the connection
+    }
+    for (const frame of frames) {
+      // Once the kernel has taken an echo, it no longer counts (step 8; the callback comes after).
+      if (!socket.write(encodeFrame(frame), () => claim())) waitForDrain(); // step 7
+    }
+    afterEchoes(frames.length); // step 8
+  });
+  // endregion step-6
+
+  // region step-7
+  // Step 7: write() returned false: this socket's queue is full, the client reads slower than it
+  // sends. Stop reading from it until the queue drains, so that memory stays bounded: one pause,
+  // and one 'drain' listener, however many writes overflow meanwhile.
+  const waitForDrain = () => {
+    if (socket.isPaused()) return;
+    socket.pause();
+    socket.once('drain', () => socket.resume());
+  };
+  // endregion step-7
+
+  // region step-8
+  // Step 8: the deadline. The next frame must be complete within frameTimeoutMs. Only a complete
+  // frame restarts it (afterEchoes() below), never a mere byte: socket.setTimeout() would be an
+  // idle timer, which every byte restarts, and a client sending one byte a second would hold on
+  // forever.
   const deadline = setTimeout(() => {
     log(`client ${peer} too slow: frame not complete after ${limits.frameTimeoutMs} ms, closing`);
     socket.destroy(); // the protocol has no error frame: the log line is the explanation
@@ -166,37 +188,28 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
     return true;
   };
 
-  socket.on('data', (chunk: Buffer) => {
-    // The chunk counts before the decoder keeps it: a client whose frame would take the server
-    // over its budget is cut off, whoever else holds the rest (a paused client stops adding).
-    if (!claim(chunk.length)) {
-      log(`client ${peer} refused: over the budget of ${budget.limitBytes} bytes for all clients, closing`);
-      socket.destroy(); // no error frame in this protocol: the log line is the explanation
-      return;
-    }
-    let frames: Buffer[];
-    try {
-      frames = decoder.push(chunk);
-    } catch (error) {
-      // A header over the limit: its payload could be gigabytes, and nothing after it can be
-      // trusted. Log it and drop this connection at once; every other client carries on.
-      log(`client ${peer}: ${framingWords(error)}, closing the connection`);
-      socket.destroy();
-      return;
-    }
-    // At least one frame complete: the next one gets frameTimeoutMs from now.
-    if (frames.length > 0) deadline.refresh();
-    for (const frame of frames) {
-      // write() returns false once this socket's queue is full: the client reads slower than it
-      // sends. Stop reading from it until the queue drains, so that memory stays bounded.
-      // Once the kernel has taken an echo, it no longer counts (the callback comes after that).
-      if (!socket.write(encodeFrame(frame), () => claim()) && !socket.isPaused()) {
-        socket.pause();
-        socket.once('drain', () => socket.resume());
-      }
-    }
-    claim(); // the frames moved from the decoder to the socket's queue: the share is up to date
-  });
+  // The chunk counts before the decoder keeps it: a client whose frame would take the server
+  // over its budget is cut off, whoever else holds the rest (a paused client stops adding).
+  const admit = (chunk: Buffer): boolean => {
+    if (claim(chunk.length)) return true;
+    log(`client ${peer} refused: over the budget of ${budget.limitBytes} bytes for all clients, closing`);
+    socket.destroy(); // no error frame in this protocol: the log line is the explanation
+    return false;
+  };
+
+  // A header over the limit: its payload could be gigabytes, and nothing after it can be
+  // trusted. Log it and drop this connection at once; every other client carries on.
+  const refuse = (error: unknown) => {
+    log(`client ${peer}: ${framingWords(error)}, closing the connection`);
+    socket.destroy();
+  };
+
+  // After a chunk's echoes: at least one frame complete, the next one gets frameTimeoutMs from
+  // now; and the frames moved from the decoder to the socket's queue: the share is up to date.
+  const afterEchoes = (frames: number) => {
+    if (frames > 0) deadline.refresh();
+    claim();
+  };
 
   socket.on('end', () => {
     // The client is done sending. Bytes of an unfinished frame are a broken stream: log them.
@@ -210,15 +223,37 @@ export function handleConnection(socket: net.Socket, log: Log, limits: Connectio
     socket.end(); // our FIN, after every echo already written
   });
 
-  // Without an 'error' listener, a client's reset (ECONNRESET) would crash the whole server.
-  socket.on('error', (error) => log(`client ${peer} failed: ${describeError(error)}`));
   socket.on('close', () => {
     clearTimeout(deadline); // no timer may outlive its connection
     closed = true;
     budget.resize(share, 0); // whatever it held, the server holds no longer
-    log(`client ${peer} closed`);
   });
 }
+
+/**
+ * Step 8: at most `maxConnections` open at once. Returns the check for each new connection: true
+ * when there is room (the connection then counts until its 'close'); false when there is none,
+ * and the newcomer is logged and closed.
+ */
+function connectionCap(maxConnections: number, log: Log): (socket: net.Socket) => boolean {
+  let open = 0;
+  return (socket) => {
+    // Every connection costs a file descriptor and kernel buffers, whatever it sends: past
+    // maxConnections the newcomer is logged and closed, and those already here are served.
+    if (open >= maxConnections) {
+      log(`client ${peerAddress(socket)} refused: ${maxConnections} connections already open, closing`);
+      socket.on('error', () => {}); // a reset from a client we turn away is not news
+      socket.destroy();
+      return false;
+    }
+    open += 1;
+    socket.once('close', () => {
+      open -= 1;
+    });
+    return true;
+  };
+}
+// endregion step-8
 // endregion echo
 
 // region program

@@ -90,11 +90,11 @@ export const MAX_ANSWER_BYTES = 64 * 1024;
  * Memory stays the same for 1 KB or 100 GB.
  */
 export async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
-  // TODO(7): const hash = createHash('sha256'); then read the file with
-  // createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) (1 MiB at a time, not the default
-  // 64 KiB) in a `for await (const chunk of stream)` loop: hash.update(chunk) and add chunk.length to
-  // the size. Return { size, sha256: hash.digest('hex') }. Never readFile(): a 200 MB file
-  // would take 200 MB of memory. A missing file rejects with the stream's error (ENOENT): fine.
+  // TODO(7): the file's size and SHA-256 (hex), read as a stream in chunks of READ_CHUNK_BYTES
+  // (not the default 64 KiB), never whole: readFile() would hold a 200 MB file in 200 MB of
+  // memory. A read stream is async-iterable, and a hash (node:crypto) takes one chunk at a time.
+  // A missing file rejects with the stream's own error (ENOENT): fine. README "Streaming: never
+  // the whole file in memory", step 7.
   throw new Error('TODO(7): hash the file in hashFile() — see README step 7');
 }
 // endregion step-7
@@ -111,15 +111,14 @@ export async function sendBody(
   out: Writable,
   { size, frameBytes = BODY_FRAME_BYTES, onProgress }: SendOptions,
 ): Promise<void> {
-  // TODO(8): for await each chunk of source, and cut it into pieces of at most frameBytes
-  // (chunk.subarray(offset, offset + frameBytes)). For each piece:
-  //   - if it would take the count past size, throw new UploadError(
-  //       `the file grew while it was being sent (more than ${size} bytes)`, 'ECHANGED');
-  //   - count it, and out.write(encodeFrame(piece)). When write() returns false, wait:
-  //     `await drained(out)` (below) resolves on the next 'drain';
-  //   - onProgress?.(sent, size).
-  // After the loop, fewer than size bytes means the file shrank: throw new UploadError(
-  //   `the file shrank while it was being sent (${sent} of ${size} bytes)`, 'ECHANGED').
+  // TODO(8): send every byte of source as body frames (encodeFrame()) of at most frameBytes
+  // (cut each chunk without copying it), reporting progress (sent, size) after each frame. Keep
+  // memory constant: when out's write() says its buffer is full, wait for it to drain (drained(),
+  // below) before the next frame. Exactly size bytes must go out, or the file changed since it
+  // was hashed: throw UploadErrors with the code 'ECHANGED', as soon as you know:
+  //   more  → `the file grew while it was being sent (more than ${size} bytes)`
+  //   fewer → `the file shrank while it was being sent (${sent} of ${size} bytes)`
+  // README "Backpressure, end to end", step 8.
   throw new Error('TODO(8): send the body frames in sendBody() — see README step 8');
 }
 // endregion step-8
@@ -160,26 +159,26 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   const { host = '127.0.0.1', port, file, frameBytes = BODY_FRAME_BYTES, onProgress } = options;
   const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   const where = formatAddress(host, port);
-  // TODO(9): the whole upload.
-  //   1. await hashFile(file) (step 7); on failure throw new UploadError(
-  //      `cannot read ${file}: ${fileProblem(error)}`, error.code). The header is
-  //      { name: basename(file), size, sha256 }: the base name, never the path.
-  //   2. In a new Promise: net.connect({ host, port }). On 'connect', write jsonFrame(header),
-  //      call onProgress?.(0, size), then (unless size is 0) sendBody() (step 8) from
-  //      createReadStream(file, { start: 0, end: size - 1, highWaterMark }), and socket.end()
-  //      once it is all sent: the FIN says "that is the whole body". highWaterMark is
-  //      Math.max(READ_CHUNK_BYTES, frameBytes): a chunk smaller than frameBytes would cut the
-  //      frames smaller than asked (--frame-bytes 2000000 must send frames of 2000000 bytes).
-  //   3. Read the answer from the start, even while sending (a refused name comes back early):
-  //      push each 'data' chunk into a FrameDecoder; the first frame is the answer, parseAnswer().
-  //      ok (and the same size and sha256 as yours): resolve with it. Not ok: reject with
-  //      new UploadError(answer.error, 'ESERVER').
-  //      A frame parseAnswer() refuses: reject new UploadError(
-  //      `${where} sent something that is not an answer: ${error.message}`, 'EPROTO').
-  //   4. 'end' before any answer: reject `${where} closed the connection without answering`;
-  //      'error': reject with describeFailure(error, where, connected) (below);
-  //      socket.setTimeout(timeoutMs, ...): reject `${where} sent nothing for ${timeoutMs} ms (ETIMEDOUT)`.
-  //   5. Settle once, and whatever happened, destroy the file stream and the socket.
+  // TODO(9): the whole upload, steps 7 and 8 with a connection around them:
+  //   1. Hash the file (step 7); a file you cannot read is an UploadError
+  //      `cannot read ${file}: ...` (fileProblem()) with the error's code. The header names the
+  //      file by its base name, never its path.
+  //   2. Connect; once connected, send the header frame (jsonFrame()), report progress (0, size),
+  //      send the body (step 8) from a second read of exactly the size bytes you hashed (none for
+  //      an empty file), in chunks of at least frameBytes so that no frame comes out smaller than
+  //      asked, then half-close: the FIN says "that is the whole body".
+  //   3. The answer can come at any time, even while you send (a refused name comes back
+  //      early): from the start, feed what arrives to a FrameDecoder (MAX_ANSWER_BYTES); its
+  //      first frame is the answer (parseAnswer()). ok, for your size and sha256: resolve with
+  //      it. ok for another file: EPROTO, `${where} answered ok for another file: <the frame>`.
+  //      Not ok: ESERVER, with the server's words as the message. A frame that is no answer:
+  //      EPROTO, `${where} sent something that is not an answer: <why>`.
+  //   4. The end of the stream before an answer: ECONNRESET, `${where} closed the connection
+  //      without answering`; a socket error: describeFailure() (below); silence longer than
+  //      timeoutMs (an idle timer is right here): ETIMEDOUT, `${where} sent nothing for
+  //      ${timeoutMs} ms (ETIMEDOUT)`.
+  //   5. Settle once, and whatever happened, close the file stream and the socket.
+  // README "One upload, on the wire", step 9.
   throw new UploadError(`TODO(9): upload ${file} to ${where} in upload() — see README step 9`, 'ETODO');
 }
 // endregion step-9

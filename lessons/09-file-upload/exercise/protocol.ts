@@ -73,18 +73,21 @@ export function checkName(name: string): string | undefined {
   //   a '\\' anywhere                     → 'it contains a backslash (\\)'
   //   '..' anywhere                       → 'it contains ".."'
   //   exactly '.'                         → 'it is "." (the directory itself)'
-  //   a control character (/\p{Cc}/u:     → `it contains a control character (${codePoint(char)})`
-  //     newline, ESC, DEL, U+0080-U+009F)   with the first one found (regex.exec(name)?.[0])
-  //   a bidirectional control             → `it contains a bidirectional control (${codePoint(char)})`
-  //     (/\p{Bidi_Control}/u: U+202E...)
+  //   a control character (Unicode's      → `it contains a control character (${codePoint(char)})`
+  //     category Cc: newline, ESC, DEL,     naming the first one in the name
+  //     U+0080-U+009F)
+  //   a bidirectional control (Unicode's  → `it contains a bidirectional control (${codePoint(char)})`
+  //     property Bidi_Control: U+202E...)
   //   a leading '.'                       → 'it starts with "." (hidden, like the server\'s own temporary files)'
   //   a leading '-'                       → 'it starts with "-" (a command would take it for an option)'
   //   a trailing '.' or ' '               → 'it ends with a dot or a space'
   //   a Windows device (WINDOWS_DEVICE)   → `it is a device name on Windows (${device.toUpperCase()})`,
-  //                                         device = WINDOWS_DEVICE.exec(name)?.[1]
+  //                                         device being the name's device part (`con`, `lpt1`)
   //   over MAX_NAME_BYTES bytes in UTF-8  → `it is longer than ${MAX_NAME_BYTES} bytes`
-  //                                         (Buffer.byteLength(name), not name.length)
+  //                                         (bytes, not characters: `你` is 3)
   // and undefined for any other name ('report.pdf', 'héllo 你好.txt', 'console.txt').
+  // JavaScript regular expressions match Unicode properties with the `u` flag (MDN: Unicode
+  // character class escape). README "Never trust a client's file name", step 1.
   throw new Error('TODO(1): refuse unsafe file names in checkName() — see README step 1');
 }
 // endregion step-1
@@ -120,16 +123,19 @@ export function visible(text: string): string {
  * digits. Fields the protocol does not know are ignored.
  */
 export function parseHeader(payload: Uint8Array): UploadHeader {
-  // TODO(2): decode the payload as UTF-8 and JSON.parse() it, then check each field, throwing a
-  // ProtocolError with these messages (the server answers them word for word):
+  // TODO(2): the payload is UTF-8 JSON, and every field comes from the client: check each one,
+  // in this order, and throw a ProtocolError with these messages (the server answers them word
+  // for word):
   //   not JSON                              → 'the header is not valid JSON'
   //   not an object (null, an array, 5...)  → 'the header must be a JSON object with "name", "size" and "sha256"'
   //   name not a string                     → '"name" must be a string'
-  //   checkName(name) gives a reason        → `refused name ${visible(JSON.stringify(name))}: ${reason}`
+  //   step 1 refuses the name               → `refused name ${visible(JSON.stringify(name))}: ${reason}`
   //                                           (visible(): no raw control reaches a terminal)
   //   size not a safe integer >= 0          → '"size" must be a whole number of bytes, 0 or more'
   //   sha256 not 64 hex digits (any case)   → '"sha256" must be 64 hexadecimal digits'
-  // Return { name, size, sha256 } with sha256 in lower case, and nothing else.
+  // Return { name, size, sha256 } with sha256 in lower case, and no other field. (JSON.parse
+  // throws on bad JSON; null and arrays are objects too for typeof; Number.isSafeInteger.)
+  // README "A header, then a body", step 2.
   throw new Error('TODO(2): check the header in parseHeader() — see README step 2');
 }
 // endregion step-2

@@ -307,17 +307,19 @@ export class UploadSession {
    * and logs `client IP:PORT uploads "NAME" (N bytes)`. An empty file is finished at once.
    */
   protected begin(header: UploadHeader): void {
-    // TODO(3): start the upload:
-    //   - remember the header (this.header) and move on: this.state = 'body';
-    //   - this.hash = createHash('sha256'): it will see every body byte;
-    //   - this.temporaryPath = join(this.settings.dir, temporaryName()), in the upload directory
-    //     itself, and this.file = this.settings.openFile(this.temporaryPath);
-    //   - listen for the file's 'error' (a directory you may not write to, a full disk) and
-    //     this.fail(`cannot store the file: ${fileProblem(error)}`);
-    //   - this.opened = identityOf(this.file), and this.opened.catch(() => {}): who the file is
-    //     (device and inode, from its descriptor), for the check in step 6;
-    //   - log `client ${this.peer} uploads ${JSON.stringify(header.name)} (${header.size} bytes)`;
-    //   - an empty file has no body frames: when header.size is 0, call this.finish() now.
+    // TODO(3): start the upload. What must hold once begin() returns:
+    //   - the header is kept (this.header) and the connection expects body frames (this.state);
+    //   - a SHA-256 hash (node:crypto) is ready to see every body byte (this.hash);
+    //   - a file is open under a temporary name (temporaryName()) in the upload directory itself,
+    //     never under the client's name, which only appears with step 6's rename, and through
+    //     this.settings.openFile(), which the tests replace (this.temporaryPath, this.file);
+    //   - a failure of that file (a directory you may not write to, a full disk) is answered
+    //     `cannot store the file: ...` (fileProblem()) through this.fail(), never a crash;
+    //   - who the file is, device and inode from its descriptor, is on its way for step 6's check
+    //     (identityOf(), kept in this.opened; its rejection is the file's error, answered above);
+    //   - the log says `client IP:PORT uploads "NAME" (N bytes)` (the name as JSON.stringify
+    //     quotes it), and an empty file, which has no body frames, is finished at once.
+    // README "Atomic rename: nothing is visible until it is complete", step 3.
     // Until then, every upload is answered with this TODO. Delete the line below.
     void this.fail('TODO(3): start the upload in begin() — see README step 3');
   }
@@ -332,15 +334,16 @@ export class UploadSession {
    */
   protected receive(frame: Buffer): void {
     // TODO(4): one body frame, in this order:
-    //   - if this.received + frame.length would pass the header's size, throw
-    //     new ProtocolError(`the body is longer than the ${size} bytes announced`);
-    //   - count the bytes (this.received) and feed the hash (this.hash.update(frame));
-    //   - this.file.write(frame). When it returns false, the file's buffer is full: set
-    //     this.waitingForDisk = true (wait for one 'drain' at a time) and pause the socket
-    //     (this.socket.pause()). On the file's next 'drain': this.waitingForDisk = false,
-    //     this.socket.resume(), and this.restartDeadline(). While you wait for your disk, the
-    //     client's clock stands still; once you read again, it gets a whole period;
-    //   - when this.received reaches the size, call this.finish().
+    //   - bytes beyond the header's size are a ProtocolError:
+    //     `the body is longer than the ${size} bytes announced`;
+    //   - count them (this.received) and feed them to the hash;
+    //   - write them to the file, and keep memory constant: when the file says its buffer is
+    //     full, stop reading the socket until the file has room again (one wait at a time:
+    //     this.waitingForDisk). While you wait for your disk the client's clock stands still, so
+    //     once you read again it gets a whole period (this.restartDeadline()). Node docs:
+    //     writable.write() return value and 'drain', socket.pause()/resume();
+    //   - once the last announced byte is in, finish (step 6).
+    // README "Backpressure, end to end", step 4.
     void this.fail('TODO(4): write the body to the file in receive() — see README step 4');
   }
   // endregion step-4
@@ -351,11 +354,12 @@ export class UploadSession {
    * is closed, and removes the temporary file. Whatever went wrong, nothing is left behind.
    */
   protected async discard(): Promise<void> {
-    // TODO(5): take this.file and this.temporaryPath, and set both to undefined. Then:
-    //   - if there is a file stream that is not closed yet (file.closed), destroy() it and wait
-    //     for its 'close' event: only then is the file really closed;
-    //   - if there is a temporary path, unlink() it (from node:fs/promises). It may not exist,
-    //     when opening it failed: ignore the errors ENOENT and ENOTDIR, rethrow any other.
+    // TODO(5): nothing of the upload may be left behind, and discard() may run more than once:
+    // take this.file and this.temporaryPath and clear them first. A file stream still open is
+    // destroyed, and only once it has really closed (which event?) is the temporary file
+    // removed (node:fs/promises): removing it sooner, a stream still opening could create it
+    // again. The file may never have been created (the open failed): ENOENT and ENOTDIR are no
+    // error here, any other is. README: step 5.
     throw new Error('TODO(5): remove the temporary file in discard() — see README step 5');
   }
   // endregion step-5
@@ -370,22 +374,23 @@ export class UploadSession {
    */
   protected async finish(): Promise<void> {
     this.state = 'finishing';
-    // TODO(6): finish the upload:
-    //   - first await this.opened (the file's identity: its descriptor closes with the file);
-    //   - end the file (this.file.end()) and wait for its 'close' (reject on its 'error');
-    //   - stat() the temporary path (node:fs/promises): its dev and ino must be those of
-    //     this.opened, else return this.fail('the temporary file was replaced while the upload ran')
-    //     (someone who can write to the directory put another file under the name);
-    //   - its size must be the header's size, else
-    //     return this.fail(`${size} bytes reached the disk, not the ${header.size} announced`);
-    //   - this.hash.digest('hex') must be the header's sha256, else return this.fail(
-    //     `the SHA-256 of the ${size} bytes received is ${sha256}, not ${header.sha256}`);
-    //   - rename() the temporary file to join(this.settings.dir, header.name), then set
-    //     this.temporaryPath and this.file to undefined: there is nothing left to discard;
-    //   - any error on the way: return this.fail(`cannot store the file: ${fileProblem(error)}`);
-    //   - then this.state = 'done', log
-    //     `client ${this.peer} stored ${JSON.stringify(name)} (${size} bytes, sha256 ${sha256})`
-    //     and this.answer({ ok: true, name, size, sha256 }).
+    // TODO(6): finish the upload, checking before the name appears:
+    //   - the file's identity (this.opened) first: its descriptor closes with the file;
+    //   - then close the file and wait until it has closed (or failed);
+    //   - the temporary name must still hold that file (device and inode: node:fs/promises
+    //     stat), else fail 'the temporary file was replaced while the upload ran' (someone who
+    //     can write to the directory put another file under the name);
+    //   - its size on disk must be the announced one, else fail
+    //     `${size} bytes reached the disk, not the ${header.size} announced`;
+    //   - the hash of what was received must be the announced one, else fail
+    //     `the SHA-256 of the ${size} bytes received is ${sha256}, not ${header.sha256}`;
+    //   - then rename it to its real name in the upload directory, atomically; after that there
+    //     is nothing left to discard (this.temporaryPath, this.file);
+    //   - any error on the way: fail `cannot store the file: ...` (fileProblem());
+    //   - only then: state 'done', log `client IP:PORT stored "NAME" (N bytes, sha256 HEX)` and
+    //     answer { ok: true, name, size, sha256 } (this.answer()). Fail with this.fail(), which
+    //     discards and answers. README "Integrity: a hash, checked before the file exists",
+    //     step 6.
     return this.fail('TODO(6): check and rename the file in finish() — see README step 6');
   }
   // endregion step-6

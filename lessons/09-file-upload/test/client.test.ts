@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { closedPort, lessonOf, startProxy, startServer, WireError, within } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { hashFile, sendBody, UploadError, upload } from '#impl/client.ts';
+import { formatBytes, hashFile, progressReporter, sendBody, UploadError, upload } from '#impl/client.ts';
 import {
   clientRepro,
   type Explain,
   expectFiles,
+  frame,
   NO_REPRO,
   randomFileLine,
   sha256,
@@ -349,6 +350,81 @@ describe('step 8: send the body in frames, with backpressure', () => {
       explain,
     );
   });
+
+  test('no listener is left behind: after 64 waits for "drain", the socket has none more than before', async () => {
+    const explain = {
+      hint: "step 8: wait with the given drained(out), which removes its 'drain', 'close' and 'error' listeners once one fires: a listener added per write stays (MaxListenersExceededWarning) and keeps every old wait alive",
+      repro: UNIT,
+    };
+    const socket = slowSocket();
+    const events = ['drain', 'close', 'error'] as const;
+    const before = events.map((event) => socket.out.listenerCount(event));
+    const chunks = Array.from({ length: 64 }, () => randomBytes(64 * 1024));
+    await bounded(
+      sendBody(Readable.from(chunks), socket.out, { size: 64 * 64 * 1024 }),
+      'sendBody() to resolve',
+      explain,
+    );
+    expect(
+      Object.fromEntries(events.map((event) => [event, socket.out.listenerCount(event)])),
+      `${explain.hint}: listeners on the socket once sendBody() resolved`,
+    ).toEqual(Object.fromEntries(events.map((event, i) => [event, before[i]])));
+  });
+
+  test('a socket that closes or fails while sendBody() waits for "drain" rejects at once, never hangs', async () => {
+    const explain = {
+      hint: "step 8: await the given drained(out): it rejects when the socket closes ('the connection closed while sending', EPIPE) or fails (that error) before its 'drain'; a bare once(out, 'drain') waits for ever",
+      repro: UNIT,
+    };
+    /** A socket whose peer stopped reading: nothing it is given ever leaves, so 'drain' never comes. */
+    const stuck = () => {
+      let written: () => void = () => {};
+      const firstWrite = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      const out = new Writable({
+        highWaterMark: 1024,
+        write() {
+          written(); // and never calls back
+        },
+      });
+      return { out, firstWrite };
+    };
+    const body = () => Readable.from([randomBytes(20_000)]);
+    const waitingThen = async (destroy: (out: Writable) => void) => {
+      const { out, firstWrite } = stuck();
+      const sending = sendBody(body(), out, { size: 20_000, frameBytes: 5000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await firstWrite; // write() said false: sendBody() is waiting for 'drain'
+      await new Promise((resolve) => setImmediate(resolve));
+      destroy(out);
+      return bounded(sending, 'sendBody() to reject', explain);
+    };
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    const [closed, failed, closedBefore] = await Promise.all([
+      waitingThen((out) => out.destroy()),
+      waitingThen((out) => out.destroy(reset)),
+      // Closed before sendBody() even starts: write() says false, and 'close' has come already.
+      (async () => {
+        const { out } = stuck();
+        out.destroy();
+        await new Promise((resolve) => setImmediate(resolve));
+        return bounded(
+          sendBody(body(), out, { size: 20_000, frameBytes: 5000 }).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+          'sendBody() to reject',
+          explain,
+        );
+      })(),
+    ]);
+    expectUploadError(closed as UploadError, 'EPIPE', 'the connection closed while sending', explain);
+    expectUploadError(closedBefore as UploadError, 'EPIPE', 'the connection closed while sending', explain);
+    expect(failed, `${explain.hint}: a socket that fails rejects with its own error`).toBe(reset);
+  });
 });
 
 describe('step 9: the whole upload', () => {
@@ -478,7 +554,7 @@ describe('step 9: the whole upload', () => {
     const explain = {
       hint: 'step 9: socket.setTimeout(timeoutMs, ...) rejects "127.0.0.1:PORT sent nothing for 300 ms (ETIMEDOUT)"',
       repro: [
-        'nc -l 9000 > /dev/null     # in one terminal: a server that reads everything and never answers',
+        'npx course nc -l 127.0.0.1 9000 --hex     # in one terminal: a server that reads everything and never answers',
         lesson.command('client', ['--port', '9000', '--timeout', '300', '/etc/hosts']),
       ].join('\n'),
       ms: 8_000,
@@ -497,20 +573,26 @@ describe('step 9: the whole upload', () => {
   });
 
   test('an ok for another file (another size or hash) is no success', async () => {
-    const server = await fakeServer((frames) => ({ ...okFor(frames), sha256: sha256('something else') }));
     const explain = {
-      hint: 'step 9: resolve only when the answer is ok AND its size and sha256 are yours; else reject with code EPROTO',
-      repro: `${NO_REPRO}: the test's server answers ok with a wrong hash`,
+      hint: "step 9: resolve only when the answer is ok AND its size and sha256 are yours; else reject new UploadError(where + ' answered ok for another file: ' + frame, 'EPROTO')",
+      repro: `${NO_REPRO}: the test's servers answer ok with a wrong hash, or a wrong size`,
     };
-    const error = await rejection(
-      upload({ port: server.port, file: fileOf(Buffer.from('hello')) }),
-      'upload() to reject an ok answer for another file',
-      explain,
-    );
-    if (!(error instanceof UploadError && error.code === 'EPROTO')) {
-      throw new WireError(`upload() rejected with ${shownError(error)}`, {
-        expected: 'an UploadError with code EPROTO',
+    const wrong: Record<string, (frames: Buffer[]) => object> = {
+      hash: (frames) => ({ ...okFor(frames), sha256: sha256('something else') }),
+      size: (frames) => ({ ...okFor(frames), size: 6 }),
+    };
+    for (const [what, answer] of Object.entries(wrong)) {
+      const server = await fakeServer(answer);
+      const error = await rejection(
+        upload({ port: server.port, file: fileOf(Buffer.from('hello')) }),
+        `upload() to reject an ok answer with another ${what}`,
+        explain,
+      );
+      const frames = [frame({ name: 'data.bin', size: 5, sha256: sha256('hello') })];
+      const sent = JSON.stringify(answer(splitFrames(Buffer.concat(frames)).frames));
+      expectUploadError(error, 'EPROTO', `127.0.0.1:${server.port} answered ok for another file: ${sent}`, {
         ...explain,
+        hint: `${explain.hint} (an ok with another ${what})`,
       });
     }
   });
@@ -530,6 +612,141 @@ describe('step 9: the whole upload', () => {
       error,
       'EPROTO',
       `127.0.0.1:${server.port} sent something that is not an answer: the answer is not {"ok": true, ...} or {"ok": false, "error": ...}`,
+      explain,
+    );
+  });
+
+  test('an answer announced longer than 64 KiB is refused as soon as its length is read (EPROTO)', async () => {
+    // The length of a 1 MB answer, and nothing after it: a client that waits for its bytes waits
+    // until its own timeout.
+    const port = await startServer((socket) => {
+      socket.resume();
+      const length = Buffer.alloc(4);
+      length.writeUInt32BE(1_000_000);
+      socket.write(length);
+    });
+    const explain = {
+      hint: 'step 9: read the answer with new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES }): an answer is a few hundred bytes, and a peer must not make you wait for (or hold) a megabyte; what push() throws is "not an answer" (EPROTO)',
+      repro: `${NO_REPRO}: the test's server announces a 1 MB answer`,
+    };
+    const error = await rejection(
+      upload({ port, file: fileOf(Buffer.from('hello')), timeoutMs: 3_000 }),
+      'upload() to reject the announced length at once',
+      explain,
+    );
+    expectUploadError(
+      error,
+      'EPROTO',
+      `127.0.0.1:${port} sent something that is not an answer: a frame of 1000000 bytes is over the limit of 65536 bytes`,
+      explain,
+    );
+  });
+
+  test('an answer that arrives a byte at a time is read whole', async () => {
+    const { port } = await startUploads();
+    const proxy = await startProxy(port, { cut: 'bytes', direction: 'reply' });
+    const explain = {
+      hint: "step 9: push each 'data' chunk into the FrameDecoder, and wait while push() returns no frame: the answer may come in pieces",
+      repro: `${NO_REPRO}: the test's proxy cuts the server's answer into single bytes`,
+    };
+    const answer = await bounded(
+      upload({ port: proxy.port, file: fileOf(Buffer.from('hello'), 'bytes.txt') }),
+      'upload() to resolve',
+      explain,
+    );
+    expect(answer, explain.hint).toEqual({ ok: true, name: 'bytes.txt', size: 5, sha256: sha256('hello') });
+  });
+
+  test('a file that cannot be read rejects with its reason, before connecting', async () => {
+    const { root } = tempRoot();
+    const missing = join(root, 'nothing-here.bin');
+    const explain = {
+      hint: "step 9: await hashFile(file) first, and turn its failure into new UploadError('cannot read ' + file + ': ' + fileProblem(error), error.code)",
+      repro: `${lesson.command('client', ['--port', '9000', '/tmp/nothing-here.bin'])}     # the program checks FILE first; upload() must too`,
+    };
+    // Nothing listens on the port: a client that connects before it reads the file says ECONNREFUSED.
+    const error = await rejection(
+      upload({ port: await closedPort(), file: missing }),
+      'upload() to reject: the file does not exist',
+      explain,
+    );
+    expectUploadError(error, 'ENOENT', `cannot read ${missing}: no such file or directory (ENOENT)`, explain);
+  });
+
+  test('what was hashed is what is sent: a file that grows meanwhile is sent as hashed, one that shrinks rejects (ECHANGED)', async () => {
+    // onProgress(0, size) comes once connected, before the first body byte is read: the test
+    // changes the file there, as a program still writing it would.
+    const explain = {
+      hint: 'step 9: read the body with createReadStream(file, { start: 0, end: size - 1, ... }): exactly the bytes hashed (end is inclusive); and when sendBody() rejects, reject upload() with its error',
+      repro: `${NO_REPRO}: the test appends to the file (or cuts it) between the hash and the send`,
+    };
+    const change = (file: string, how: (file: string) => void) => {
+      let done = false;
+      return (sent: number) => {
+        if (sent === 0 && !done) {
+          done = true;
+          how(file);
+        }
+      };
+    };
+    const grows = fileOf(Buffer.from('hello'), 'grows.log');
+    const growing = await fakeServer(okFor);
+    const grown = await bounded(
+      upload({
+        port: growing.port,
+        file: grows,
+        onProgress: change(grows, (file) => writeFileSync(file, ' world', { flag: 'a' })),
+      }),
+      'upload() to resolve with the 5 bytes hashed',
+      explain,
+    );
+    expect(grown, `${explain.hint}: the file grew after its hash`).toEqual({
+      ok: true,
+      name: 'grows.log',
+      size: 5,
+      sha256: sha256('hello'),
+    });
+    const { frames } = await bounded(growing.received, 'the client to send FIN', explain);
+    expect(
+      Buffer.concat(frames.slice(1)).toString(),
+      `${explain.hint}: the body sent for a file that grew after its hash`,
+    ).toBe('hello');
+
+    const shrinks = fileOf(Buffer.from('hello'), 'shrinks.log');
+    const shrinking = await fakeServer(okFor);
+    const error = await rejection(
+      upload({
+        port: shrinking.port,
+        file: shrinks,
+        onProgress: change(shrinks, (file) => truncateSync(file, 2)),
+      }),
+      'upload() to reject: the file shrank after its hash',
+      explain,
+    );
+    expectUploadError(error, 'ECHANGED', 'the file shrank while it was being sent (2 of 5 bytes)', explain);
+  });
+
+  test('a connection reset in the middle of the body rejects: `connection to … failed`', async () => {
+    // The server resets the connection as soon as the header is in; 32 MiB cannot all be sent by then.
+    const port = await startServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    const explain = {
+      hint: "step 9: on the socket's 'error', reject with describeFailure(error, where, connected), connected being true once 'connect' came: it says `connection to 127.0.0.1:PORT failed: ...`, not `cannot connect to ...`",
+      repro: `${NO_REPRO}: the test's server resets the connection after the header`,
+    };
+    const error = await rejection(
+      upload({ port, file: sparseFile(32 * 1024 * 1024) }),
+      'upload() to reject: the server reset the connection',
+      explain,
+    );
+    const code = (error as UploadError | undefined)?.code ?? '';
+    const reasons: Record<string, string> = {
+      ECONNRESET: 'connection reset by peer (ECONNRESET)',
+      EPIPE: 'the other side closed the connection (EPIPE)',
+    };
+    expectUploadError(
+      error,
+      code in reasons ? code : 'ECONNRESET',
+      `connection to 127.0.0.1:${port} failed: ${reasons[code] ?? reasons.ECONNRESET}`,
       explain,
     );
   });
@@ -558,5 +775,97 @@ describe('step 9: the whole upload', () => {
       readFileSync(join(dir, 'three.bin')).equals(body),
       `${explain.hint}: the stored file differs`,
     ).toBe(true);
+  });
+});
+
+describe('the client program: progress for people', () => {
+  const MiB = 1024 * 1024;
+
+  test('formatBytes() gives sizes for people: bytes, then KiB to TiB with one decimal', () => {
+    const cases: [number, string][] = [
+      [0, '0 bytes'],
+      [1023, '1023 bytes'],
+      [1024, '1.0 KiB'],
+      [1536, '1.5 KiB'],
+      [200 * MiB, '200.0 MiB'],
+      [1024 * MiB, '1.0 GiB'],
+      [2 * 1024 * 1024 * MiB, '2.0 TiB'],
+      [5000 * 1024 * 1024 * MiB, '5000.0 TiB'],
+    ];
+    for (const [bytes, text] of cases) {
+      expect(formatBytes(bytes), `formatBytes(${bytes}): the given code`).toBe(text);
+    }
+  });
+
+  test('on a terminal: one bar redrawn in place at most 10 times a second, with the rate; done() ends the line', () => {
+    let now = 1000;
+    const written: string[] = [];
+    const progress = progressReporter({ isTTY: true, write: (text) => written.push(text) }, () => now);
+    progress.update(0, 200 * MiB);
+    now = 2000;
+    progress.update(100 * MiB, 200 * MiB);
+    now = 2050; // 50 ms after the last drawing: not again yet
+    progress.update(150 * MiB, 200 * MiB);
+    now = 2100; // 100 ms after it: again
+    progress.update(160 * MiB, 200 * MiB);
+    now = 2110; // and the last update always is
+    progress.update(200 * MiB, 200 * MiB);
+    now = 3000;
+    progress.done(200 * MiB);
+    expect(
+      written,
+      "the README's bar: `[##########----------]  50%  100.0 MiB of 200.0 MiB  100.0 MiB/s`",
+    ).toEqual([
+      '\r[--------------------]   0%  0 bytes of 200.0 MiB  0 bytes/s\x1b[K',
+      '\r[##########----------]  50%  100.0 MiB of 200.0 MiB  100.0 MiB/s\x1b[K',
+      '\r[################----]  80%  160.0 MiB of 200.0 MiB  145.5 MiB/s\x1b[K',
+      '\r[####################] 100%  200.0 MiB of 200.0 MiB  180.2 MiB/s, waiting for the answer\x1b[K',
+      '\n',
+      'sent 200.0 MiB in 2.00 s (100.0 MiB/s)\n',
+    ]);
+    const aborted: string[] = [];
+    const failing = progressReporter({ isTTY: true, write: (text) => aborted.push(text) }, () => now);
+    failing.update(0, 10);
+    failing.abort();
+    expect(aborted.at(-1), 'abort() ends the bar’s line, so that the error starts a line of its own').toBe(
+      '\n',
+    );
+  });
+
+  test('elsewhere: a plain line each time another tenth is sent, the first one always', () => {
+    let now = 0;
+    const written: string[] = [];
+    const progress = progressReporter({ write: (text) => written.push(text) }, () => now);
+    for (const sent of [15, 19, 20, 55, 99, 100]) progress.update(sent, 100);
+    now = 500;
+    progress.done(100);
+    progress.abort();
+    expect(written, 'the given progressReporter() off a terminal').toEqual([
+      'sent 15 of 100 bytes (15%)\n',
+      'sent 20 of 100 bytes (20%)\n',
+      'sent 55 of 100 bytes (55%)\n',
+      'sent 99 of 100 bytes (99%)\n',
+      'sent 100 of 100 bytes (100%), waiting for the answer\n',
+      'sent 100 bytes in 0.50 s (200 bytes/s)\n',
+    ]);
+    const empty: string[] = [];
+    progressReporter({ write: (text) => empty.push(text) }, () => 0).update(0, 0);
+    expect(empty, 'an empty file is all sent at once').toEqual([
+      'sent 0 of 0 bytes (100%), waiting for the answer\n',
+    ]);
+  });
+
+  test('client.ts --help names FILE and every option, with its value and default', async () => {
+    const help = await lesson.run('client', ['--help']);
+    expect(help.code, `--help exits 0; stderr: ${help.stderr}`).toBe(0);
+    for (const line of [
+      'usage: client.ts [options] FILE',
+      "Uploads FILE to a lesson 09 server and prints the server's answer.",
+      '  FILE             the file to upload',
+      '  --timeout MS     give up when the server is silent this long (default 30000)',
+      '  --frame-bytes N  size of the body frames (default 65536)',
+    ]) {
+      expect(help.stdout.split('\n'), 'client.ts --help').toContain(line);
+    }
   });
 });

@@ -178,6 +178,11 @@ describe('the programs: server.ts and client.ts', () => {
       lesson.run('server', ['--dir', join(root, 'a-file', 'uploads')]),
     ]);
     expect(help.code, '--help exits 0').toBe(0);
+    expect(help.stdout.split('\n').slice(0, 3), 'server.ts --help: its usage line and summary').toEqual([
+      'usage: server.ts [options]',
+      '',
+      'Receives files (a header frame, then body frames) and stores them, checked, in --dir.',
+    ]);
     for (const line of [
       '--dir DIR            where files are stored (default ./uploads, created if missing)',
       '--max-frame BYTES    largest frame accepted (default 1048576)',
@@ -191,5 +196,28 @@ describe('the programs: server.ts and client.ts', () => {
       1,
       `cannot use --dir ${join(root, 'a-file', 'uploads')}: not a directory (ENOTDIR)\n`,
     ]);
+  });
+
+  test('the server: a flag out of its range is bad usage, exit 2, one line', async () => {
+    const { dir } = tempRoot();
+    // --budget must hold two frames being assembled and a full file queue (1 MiB): with
+    // --max-frame 70000, 2 * 70000 + 1048576.
+    const cases: [string[], string][] = [
+      [['--max-frame', '100'], "--max-frame must be a whole number from 4096 to 16777216, not '100'"],
+      [['--budget', '1000'], "--budget must be a whole number of at least 3145728, not '1000'"],
+      [
+        ['--max-frame', '70000', '--budget', '100'],
+        "--budget must be a whole number of at least 1188576, not '100'",
+      ],
+      [['--max-connections', '0'], "--max-connections must be a whole number of at least 1, not '0'"],
+    ];
+    const runs = await Promise.all(cases.map(([flags]) => lesson.run('server', ['--dir', dir, ...flags])));
+    runs.forEach((run, i) => {
+      const [flags, message] = cases[i] as [string[], string];
+      expect([run.code, run.stderr], `server.ts ${flags.join(' ')}: the given serverProgram()`).toEqual([
+        2,
+        `server.ts: ${message} (see server.ts --help)\n`,
+      ]);
+    });
   });
 });

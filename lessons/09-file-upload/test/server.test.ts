@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { basename, dirname, join } from 'node:path';
-import {
-  closeAfterTest,
-  connect,
-  ncLine,
-  type Peer,
-  pythonSendLine,
-  startProxy,
-  trickle,
-  WireError,
-} from '@course/helpers';
+import { closeAfterTest, connect, ncLine, type Peer, startProxy, trickle, WireError } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { createUploadServer, TEMPORARY_NAME } from '#impl/server.ts';
 import {
@@ -168,7 +159,7 @@ describe('step 3: start the upload in a temporary file', () => {
     const header = frame({ name: 'slow.txt', size: 3, sha256: sha256('abc') });
     const explain = {
       hint: 'step 3: the given onData() collects frames with a FrameDecoder; begin() runs once for the whole header',
-      repro: serverRepro([], pythonSendLine(header, 9000, { trickleMs: 10 })),
+      repro: serverRepro([], ncLine(header, 9000, { trickleMs: 10, halfClose: false })),
     };
     await send(peer, header, explain);
     const expected = 'a log line saying the upload of slow.txt began';
@@ -269,7 +260,7 @@ describe('step 4: write the body, with backpressure', () => {
       hint: 'step 4: the deadline is for each frame, not for the whole upload: the given onData() restarts it on every complete frame; do not start a timer of your own',
       repro: serverRepro(
         ['--timeout', String(timeoutMs)],
-        `(printf '\\000\\000\\000\\145{"name":"b.txt","size":5,"sha256":"%s"}' $(printf hello | sha256sum | cut -c1-64); for c in h e l l o; do sleep 0.7; printf "\\000\\000\\000\\001$c"; done) | nc -N 127.0.0.1 9000`,
+        `${ncLine(uploadFrames('b.txt', Buffer.from('hello'), { frameBytes: 1 }), 9000, { trickleMs: 100 })}     # each byte 100 ms apart, each frame far within the deadline`,
       ),
       ms: 10_000,
     };
@@ -542,7 +533,7 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
   });
 
   test('a directory the server cannot write to gives a clean error', async () => {
-    const { port, dir, root } = await startUploads();
+    const { port, dir, root, log } = await startUploads();
     // As root, permissions do not stop writes (tests may run as root in a container): make the
     // upload directory a regular file instead. Either way, opening a file in it fails.
     if (process.getuid?.() === 0) {
@@ -580,6 +571,68 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
       'never send the server’s own paths to a client: fileProblem(error) gives words and a code',
     ).not.toContain(root);
     expect(listFiles(root), 'step 5: nothing may be left').toEqual(['uploads']);
+    expect(
+      log.lines.filter((line) => line.includes('could not remove')),
+      'step 5: a temporary file that was never created is nothing to remove: discard() ignores the ENOENT (or ENOTDIR) of its unlink()',
+    ).toEqual([]);
+  });
+
+  test('an upload directory removed while the server runs gives a clean error too', async () => {
+    const { port, dir, log } = await startUploads();
+    rmSync(dir, { recursive: true });
+    const header = frame({ name: 'gone.txt', size: 10, sha256: EMPTY_SHA256 });
+    const explain = {
+      hint: "step 3: listen for the file's 'error' event in begin(), and fail with `cannot store the file: ` + fileProblem(error); step 5: discard() then finds no file to remove, which is no error",
+      repro: serverRepro([], 'rm -r /tmp/uploads', ncLine(header, 9000)),
+    };
+    const peer = await connect(port);
+    await send(peer, header, explain);
+    expectAnswer(
+      await readAnswer(peer, explain),
+      { ok: false, error: 'cannot store the file: no such file or directory (ENOENT)' },
+      { ...explain, exact: true },
+    );
+    await log.line(
+      /"gone\.txt" not stored: cannot store the file: /,
+      'a log line: "gone.txt" not stored',
+      explain,
+    );
+    expect(
+      log.lines.filter((line) => line.includes('could not remove')),
+      `${explain.hint}: the log`,
+    ).toEqual([]);
+  });
+
+  test('a temporary file that cannot be removed is logged, and the server goes on', async () => {
+    const { port, dir, log } = await startUploads();
+    const body = randomBytes(100_000);
+    const frames = uploadFrames('stuck.bin', body, { frameBytes: 50_000 });
+    const explain = {
+      hint: 'the given cleanUp() logs a discard() that throws, `client IP:PORT: could not remove the temporary file: ...`, and still answers: in discard(), let an unlink() error other than ENOENT or ENOTDIR go up',
+      repro: `${NO_REPRO}: the test puts a directory in place of the temporary file`,
+    };
+    const peer = await connect(port);
+    await send(peer, frames.subarray(0, frames.length - (4 + 50_000)), explain);
+    const [temporary] = await beforeClose(peer, waitForFiles(dir, 1, explain), 'the temporary file', explain);
+    // A directory in its place: unlink() cannot remove a directory (EISDIR; EPERM on macOS).
+    renameSync(join(dir, temporary as string), join(dir, 'moved-away'));
+    mkdirSync(join(dir, temporary as string));
+    const client = peer.socket.localPort;
+    peer.reset();
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${client}: could not remove the temporary file: .*\\((EISDIR|EPERM)\\)$`,
+      ),
+      'a log line `client IP:PORT: could not remove the temporary file: is a directory (EISDIR)`',
+      explain,
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${client}: "stuck\\.bin" not stored: `),
+      'then the line saying why "stuck.bin" was not stored',
+      explain,
+    );
+    // Once step 5 is done, the next upload is served (stored once step 6 is done too).
+    expectOkOrLater(await uploadTo(port, 'next.txt', Buffer.from('next'), explain), { ok: true }, 5, explain);
   });
 });
 
@@ -841,7 +894,7 @@ describe('the memory budget', () => {
       hint: "the given onData() counts each session's unfinished frame in settings.budget (count()), and refuses the session that goes over",
       repro: serverRepro(
         ['--budget', String(budgetBytes), '--max-frame', '100000'],
-        `for i in 1 2 3; do (printf '\\000\\001\\206\\240'; head -c 90000 /dev/zero; sleep 30) | nc 127.0.0.1 9000 & done; wait`,
+        `${ncLine(Buffer.concat([Buffer.from([0, 1, 0x86, 0xa0]), Buffer.alloc(90_000)]), 9000, { halfClose: false })}     # in three more terminals at once: three unfinished 100000-byte frames`,
       ),
     };
     const peers = await Promise.all(streams.map(() => connect(port)));
@@ -935,16 +988,137 @@ describe('the upload directory', () => {
     expectFiles(dir, ['kept.txt'], explain);
   });
 
+  test("a stored file can be read by the server's user only (mode 0600): uploads are not for every account on the machine", async () => {
+    const { port, dir } = await startUploads();
+    const explain = {
+      hint: "the given settingsFrom() opens the temporary file with createWriteStream(path, { flags: 'wx', mode: 0o600, ... }), and rename() keeps its mode",
+      repro: serverRepro(
+        [],
+        'printf secret > /tmp/secret.txt',
+        referenceClient('/tmp/secret.txt'),
+        'ls -l /tmp/uploads',
+      ),
+    };
+    const answer = await uploadTo(port, 'secret.txt', Buffer.from('secret'), explain);
+    if (!expectOkOrLater(answer, { ok: true, name: 'secret.txt' }, 6, explain)) return;
+    const mode = statSync(join(dir, 'secret.txt')).mode & 0o777;
+    expect(mode.toString(8), explain.hint).toBe('600');
+  });
+
   test('temporary files an earlier server left behind are removed at start; other files stay', async () => {
     const { dir } = tempRoot();
     mkdirSync(dir);
     const stale = '.upload-0123456789abcdef.part';
-    for (const name of [stale, 'keep.txt', '.upload-notours.part']) writeFileSync(join(dir, name), 'x');
+    // Only whole names match: `my.upload-….part` may be a stored upload, `….part.txt` is not ours.
+    const others = ['keep.txt', '.upload-notours.part', 'my.upload-0123456789abcdef.part', `${stale}.txt`];
+    for (const name of [stale, ...others]) writeFileSync(join(dir, name), 'x');
     // A directory of such a name is none of the server's files: it stays, and the server starts.
     mkdirSync(join(dir, '.upload-fedcba9876543210.part'));
     createUploadServer({ dir });
-    expectFiles(dir, ['.upload-fedcba9876543210.part', '.upload-notours.part', 'keep.txt'], {
-      hint: 'the given createUploadServer() removes the regular files TEMPORARY_NAME matches, and nothing else',
+    expectFiles(dir, ['.upload-fedcba9876543210.part', ...others], {
+      hint: 'the given createUploadServer() removes the regular files TEMPORARY_NAME matches (the whole name, ^…$), and nothing else',
     });
+  });
+
+  test('a missing upload directory is created, with its missing parents', () => {
+    const { root } = tempRoot();
+    const dir = join(root, 'a', 'b', 'uploads');
+    createUploadServer({ dir });
+    expect(statSync(dir).isDirectory(), 'the given makeDirectory(): `mkdir -p`').toBe(true);
+  });
+});
+
+describe('connections that end early, or fail after the answer', () => {
+  test('half a header, then FIN, is answered; a FIN before any byte is closed without a word', async () => {
+    const { port, log } = await startUploads();
+    const half = frame({ name: 'half.txt', size: 1, sha256: EMPTY_SHA256 }).subarray(0, 20);
+    const explain = {
+      hint: 'the given onEnd(): a FIN in the middle of the header frame is answered `the connection ended in the middle of the header`; a FIN before any byte is no upload, and gets no answer, only our FIN',
+      repro: serverRepro([], ncLine(half, 9000), `${ncLine('', 9000)}     # nothing, then FIN`),
+    };
+    const [cut, empty] = await Promise.all([connect(port), connect(port)]);
+    const [cutPort, emptyPort] = [cut.socket.localPort, empty.socket.localPort];
+    await send(cut, half, explain);
+    await finish(cut, explain);
+    expectAnswer(
+      await readAnswer(cut, explain),
+      { ok: false, error: 'the connection ended in the middle of the header' },
+      { ...explain, exact: true },
+    );
+    await finish(empty, explain);
+    const said = await empty.closed({
+      allowReset: true,
+      expected: 'the server to close the connection: a client that sent nothing and half-closed is done',
+      ...explain,
+    });
+    expect(said.length, `${explain.hint}: bytes sent to the client that sent nothing`).toBe(0);
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${emptyPort} closed$`),
+      'a log line `client IP:PORT closed` for the client that sent nothing',
+      explain,
+    );
+    expect(log.lines, 'the log line of the header cut short').toContain(
+      `client 127.0.0.1:${cutPort}: nothing stored: the connection ended in the middle of the header`,
+    );
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${emptyPort}:`)),
+      'a client that sent nothing made no upload: no `not stored` line for it',
+    ).toEqual([]);
+  });
+
+  test('a client that resets after its answer: one `failed` line, and its file stays stored', async () => {
+    const { port, dir, log } = await startUploads();
+    const explain = {
+      hint: "the given 'error' listener of the session: once the upload is answered (or all in and being stored), an error ends the connection only; it is logged `client IP:PORT failed: ...`",
+      repro: `${NO_REPRO}: the test's client resets the connection once it has the answer`,
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    // Every byte, but no FIN: the server answers and waits for the client to close.
+    await send(peer, uploadFrames('kept.txt', Buffer.from('kept')), explain);
+    if (!expectOkOrLater(await readAnswer(peer, explain), { ok: true, name: 'kept.txt' }, 6, explain)) return;
+    peer.reset();
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${client} failed: connection reset by peer \\(ECONNRESET\\)$`),
+      'a log line `client 127.0.0.1:PORT failed: connection reset by peer (ECONNRESET)`',
+      explain,
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${client} closed$`),
+      'then `client IP:PORT closed`',
+      explain,
+    );
+    expect(
+      log.lines.filter((line) => line.includes('not stored')),
+      'a reset after the answer undoes nothing: no `not stored` line',
+    ).toEqual([]);
+    expectFiles(dir, ['kept.txt'], explain);
+  });
+
+  test('a client that resets in the middle of its body is logged with the reason', async () => {
+    const { port, dir, log } = await startUploads();
+    const body = randomBytes(100_000);
+    const frames = uploadFrames('reset.bin', body, { frameBytes: 50_000 });
+    const explain = {
+      hint: "the given 'error' listener of the session aborts an upload under way with the error's words: `\"reset.bin\" not stored: connection reset by peer (ECONNRESET)`",
+      repro: serverRepro(
+        [],
+        randomFileLine(200_000_000, '/tmp/big.bin'),
+        `${referenceClient('/tmp/big.bin')}     # kill -9 it half-way`,
+      ),
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    await send(peer, frames.subarray(0, frames.length - (4 + 50_000)), explain);
+    await beforeClose(peer, waitForFiles(dir, 1, explain), 'the temporary file', explain);
+    peer.reset();
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${client}: "reset\\.bin" not stored: connection reset by peer \\(ECONNRESET\\)$`,
+      ),
+      'a log line `client IP:PORT: "reset.bin" not stored: connection reset by peer (ECONNRESET)`',
+      explain,
+    );
+    expectFiles(dir, [], { ...explain, hint: DISCARD_HINT });
   });
 });

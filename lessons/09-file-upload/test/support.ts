@@ -23,8 +23,8 @@ import {
   LogLines,
   lessonOf,
   listen,
+  ncLine,
   type Peer,
-  printfArgument,
   WireError,
   within,
 } from '@course/helpers';
@@ -467,11 +467,12 @@ export class RecordingDisk {
 }
 
 /**
- * Slowloris by hand: `prefix` at once, then one byte every `everyMs`, never the end of the frame:
- * `(printf '...'; while sleep 0.02; do printf x; done) | nc 127.0.0.1 9000`.
+ * Slowloris by hand: `prefix`, then `x` after `x`, one byte every `everyMs`, never the end of
+ * the frame: `npx course nc --trickle 20 --keep-open --file …  127.0.0.1 9000`.
  */
 export function trickleLine(prefix: Uint8Array, everyMs: number): string {
-  return `(printf ${printfArgument(prefix)}; while sleep ${everyMs / 1000}; do printf x; done) | nc 127.0.0.1 9000`;
+  const never = Buffer.concat([prefix, Buffer.alloc(100_000, 'x')]);
+  return ncLine(never, 9000, { trickleMs: everyMs, halfClose: false });
 }
 
 /** Where to look when a temporary file is left behind. */

@@ -4,7 +4,7 @@
  *   course                          the lessons, their state, and what to do next
  *   course verify [lesson]          run a lesson's tests against your code; done when all pass
  *   course watch [lesson] [--poll]  re-run a lesson's tests on every save (default: the current one)
- *   course hint [lesson]            the next hint, one at a time
+ *   course hint [lesson]            the next hint for the step you are on, one at a time
  *   course reset <lesson> [--yes]   put the lesson's starter back, exactly as shipped
  *   course solution <lesson>        the difference between your files and the solution
  *   course run <lesson> <program> [--solution] [flags]   run one of the lesson's programs
@@ -19,15 +19,15 @@ import { createInterface } from 'node:readline/promises';
 import { closestLessons, findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import {
   forgetRuns,
-  lessonProgress,
   loadProgress,
+  nextHint,
   nextLesson,
   recordRun,
   saveProgress,
 } from '@course/model/progress';
 import { snapshotStarters, starterFiles } from '@course/model/starters';
 import { createTwoFilesPatch } from 'diff';
-import { NC_USAGE, NcUsageError, nc } from './nc.ts';
+import { ncCommand } from './nc.ts';
 import { paint } from './paint.ts';
 import { COURSE, passedAll, printCourse, printFailures, printResults } from './report.ts';
 import { runLessonTests, runSummary } from './run-tests.ts';
@@ -39,7 +39,7 @@ const USAGE = `usage: ${COURSE} [command]
   verify [lesson]               run a lesson's tests against your code
   watch [lesson] [--poll]       re-run a lesson's tests on every save, then go on to the next
                                 (default: the lesson you are on; keys: h hint, n next, q quit)
-  hint [lesson]                 the next hint of a lesson, one at a time
+  hint [lesson]                 the next hint for the step you are on, one at a time
   reset <lesson> [--yes]        put the lesson's starter back, exactly as shipped
   solution <lesson> [--yes]     show how your files differ from the solution
   run <lesson> <program> [--solution] [flags]
@@ -146,22 +146,32 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
   return false;
 }
 
-/** The next hint of a lesson; `again` says how to get the one after (a command, or a key in watch). */
+/**
+ * The next hint for the step the learner is on; `again` says how to get the one after (a
+ * command, or a key in watch).
+ */
 function hint(lesson: LessonInfo, again = 'Run it again'): void {
   const progress = loadProgress();
-  const entry = lessonProgress(progress, lesson);
-  const hints = lesson.meta.hints;
-  const shown = entry.hintsShown ?? 0;
-  const index = Math.min(shown, hints.length - 1);
-  console.log(`\n${paint.bold(`Hint ${index + 1} of ${hints.length}`)} · lesson ${lesson.number}\n`);
-  // Inline code keeps its backticks (`socket.end(message)`), coloured where the terminal allows.
-  console.log(`  ${(hints[index] ?? '').replace(/`[^`]+`/g, (code) => paint.cyan(code))}\n`);
-  if (shown < hints.length) entry.hintsShown = shown + 1;
+  const next = nextHint(progress, lesson);
+  if (!next) {
+    console.log(
+      `\nLesson ${lesson.number} passes every test: no hint needed. ${paint.cyan(`${COURSE} solution ${lesson.number}`)} shows the reference.`,
+    );
+    return;
+  }
   saveProgress(progress);
-  if (index + 1 < hints.length) console.log(paint.dim(`${again} for hint ${index + 2}.`));
+  console.log(
+    `\n${paint.bold(`Step ${next.step}, hint ${next.number} of ${next.of}`)} · lesson ${lesson.number}\n`,
+  );
+  // Inline code keeps its backticks (`socket.end(message)`), coloured where the terminal allows.
+  console.log(`  ${next.text.replace(/`[^`]+`/g, (code) => paint.cyan(code))}\n`);
+  if (next.number < next.of)
+    console.log(paint.dim(`${again} for hint ${next.number + 1} of step ${next.step}.`));
   else
     console.log(
-      paint.dim(`That was the last hint. ${COURSE} solution ${lesson.number} shows the reference.`),
+      paint.dim(
+        `That was step ${next.step}'s last hint. ${COURSE} solution ${lesson.number} shows the whole reference.`,
+      ),
     );
 }
 
@@ -264,17 +274,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'nc':
-      if (rest.includes('--help') || rest.includes('-h')) {
-        console.log(NC_USAGE);
-        return 0;
-      }
-      try {
-        return await nc(rest, process);
-      } catch (error) {
-        if (error instanceof NcUsageError)
-          throw new UsageError(`nc: ${error.message} (see course nc --help)`);
-        throw error;
-      }
+      return ncCommand(rest);
     case 'help':
     case '--help':
     case '-h':

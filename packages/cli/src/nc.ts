@@ -9,31 +9,43 @@
  *                                    and ends --wait seconds after stdin does
  *   course nc -u -l [HOST] PORT      UDP: print every datagram; stdin goes to the last sender
  *
+ *   --send TEXT    send TEXT instead of stdin (`\n`, `\r`, `\t`, `\0`, `\\`, `\xHH` escapes): the same
+ *                  line works in bash, zsh and PowerShell, with no printf
+ *   --file PATH    send the file's bytes instead of stdin
+ *   --keep-open    TCP: do not half-close after sending; wait for the peer to close
  *   --hex          show what arrives as hex and text, one line per 16 bytes, instead of as is
  *   --trickle MS   send one byte every MS milliseconds (TCP): a slow client, a slowloris
  *   --send-empty   send one empty datagram (UDP), which no `printf | nc` can
  *   -w, --wait S   UDP: how long to wait for replies after the last datagram (default 1)
+ *
+ * The tests' "try it yourself" lines use it (`npx course nc --send 'hello\n' 127.0.0.1 9000`),
+ * so that a learner can paste them on any system.
  */
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net, { isIPv6 } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { describeError, formatAddress, peerAddress } from '@course/program';
+import { describeError, formatAddress, peerAddress, unescapeBytes } from '@course/program';
 
-export const NC_USAGE = `usage: course nc [-u] [-l] [--hex] [--trickle MS] [--send-empty] [-w S] HOST PORT
+export const NC_USAGE = `usage: course nc [-u] [--send TEXT | --file PATH] [options] HOST PORT
        course nc -l [-u] [HOST] PORT
 
   HOST PORT       connect to HOST:PORT (TCP; UDP with -u)
   -l              listen on HOST (default 127.0.0.1) and PORT instead: one TCP connection, or
                   every UDP datagram
   -u              UDP instead of TCP
+  --send TEXT     send TEXT instead of what you type; escapes: \\n \\r \\t \\0 \\\\ \\xHH
+                  (quote it in single quotes: the same in bash, zsh and PowerShell)
+  --file PATH     send the file instead of what you type (UDP: as one datagram)
+  --keep-open     TCP: do not half-close after sending; wait for the peer to close
   --hex           show the bytes that arrive as hex and text
   --trickle MS    send one byte every MS milliseconds (TCP)
   --send-empty    send one empty datagram and wait for the reply (UDP)
   -w, --wait S    UDP: seconds to wait for replies after the last datagram (default 1)
 
 stdin goes to the peer and what the peer sends goes to stdout. TCP half-closes at the end of
-stdin (as nc -N does) and ends when the peer has closed too.`;
+stdin (as netcat's -N does) and ends when the peer has closed too.`;
 
 /** A problem with the command line, said in one line (exit 2). */
 export class NcUsageError extends Error {}
@@ -45,6 +57,9 @@ export interface NcStreams {
 }
 
 interface NcOptions {
+  /** What to send instead of stdin (--send, --file). */
+  payload?: Buffer;
+  keepOpen: boolean;
   udp: boolean;
   listen: boolean;
   hex: boolean;
@@ -75,7 +90,19 @@ function parse(argv: string[]): NcOptions {
       throw new NcUsageError(`${name} must be a number from ${min} to ${max}, not '${text}'`);
     return value;
   };
+  if (values.send !== undefined && values.file !== undefined)
+    throw new NcUsageError('--send and --file both say what to send: give one');
+  let payload: Buffer | undefined;
+  try {
+    if (values.send !== undefined) payload = unescapeBytes(values.send);
+    if (values.file !== undefined) payload = readFileSync(values.file);
+  } catch (error) {
+    const why = error instanceof RangeError ? error.message : describeError(error);
+    throw new NcUsageError(values.send !== undefined ? `--send: ${why}` : `--file ${values.file}: ${why}`);
+  }
   const options: NcOptions = {
+    payload,
+    keepOpen: values['keep-open'] === true,
     udp: values.u === true,
     listen,
     hex: values.hex === true,
@@ -89,6 +116,8 @@ function parse(argv: string[]): NcOptions {
     throw new NcUsageError('--trickle is for TCP: over UDP each byte would be a datagram of its own');
   if (!options.udp && options.sendEmpty)
     throw new NcUsageError('--send-empty is for UDP (-u): TCP has no empty message');
+  if (options.sendEmpty && payload)
+    throw new NcUsageError('--send-empty sends nothing: drop --send or --file');
   return options;
 }
 
@@ -102,6 +131,9 @@ function parseOptions(argv: string[]) {
       hex: { type: 'boolean' },
       trickle: { type: 'string' },
       'send-empty': { type: 'boolean' },
+      send: { type: 'string' },
+      file: { type: 'string' },
+      'keep-open': { type: 'boolean' },
       wait: { type: 'string', short: 'w' },
     },
   });
@@ -129,9 +161,29 @@ function printer(out: Writable, hex: boolean): (chunk: Buffer) => boolean {
   };
 }
 
+/**
+ * `course nc` as a command: its usage on --help, a usage error in one line (exit 2), else the
+ * exit code of the run. bin/course.mjs runs it directly, without the rest of the course command.
+ */
+export async function ncCommand(argv: string[], io: NcStreams = process): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(`${NC_USAGE}\n`);
+    return 0;
+  }
+  try {
+    return await nc(argv, io);
+  } catch (error) {
+    if (!(error instanceof NcUsageError)) throw error;
+    io.stderr.write(`course: nc: ${error.message} (see course nc --help)\n`);
+    return 2;
+  }
+}
+
 /** Runs `course nc` to its end; resolves with the exit code (0, or 1 on a network error). */
-export async function nc(argv: string[], io: NcStreams): Promise<number> {
+export async function nc(argv: string[], streams: NcStreams): Promise<number> {
   const options = parse(argv);
+  // --send and --file take stdin's place; stdin is not read then.
+  const io = options.payload ? { ...streams, stdin: Readable.from([options.payload]) } : streams;
   const fail = (what: string) => (error: NodeJS.ErrnoException) => {
     io.stderr.write(`nc: ${what}: ${describeError(error)}\n`);
     return 1;
@@ -165,7 +217,8 @@ function pipeTcp(socket: net.Socket, options: NcOptions, io: NcStreams): Promise
       if (!hadError) resolve(0);
     });
     if (options.trickleMs === undefined) {
-      io.stdin.pipe(socket); // ends the socket (a FIN) at the end of stdin, and respects backpressure
+      // Ends the socket (a FIN) at the end of stdin unless --keep-open, and respects backpressure.
+      io.stdin.pipe(socket, { end: !options.keepOpen });
       return;
     }
     const trickleMs = options.trickleMs;
@@ -177,7 +230,7 @@ function pipeTcp(socket: net.Socket, options: NcOptions, io: NcStreams): Promise
           await new Promise((next) => setTimeout(next, trickleMs));
         }
       }
-      if (!socket.destroyed) socket.end();
+      if (!socket.destroyed && !options.keepOpen) socket.end();
     })();
   });
 }

@@ -28,7 +28,25 @@ export function printResults(results: LessonResult[]): void {
     console.log(
       `  ${mark} ${r.lesson.id.padEnd(width)}  ${String(r.passed).padStart(3)}/${r.total} passing${skipped}${next}`,
     );
+    for (const line of skippedWhy(r.skipped)) console.log(paint.yellow(`      ${line}`));
   }
+}
+
+/**
+ * Why tests were not run, once per reason: a test that talks to another program says so in its
+ * name (`… (needs python3)`), and is skipped where that program is missing.
+ */
+export function skippedWhy(names: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    const need = /\(needs ([^)]+)\)\s*$/.exec(name)?.[1] ?? '';
+    counts.set(need, (counts.get(need) ?? 0) + 1);
+  }
+  return [...counts].map(([need, n]) =>
+    need
+      ? `not run: ${n} test${n === 1 ? '' : 's'} that need${n === 1 ? 's' : ''} ${need}, not found on this machine`
+      : `not run: ${n} test${n === 1 ? '' : 's'} marked to skip`,
+  );
 }
 
 /**

@@ -84,7 +84,7 @@ describe('course', () => {
     expect(red.code).toBe(1);
     expect(red.stdout).toMatch(/ \d+\/\d+ passing/);
     expect(red.stdout).not.toMatch(/ (\d+)\/\1 passing/);
-    expect(red.stdout).toContain('TODO(1): connect with net.connect');
+    expect(red.stdout, 'the first failure names the step to do').toContain('TODO(1): ');
     expect(red.stdout).toContain('npm run course -- hint 01');
 
     solve01(dir);
@@ -140,6 +140,9 @@ describe('course', () => {
     expect(await status(), 'edited, never run').toMatch(/◐ 01 .* in progress$/);
     expect((await course(dir, ['verify', '01'])).code).toBe(1);
     expect(await status()).toMatch(/◐ 01 .* in progress, step 2 of 5$/);
+    expect((await course(dir, ['hint', '01'])).stdout, 'the hint is for the step reached').toContain(
+      'Step 2, hint 1 of',
+    );
 
     writeFileSync(exerciseFile(dir), `${starter}\nexport const broken = ;\n`);
     const broken = await course(dir, ['verify', '01']);
@@ -152,18 +155,21 @@ describe('course', () => {
     expect(await status(), 'a reset starts the lesson again').toMatch(/· 01 .* not started$/);
   });
 
-  test('hints come one at a time and are remembered', async () => {
+  test("hints come one at a time, for the learner's step, and are remembered", async () => {
     const dir = await copyOfCourse();
-    const first = await course(dir, ['hint', '01']);
-    const second = await course(dir, ['hint', '01']);
-    expect(first.stdout).toMatch(/Hint 1 of \d+/);
-    expect(first.stdout, 'inline code keeps its backticks').toContain(
-      '`return net.connect({ host, port });`',
-    );
-    expect(first.stdout).toContain('Run it again for hint 2.');
-    expect(second.stdout).toMatch(/Hint 2 of \d+/);
+    const hints: string[] = JSON.parse(readFileSync(join(dir, 'lessons/01-tcp-client/lesson.json'), 'utf8'))
+      .hints['1'];
+    const shown = [];
+    for (const _ of hints) shown.push(stripVTControlCharacters((await course(dir, ['hint', '01'])).stdout));
+    expect(shown[0]).toContain(`Step 1, hint 1 of ${hints.length}`);
+    expect(shown[0]).toContain('Run it again for hint 2 of step 1.');
+    expect(shown[0], 'the first hint, whole').toContain(hints[0]);
+    const last = shown.at(-1) ?? '';
+    expect(last).toContain(`Step 1, hint ${hints.length} of ${hints.length}`);
+    expect(last, 'inline code keeps its backticks').toMatch(/`[^`]+`/);
+    expect(last).toContain("That was step 1's last hint.");
     const progress = JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8'));
-    expect(progress.lessons['01-tcp-client'].hintsShown).toBe(2);
+    expect(progress.lessons['01-tcp-client'].hintsShown).toEqual({ 1: hints.length });
   });
 
   test('reset brings the starter back after the learner committed, from the kept copy or from git', async () => {
@@ -204,7 +210,7 @@ describe('course', () => {
     expect(
       JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8')).lessons['02-tcp-server'],
     ).toEqual({
-      hintsShown: 1,
+      hintsShown: { 1: 1 },
     });
   });
 

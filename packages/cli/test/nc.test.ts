@@ -1,8 +1,13 @@
 /** `course nc`, in-process with its stdin and stdout as streams, against real peers on loopback. */
 import dgram from 'node:dgram';
+import { writeFileSync } from 'node:fs';
 import type net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { closeAfterTest, closedPort, connect, startServer, within } from '@course/helpers';
+import { escapeBytes, unescapeBytes } from '@course/program';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { hexLines, NcUsageError, nc } from '../src/nc.ts';
 
@@ -40,7 +45,7 @@ const run = (argv: string[], io: ReturnType<typeof streams>['io']) =>
   });
 
 describe('course nc over TCP', () => {
-  test('sends stdin, half-closes at its end (like nc -N) and prints the reply', async () => {
+  test('sends stdin, half-closes at its end (like netcat -N) and prints the reply', async () => {
     const server = await upperServer();
     const s = streams('héllo 你好');
     expect(await run(['127.0.0.1', String(server.port)], s.io)).toBe(0);
@@ -53,6 +58,38 @@ describe('course nc over TCP', () => {
     expect(await run(['--trickle', '20', '127.0.0.1', String(server.port)], s.io)).toBe(0);
     expect(s.stdout()).toBe('ABCD');
     expect(server.pieces.map((p) => p.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  test('--send sends its text, escapes turned into bytes, instead of stdin', async () => {
+    const server = await upperServer();
+    const s = streams('not this', true); // stdin stays open: --send must not wait for it
+    expect(await run(['--send', 'h\\xc3\\xa9llo\\r\\n\\x27', '127.0.0.1', String(server.port)], s.io)).toBe(
+      0,
+    );
+    expect(s.stdout()).toBe("HÉLLO\r\n'");
+  });
+
+  test('--file sends the file', async () => {
+    const server = await upperServer();
+    const file = join(tmpdir(), `nc-test-${process.pid}.txt`);
+    writeFileSync(file, 'a'.repeat(100_000));
+    const s = streams();
+    expect(await run(['--file', file, '127.0.0.1', String(server.port)], s.io)).toBe(0);
+    expect(s.stdout()).toBe('A'.repeat(100_000));
+  });
+
+  test('--keep-open sends without half-closing, and ends when the peer closes', async () => {
+    let ended = false;
+    const port = await startServer((socket: net.Socket) => {
+      socket.on('end', () => {
+        ended = true;
+      });
+      socket.once('data', (chunk: Buffer) => socket.end(`got ${chunk}`));
+    });
+    const s = streams();
+    expect(await run(['--keep-open', '--send', 'ping', '127.0.0.1', String(port)], s.io)).toBe(0);
+    expect(s.stdout()).toBe('got ping');
+    expect(ended, 'the server saw no FIN from nc before its own close').toBe(false);
   });
 
   test('--hex shows the bytes as hex and text', async () => {
@@ -111,7 +148,7 @@ describe('course nc over UDP', () => {
     expect(s.stdout()).toBe('HÉLLO');
   });
 
-  test('--send-empty sends one empty datagram, which printf | nc cannot', async () => {
+  test('--send-empty sends one empty datagram, which no pipe into netcat can', async () => {
     const server = await upperUdp();
     const s = streams();
     expect(await run(['-u', '--send-empty', '-w', '0.3', '127.0.0.1', String(server.port)], s.io)).toBe(0);
@@ -133,9 +170,36 @@ describe('course nc usage', () => {
     [['--send-empty', '127.0.0.1', '9'], '--send-empty is for UDP'],
     [['-u', '--trickle', '5', '127.0.0.1', '9'], '--trickle is for TCP'],
     [['--bogus', '127.0.0.1', '9'], "Unknown option '--bogus'"],
+    [['--send', 'a\\q', '127.0.0.1', '9'], "--send: unknown escape '\\q' at character 2"],
+    [['--send', 'a', '--file', 'b', '127.0.0.1', '9'], 'give one'],
+    [['--file', '/no/such/file', '127.0.0.1', '9'], '--file /no/such/file: no such file or directory'],
   ])('%j is refused: %s', async (argv, words) => {
     await expect(nc(argv, streams().io)).rejects.toThrow(NcUsageError);
     await expect(nc(argv, streams().io)).rejects.toThrow(words);
+  });
+
+  test('escapeBytes writes one quote-free argument that unescapeBytes turns back into the bytes', () => {
+    expect(escapeBytes(Buffer.from("it's\tdone\r\n\\ é"))).toBe('it\\x27s\\tdone\\r\\n\\\\ é');
+    expect(escapeBytes(Buffer.from([0xff, 0x41, 0x00]))).toBe('\\xffA\\0');
+    expect(escapeBytes(Buffer.from('\u202eevil\u0085'))).toBe('\\xe2\\x80\\xaeevil\\xc2\\x85');
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        // Any text: code points from the whole of Unicode but the surrogates.
+        fc
+          .array(fc.oneof(fc.integer({ min: 0, max: 0xd7ff }), fc.integer({ min: 0xe000, max: 0x10ffff })), {
+            maxLength: 32,
+          })
+          .map((points) => String.fromCodePoint(...points)),
+        (bytes, text) => {
+          for (const b of [Buffer.from(bytes), Buffer.from(text)]) {
+            const escaped = escapeBytes(b);
+            expect(escaped).not.toMatch(/['\n\r]/);
+            expect(unescapeBytes(escaped).equals(b)).toBe(true);
+          }
+        },
+      ),
+    );
   });
 
   test('hexLines is 16 bytes a line, with the offset', () => {

@@ -3,6 +3,7 @@
 import { type LessonInfo, listLessons } from '@course/model/lessons';
 import { nextLesson, type Progress } from '@course/model/progress';
 import { describe, expect, test } from 'vitest';
+import { skippedWhy } from '../src/report.ts';
 import { errorText, strayHint } from '../src/run-tests.ts';
 
 describe('failure text', () => {
@@ -55,6 +56,21 @@ describe('failure text', () => {
       if (saved === undefined) delete process.env.NO_COLOR;
       else process.env.NO_COLOR = saved;
     }
+  });
+});
+
+describe('skipped tests', () => {
+  test('say once why they were not run', () => {
+    expect(
+      skippedWhy([
+        'interop › a Python client gets the reply (needs python3)',
+        'interop › Python sends a file (needs python3)',
+        'interop › curl fetches the page (needs curl)',
+      ]),
+    ).toEqual([
+      'not run: 2 tests that need python3, not found on this machine',
+      'not run: 1 test that needs curl, not found on this machine',
+    ]);
   });
 });
 

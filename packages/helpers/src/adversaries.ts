@@ -58,14 +58,14 @@ export async function slowReader(port: number, data: string | Uint8Array = ''): 
 export async function trickle(port: number, data: string | Uint8Array, everyMs = 20): Promise<Peer> {
   const peer = await connect(port);
   const bytes = Buffer.from(data);
-  peer.trickled = { bytes, everyMs };
-  let next = 0;
+  const trickled = { bytes, everyMs, sent: 0 };
+  peer.trickled = trickled;
   const timer = setInterval(() => {
-    if (next >= bytes.length || peer.ending !== 'open' || peer.socket.destroyed) {
+    if (trickled.sent >= bytes.length || peer.ending !== 'open' || peer.socket.destroyed) {
       clearInterval(timer);
       return;
     }
-    peer.write(bytes.subarray(next, ++next)).catch(() => clearInterval(timer));
+    peer.write(bytes.subarray(trickled.sent, ++trickled.sent)).catch(() => clearInterval(timer));
   }, everyMs);
   peer.socket.once('close', () => clearInterval(timer));
   return peer;

@@ -39,15 +39,11 @@ export { startProxy } from './proxy.ts';
 export {
   asHex,
   asText,
-  bytesCommand,
   describeBytes,
+  type NcLineOptions,
   ncLine,
-  type PythonSendOptions,
-  printfArgument,
-  pythonBytes,
-  pythonSendLine,
 } from './show.ts';
-export { hasCommand, runCommand } from './tools.ts';
+export { courseLineWords, hasCommand, runCommand, runCourseLine } from './tools.ts';
 export * from './udp.ts';
 export {
   assertBytes,

@@ -5,7 +5,15 @@
 import net, { type AddressInfo } from 'node:net';
 import { closeAfterTest } from './cleanup.ts';
 import { reproLines } from './program.ts';
-import { Changes, type WaitOptions, WireError, waitUntil, within } from './wait.ts';
+import {
+  Changes,
+  DEFAULT_WAIT_MS,
+  LIVENESS_MS,
+  type WaitOptions,
+  WireError,
+  waitUntil,
+  within,
+} from './wait.ts';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -126,10 +134,24 @@ export class Peer {
     this.size += chunk.length;
   }
 
-  /** Set by trickle(): the bytes this peer sends one every `trickleMs`, for its repro line. */
-  trickled?: { bytes: Buffer; everyMs: number };
+  /**
+   * Set by trickle(): the bytes this peer sends one every `everyMs` (for its repro line), and how
+   * many have gone so far.
+   */
+  trickled?: { bytes: Buffer; everyMs: number; sent: number };
 
-  /** Shell lines that replay what this peer sent (`printf '...' | nc -N 127.0.0.1 PORT`). */
+  /**
+   * A wait's bound when the test names none: DEFAULT_WAIT_MS, plus, while a trickle is still
+   * sending, twice the time its last bytes need (timers drift on a busy machine), at most
+   * LIVENESS_MS more: an answer cannot come before the bytes that ask for it.
+   */
+  private waitMs(options: WaitOptions): number {
+    if (options.ms !== undefined) return options.ms;
+    const left = this.trickled ? this.trickled.bytes.length - this.trickled.sent : 0;
+    return DEFAULT_WAIT_MS + Math.min(LIVENESS_MS, left * (this.trickled?.everyMs ?? 0) * 2);
+  }
+
+  /** Lines that replay what this peer sent (`npx course nc --send '...' 127.0.0.1 PORT`). */
   get repro(): string {
     if (this.trickled) {
       return reproLines(this.trickled.bytes, this.port, {
@@ -186,7 +208,7 @@ export class Peer {
         };
       },
       explain,
-      options,
+      { ...options, ms: this.waitMs(options) },
     );
   }
 
@@ -235,7 +257,7 @@ export class Peer {
         };
       },
       explain,
-      options,
+      { ...options, ms: this.waitMs(options) },
     );
   }
 

@@ -9,7 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { implPath } from '@course/config/target';
 import { expect, onTestFinished } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
-import { ncLine, pythonSendLine } from './show.ts';
+import { askToStop, killTree, programStdio, type StopHow } from './platform.ts';
+import { ncLine } from './show.ts';
 import { Changes, DEFAULT_WAIT_MS, LIVENESS_MS, WireError, waitUntil, within } from './wait.ts';
 
 const TSX = import.meta.resolve('tsx');
@@ -138,16 +139,15 @@ export function currentReproSetup(): ReproSetup {
 
 /**
  * The exchange as a learner replays it by hand. In a lesson with a server program: start it on
- * port 9000 in one terminal (with the test's flags), send the same bytes in another (nc, or
- * python3 for a trickle). Elsewhere: send them to `port`.
+ * port 9000 in one terminal (with the test's flags), send the same bytes in another (the
+ * course's nc, trickling them if the test did). Elsewhere: send them to `port`.
  */
 export function reproLines(
   sent: Uint8Array,
   port: number,
   { trickleMs = setup.trickleMs, halfClose = true }: { trickleMs?: number; halfClose?: boolean } = {},
 ): string {
-  const send = (to: number) =>
-    trickleMs || !halfClose ? pythonSendLine(sent, to, { trickleMs, halfClose }) : ncLine(sent, to);
+  const send = (to: number) => ncLine(sent, to, { trickleMs, halfClose });
   return withServer(send, port, (lesson) =>
     lesson.command('server', ['--port', '9000', ...(setup.serverArgs ?? [])]),
   );
@@ -199,11 +199,10 @@ export class RunningProgram {
     this.command = options.display;
     const stdin = options.stdin;
     this.process = spawn(command, args, {
-      // A process group of its own: a signal reaches the program and anything it started, as
-      // Ctrl-C in a terminal does, and cleanup can leave no grandchild behind.
-      detached: true,
+      // A process group of its own where groups exist (a signal reaches the program and anything
+      // it started, as Ctrl-C in a terminal does), and an IPC channel to ask it to stop on Windows.
+      ...programStdio(),
       cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env, FORCE_COLOR: '0', NO_COLOR: '1' },
     });
     this.process.stdout?.setEncoding('utf8').on('data', (text: string) => {
@@ -269,18 +268,17 @@ export class RunningProgram {
     this.port = Number(match[2]);
   }
 
-  /** Sends `signal` and waits for the program to exit; returns how it exited. */
-  async stop(signal: NodeJS.Signals = 'SIGINT', ms = LIVENESS_MS): Promise<ProgramResult> {
-    this.signalGroup(signal);
+  /**
+   * Asks the program to stop as Ctrl-C (SIGINT) or `kill` (SIGTERM) would, and waits for it to
+   * exit; returns how it exited. `how` is the system's way unless a test picks one (platform.ts).
+   */
+  async stop(
+    signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+    ms = LIVENESS_MS,
+    how?: StopHow,
+  ): Promise<ProgramResult> {
+    askToStop(this.process, signal, how);
     return this.exit(ms);
-  }
-
-  private signalGroup(signal: NodeJS.Signals): void {
-    try {
-      if (this.process.pid) process.kill(-this.process.pid, signal);
-    } catch {
-      // The group is gone already.
-    }
   }
 
   /** Waits for the program to exit by itself. */
@@ -295,7 +293,7 @@ export class RunningProgram {
   async kill(): Promise<void> {
     if (this.result) return;
     const exited = new Promise((resolve) => this.process.once('exit', resolve));
-    this.signalGroup('SIGKILL');
+    killTree(this.process);
     await exited;
     this.process.stdout?.destroy();
     this.process.stderr?.destroy();

@@ -1,10 +1,12 @@
 /**
- * Other clients and servers the tests talk to (nc, python3, curl). They are optional on a
- * learner's machine: a test that needs one is skipped, saying so, where it is missing.
+ * Other clients and servers the tests talk to: the course's own nc, always there, and python3 or
+ * curl, optional on a learner's machine: a test that needs one is skipped, saying so, where it is
+ * missing.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { closeAfterTest } from './cleanup.ts';
 
 /** True when `command` is an executable on the PATH. */
@@ -28,4 +30,25 @@ export function runCommand(command: string, args: string[], ms = 10_000): Promis
     );
     closeAfterTest(() => child.kill());
   });
+}
+
+const COURSE_BIN = fileURLToPath(new URL('../../cli/bin/course.mjs', import.meta.url));
+
+/**
+ * The words of a `npx course nc …` line as a shell splits them (single quotes kept literal, as
+ * bash, zsh and PowerShell all do), without the `npx course` in front.
+ */
+export function courseLineWords(line: string): string[] {
+  const words: string[] = [];
+  for (const match of line.matchAll(/'([^']*)'|(\S+)/g)) words.push(match[1] ?? match[2] ?? '');
+  if (words[0] !== 'npx' || words[1] !== 'course') throw new Error(`not a course line: ${line}`);
+  return words.slice(2);
+}
+
+/**
+ * Runs a `npx course …` line the way a learner who pastes it does, on this machine's node, and
+ * returns its stdout (20 s at most: it starts tsx, slow on a busy machine).
+ */
+export function runCourseLine(line: string, ms = 20_000): Promise<Buffer> {
+  return runCommand(process.execPath, [COURSE_BIN, ...courseLineWords(line)], ms);
 }

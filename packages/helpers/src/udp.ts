@@ -17,7 +17,7 @@ import { isIPv6 } from 'node:net';
 import { onTestFailed } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
 import { currentReproSetup, withServer } from './program.ts';
-import { asHex, asText, bytesCommand, pythonSendLine } from './show.ts';
+import { asHex, asText, ncLine } from './show.ts';
 import { Changes, type WaitOptions, waitUntil } from './wait.ts';
 import { mulberry32, type WireEvent } from './wire.ts';
 
@@ -348,7 +348,7 @@ export class UdpPeer {
     return this.socket.address().port;
   }
 
-  /** `printf 'hello' | nc -u -W1 -w5 127.0.0.1 9000` for the last datagram sent. */
+  /** The `course nc -u` line that sends the last datagram again. */
   get repro(): string {
     return udpReproLines(this.sent.at(-1) ?? Buffer.alloc(0), this.lastPort);
   }
@@ -436,17 +436,9 @@ export function describeDatagrams(datagrams: Datagram[]): string {
     .join('');
 }
 
-/**
- * `printf 'hello' | nc -u -W1 -w5 127.0.0.1 9000`: send one datagram, print the first reply.
- * An empty datagram is a python3 line: nc sends nothing for empty input.
- */
+/** `npx course nc -u -w 5 --send 'hello' 127.0.0.1 9000`: send one datagram, print the reply. */
 export function udpNcLine(payload: Uint8Array | string, port: number | string, host = '127.0.0.1'): string {
-  const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  if (bytes.length === 0) return pythonSendLine(bytes, port, { udp: true, host });
-  const source = bytesCommand(bytes);
-  return source.startsWith('cat ')
-    ? `nc -u -W1 -w5 ${host} ${port} < ${source.slice(4)}`
-    : `${source} | nc -u -W1 -w5 ${host} ${port}`;
+  return ncLine(payload, port, { udp: true, host });
 }
 
 /**

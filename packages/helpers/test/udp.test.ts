@@ -2,9 +2,8 @@ import dgram from 'node:dgram';
 import { describe, expect, test } from 'vitest';
 import {
   createUdpProxy,
-  hasCommand,
   recordDatagrams,
-  runCommand,
+  runCourseLine,
   startUdpProxy,
   startUdpServer,
   udpNcLine,
@@ -30,7 +29,6 @@ describe('the lossy UDP proxy', () => {
     expect(senders.size).toBe(5);
     expect(proxy.events.every((e) => e.kind === 'data' && e.fate === 'deliver')).toBe(true);
   });
-
   test('a rule drops the first 2 datagrams client → server, and says so', async () => {
     const server = await upperServer();
     const proxy = await startUdpProxy(server.port, {
@@ -52,7 +50,6 @@ describe('the lossy UDP proxy', () => {
         'reply 1 (5 bytes) delivered',
     );
   });
-
   test('duplicates a reply, and reorders requests so the next one overtakes', async () => {
     const server = await upperServer();
     const proxy = await startUdpProxy(server.port, {
@@ -71,7 +68,6 @@ describe('the lossy UDP proxy', () => {
     expect(server.received.map((d) => d.bytes.toString())).toEqual(['a', 'c', 'b']);
     expect(proxy.events.filter((e) => e.fate === 'reorder').map((e) => e.n)).toEqual([2]);
   });
-
   test('a reordered datagram with nothing after it is sent anyway after holdMs', async () => {
     const server = await upperServer();
     const proxy = await startUdpProxy(server.port, {
@@ -82,7 +78,6 @@ describe('the lossy UDP proxy', () => {
     await client.send('alone', proxy.port);
     expect((await client.datagram()).toString()).toBe('ALONE');
   });
-
   test('random fates come from the seed: the same seed, the same fates', async () => {
     const server = await startUdpServer();
     const fates = async (seed: number) => {
@@ -100,7 +95,6 @@ describe('the lossy UDP proxy', () => {
     expect(first.some((f) => f.endsWith('drop'))).toBe(true);
     expect(first.some((f) => f.endsWith('duplicate'))).toBe(true);
   });
-
   test('close() closes its sockets: nothing answers on its port afterwards', async () => {
     const server = await upperServer();
     const proxy = await createUdpProxy(server.port, { rules: [{ action: 'reorder' }], holdMs: 10_000 });
@@ -114,7 +108,7 @@ describe('the lossy UDP proxy', () => {
 });
 
 describe('UDP peers and servers', () => {
-  test('a wait that ends lists the datagrams received, with their senders, and an nc -u line', async () => {
+  test('a wait that ends lists the datagrams received, with their senders, and a course nc line', async () => {
     const server = await startUdpServer(() => 'only one');
     const client = await udpPeer();
     await client.send('hello', server.port);
@@ -126,9 +120,8 @@ describe('UDP peers and servers', () => {
       `1. from 127.0.0.1:${server.port}: "only one"  6f 6e 6c 79 20 6f 6e 65  (8 bytes)`,
     );
     expect(message).toContain('hint: reply twice');
-    expect(message).toContain(`printf 'hello' | nc -u -W1 -w5 127.0.0.1 ${server.port}`);
+    expect(message).toContain(`npx course nc -u -w 5 --send 'hello' 127.0.0.1 ${server.port}`);
   });
-
   test('empty datagrams are sent and received as 0 bytes', async () => {
     const server = await startUdpServer(() => '');
     const client = await udpPeer();
@@ -136,37 +129,25 @@ describe('UDP peers and servers', () => {
     expect((await client.datagram()).length).toBe(0);
     expect(server.received[0]?.bytes.length).toBe(0);
   });
-
   test('send() rejects with EMSGSIZE past 65507 bytes', async () => {
     const client = await udpPeer();
     const error = await client.send(Buffer.alloc(65_508), 9).catch((e: unknown) => e);
     expect((error as NodeJS.ErrnoException).code).toBe('EMSGSIZE');
   });
-
-  test('udpNcLine sends one datagram and prints the first reply', () => {
-    expect(udpNcLine('hi there', 9000)).toBe("printf 'hi there' | nc -u -W1 -w5 127.0.0.1 9000");
+  test('udpNcLine sends one datagram and prints the reply, even an empty one', async () => {
+    expect(udpNcLine('hi there', 9000)).toBe("npx course nc -u -w 5 --send 'hi there' 127.0.0.1 9000");
+    const sizes: number[] = [];
+    const server = await startUdpServer((bytes) => {
+      sizes.push(bytes.length);
+      return bytes.toString().toUpperCase() || 'got it';
+    });
+    const fast = (line: string) => line.replace('-w 5', '-w 0.5');
+    expect((await runCourseLine(fast(udpNcLine('from nc', server.port)))).toString()).toBe('FROM NC');
+    const empty = udpNcLine('', server.port);
+    expect(empty).toContain('--send-empty');
+    expect((await runCourseLine(fast(empty))).toString()).toBe('got it');
+    expect(sizes).toEqual([7, 0]);
   });
-
-  test.skipIf(!hasCommand('nc'))('nc -u talks to startUdpServer (needs nc)', async () => {
-    const server = await upperServer();
-    const stdout = await runCommand('sh', ['-c', udpNcLine('from nc', server.port)]);
-    expect(stdout.toString()).toBe('FROM NC');
-  });
-
-  test.skipIf(!hasCommand('python3'))(
-    'an empty datagram is replayed with python3, since nc sends nothing for empty input (needs python3)',
-    async () => {
-      const sizes: number[] = [];
-      const server = await startUdpServer((bytes) => {
-        sizes.push(bytes.length);
-        return 'got it';
-      });
-      const line = udpNcLine('', server.port);
-      expect(line).toMatch(/^python3 -c ".*sendto\(b'',/);
-      expect((await runCommand('sh', ['-c', line])).toString()).toBe('got it');
-      expect(sizes).toEqual([0]);
-    },
-  );
 });
 
 describe('recordDatagrams, for diagrams', () => {

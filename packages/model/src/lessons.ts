@@ -14,7 +14,8 @@ export interface LessonMeta {
   order?: number;
   summary?: string;
   objectives: string[];
-  hints: string[];
+  /** Hints by step (`"3": [what and why, which API, the code]`), progressive within a step. */
+  hints: Record<string, string[]>;
   programs?: string[];
 }
 

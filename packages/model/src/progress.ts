@@ -21,8 +21,8 @@ export interface LessonProgress {
   step?: number;
   /** Why the code did not compile at the last run (`exercise/client.ts:12 ';' expected`). */
   compileError?: string;
-  /** How many hints have been shown, in order. */
-  hintsShown?: number;
+  /** How many hints of each step have been shown (`{ "3": 2 }`). */
+  hintsShown?: Record<string, number>;
   /** ISO date of the last test run. */
   lastRun?: string;
 }
@@ -140,4 +140,38 @@ export function nextLesson(
   if (recent && notDone(recent)) return recent;
   const after = recent ? lessons.findIndex((l) => l.id === recent.id) + 1 : 0;
   return lessons.slice(after).find(notDone) ?? lessons.find(notDone);
+}
+
+/** One hint, as `course hint` shows it. */
+export interface Hint {
+  step: number;
+  /** 1-based position within the step's hints. */
+  number: number;
+  of: number;
+  text: string;
+}
+
+/**
+ * The next hint for the step the learner is on, and records it as shown: the first failing step
+ * of the last run (step 1 when not started; the last step when only the program tests failed).
+ * Undefined when the lesson is done. Asked again after the step's last hint, it repeats that one.
+ */
+export function nextHint(
+  progress: Progress,
+  lesson: LessonInfo,
+  state = stateOf(progress, lesson),
+): Hint | undefined {
+  if (state === 'done') return undefined;
+  const entry = lessonProgress(progress, lesson);
+  const last = stepCount(lesson);
+  const step = state === 'not started' ? 1 : Math.min(entry.step ?? last, last);
+  const hints = lesson.meta.hints?.[String(step)] ?? [];
+  // A record from before hints were kept per step holds a number: start afresh.
+  const shownByStep =
+    typeof entry.hintsShown === 'object' && entry.hintsShown !== null ? entry.hintsShown : {};
+  const shown = shownByStep[String(step)] ?? 0;
+  const index = Math.min(shown, hints.length - 1);
+  shownByStep[String(step)] = Math.min(shown + 1, hints.length);
+  entry.hintsShown = shownByStep;
+  return { step, number: index + 1, of: hints.length, text: hints[index] ?? '' };
 }

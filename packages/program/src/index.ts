@@ -265,7 +265,8 @@ export function stopOnSignals(server: Server, name = basename(process.argv[1] ??
  * Not `process.once()`: Ctrl-C in a terminal reaches every process of the foreground group, and
  * `npx tsx` relays it to the program again when the program is slow to confirm; with no listener
  * left, that second SIGINT would kill the program mid-clean-up (exit 130). The stop itself is
- * bounded, so nothing is lost by ignoring the rest.
+ * bounded, so nothing is lost by ignoring the rest. A message 'SIGINT' or 'SIGTERM' on the IPC
+ * channel, where there is one, does the same.
  */
 export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
   let stopping = false;
@@ -276,6 +277,15 @@ export function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Windows has no signals a parent can send: a parent that started us with an IPC channel (the
+  // course's tests do) asks with the signal's name as a message. The channel must not keep us
+  // alive: unref'd, the program still exits by itself once its work is done.
+  if (process.send) {
+    process.on('message', (message) => {
+      if (message === 'SIGINT' || message === 'SIGTERM') onSignal(message);
+    });
+    process.channel?.unref();
+  }
 }
 
 export interface ListenOptions {
@@ -437,4 +447,68 @@ export function runUdpServerProgram(program: UdpServerProgram, argv = process.ar
         EXIT.network,
       ),
   );
+}
+
+/**
+ * Bytes as the text of one single-quoted argument that bash, zsh and PowerShell all pass on
+ * unchanged: printable characters as they are, and escapes for the rest (`\n`, `\r`, `\t`, `\0`,
+ * `\\`, and `\xHH` for any other byte; a `'` is `\x27`, so the quotes never need escaping).
+ * `unescapeBytes` turns it back into the same bytes: `course nc --send` does.
+ */
+export function escapeBytes(bytes: Uint8Array): string {
+  const named: Record<number, string> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r', 39: '\\x27', 92: '\\\\' };
+  const hex = (b: number) => `\\x${b.toString(16).padStart(2, '0')}`;
+  let text: string | undefined;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {}
+  // Not UTF-8: printable ASCII as it is, every other byte in hex.
+  if (text === undefined)
+    return [...bytes]
+      .map((b) => named[b] ?? (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : hex(b)))
+      .join('');
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (named[code] !== undefined) out += named[code];
+    // Controls (C0, DEL, C1) and bidi overrides would act on a terminal: shown as their bytes.
+    else if (
+      code < 0x20 ||
+      (code >= 0x7f && code < 0xa0) ||
+      /[\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(ch)
+    )
+      out += [...Buffer.from(ch)].map(hex).join('');
+    else out += ch;
+  }
+  return out;
+}
+
+/** The bytes `escapeBytes` wrote; throws a RangeError naming a malformed escape. */
+export function unescapeBytes(text: string): Buffer {
+  const parts: Buffer[] = [];
+  const simple: Record<string, number> = { n: 10, r: 13, t: 9, '0': 0, '\\': 92 };
+  let plain = '';
+  for (let at = 0; at < text.length; at++) {
+    const ch = text[at] as string;
+    if (ch !== '\\') {
+      plain += ch;
+      continue;
+    }
+    parts.push(Buffer.from(plain));
+    plain = '';
+    const next = text[at + 1] ?? '';
+    if (simple[next] !== undefined) {
+      parts.push(Buffer.of(simple[next]));
+      at += 1;
+    } else if (next === 'x' && /^[0-9a-fA-F]{2}$/.test(text.slice(at + 2, at + 4))) {
+      parts.push(Buffer.of(Number.parseInt(text.slice(at + 2, at + 4), 16)));
+      at += 3;
+    } else {
+      throw new RangeError(
+        `unknown escape '\\${next}' at character ${at + 1}: use \\n \\r \\t \\0 \\\\ or \\xHH (two hex digits)`,
+      );
+    }
+  }
+  parts.push(Buffer.from(plain));
+  return Buffer.concat(parts);
 }

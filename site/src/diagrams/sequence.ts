@@ -6,6 +6,10 @@
  *
  *   renderWire(proxy.events, { title: 'hello and its reply' })   → '<svg ...>...</svg>'
  */
+
+// The harness's own style for bytes (packages/helpers/src/show.ts), so that a diagram and a failure
+// message write the same bytes the same way.
+import { type ByteChar, byteChars, hexBytes, quotedChar } from '@course/helpers/show';
 import type { WireEvent } from '@course/helpers/wire';
 import { arrow, box, el, frame, isWide, line, points, slug, text, textWidth } from './svg.ts';
 
@@ -239,20 +243,12 @@ function numbered(sentences: string[]): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Labels: the bytes of each piece as text. Each sender's pieces are decoded together, as one
-// stream, so a piece that holds part of a character can say which character: `c3 (start of é)`.
+// Labels: the bytes of each piece in the style of the harness's failure messages (show.ts),
+// `00 00 00 05 "hello"`. Each sender's pieces are decoded together, as one stream, so a piece that
+// holds part of a character can say which character: `c3 (start of é)`.
 
-/** Text, quoted when drawn; or bytes in hex, with the character they are part of when known. */
-export type Segment = { kind: 'text'; text: string } | { kind: 'bytes'; hex: string; note?: string };
-
-interface Char {
-  start: number;
-  end: number;
-  /** The character as drawn (control characters made visible); null: show its bytes in hex. */
-  shown: string | null;
-  /** What a note calls it (`é`, `U+00A0`); null for a byte that is not part of any UTF-8 character. */
-  name: string | null;
-}
+/** Text (its characters as written between quotes); or bytes in hex, with the character they are part of. */
+export type Segment = { kind: 'text'; units: string[] } | { kind: 'bytes'; hex: string; note?: string };
 
 /** The segments of every data event, by index in `events`. */
 export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
@@ -262,7 +258,7 @@ export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
       event.from === side && event.kind === 'data' ? [{ index, bytes: event.bytes }] : [],
     );
     const stream = concat(pieces.map((p) => p.bytes));
-    const chars = decodeChars(stream);
+    const chars = byteChars(stream);
     let offset = 0;
     let c = 0;
     for (const piece of pieces) {
@@ -270,20 +266,22 @@ export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
       const end = offset + piece.bytes.length;
       offset = end;
       const segments: Segment[] = [];
-      while (c < chars.length && (chars[c] as Char).start < end) {
-        const char = chars[c] as Char;
+      while (c < chars.length && (chars[c] as ByteChar).start < end) {
+        const char = chars[c] as ByteChar;
         const from = Math.max(char.start, start);
         const to = Math.min(char.end, end);
         const whole = from === char.start && to === char.end;
-        if (whole && char.shown !== null) {
-          const last = segments.at(-1);
-          if (last?.kind === 'text') last.text += char.shown;
-          else segments.push({ kind: 'text', text: char.shown });
+        const last = segments.at(-1);
+        if (whole && char.text !== null) {
+          if (last?.kind === 'text') last.units.push(char.text);
+          else segments.push({ kind: 'text', units: [char.text] });
         } else {
-          const hex = [...stream.subarray(from, to)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+          const hex = hexBytes(stream.subarray(from, to));
           const where = from === char.start ? 'start' : to === char.end ? 'end' : 'middle';
-          if (char.name === null) segments.push({ kind: 'bytes', hex });
-          else segments.push({ kind: 'bytes', hex, note: whole ? char.name : `${where} of ${char.name}` });
+          // A whole character that does not print is only its bytes, as in a failure message.
+          const note = whole || char.char === null ? undefined : `${where} of ${shownChar(char.char)}`;
+          if (note === undefined && last?.kind === 'bytes' && last.note === undefined) last.hex += ` ${hex}`;
+          else segments.push(note === undefined ? { kind: 'bytes', hex } : { kind: 'bytes', hex, note });
         }
         if (char.end <= end) c++;
         else break;
@@ -294,7 +292,12 @@ export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
   return out;
 }
 
-/** `"hello" c3 (start of é)`, cut with … past `columns` columns (a CJK character counts two). */
+/** A character a note names: itself, or `U+00A0` when it does not print. */
+function shownChar(char: string): string {
+  return quotedChar(char) ?? `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** `00 00 00 05 "hello" c3 (start of é)`, cut with … past `columns` columns (a CJK character counts two). */
 export function formatSegments(segments: Segment[], columns: number): string {
   if (segments.length === 0) return '""';
   let out = '';
@@ -308,7 +311,7 @@ export function formatSegments(segments: Segment[], columns: number): string {
     const gap = out === '' ? '' : ' ';
     const whole =
       segment.kind === 'text'
-        ? `"${segment.text}"`
+        ? `"${segment.units.join('')}"`
         : segment.note
           ? `${segment.hex} (${segment.note})`
           : segment.hex;
@@ -318,60 +321,19 @@ export function formatSegments(segments: Segment[], columns: number): string {
       continue;
     }
     if (segment.kind === 'text') {
-      // As much of the text as fits, then `…"`.
+      // As many characters as fit (an escape such as \n is never cut in two), then `…"`.
       let kept = '';
       let room = columns - used - width(gap) - 3;
-      for (const ch of segment.text) {
-        if (width(ch) > room) break;
-        kept += ch;
-        room -= width(ch);
+      for (const unit of segment.units) {
+        if (width(unit) > room) break;
+        kept += unit;
+        room -= width(unit);
       }
       return kept === '' ? `${out}${gap}…` : `${out}${gap}"${kept}…"`;
     }
     return `${out}${gap}…`;
   }
   return out;
-}
-
-/** UTF-8 decoding that keeps each character's byte range; bytes that are not UTF-8 stand alone. */
-function decodeChars(bytes: Uint8Array): Char[] {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  const chars: Char[] = [];
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i] as number;
-    const size =
-      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    let decoded: string | null = null;
-    if (size > 0 && i + size <= bytes.length) {
-      try {
-        decoded = decoder.decode(bytes.subarray(i, i + size));
-      } catch {
-        decoded = null;
-      }
-    }
-    const end = decoded === null ? i + 1 : i + size;
-    const shown = decoded === null ? null : visible(decoded);
-    const name =
-      decoded === null
-        ? null
-        : (shown ?? `U+${(decoded.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`);
-    chars.push({ start: i, end, shown, name });
-    i = end;
-  }
-  return chars;
-}
-
-const INVISIBLE = new Set([0x00a0, 0x00ad, 0x200b, 0x200c, 0x200d, 0x200e, 0x200f, 0x2028, 0x2029, 0xfeff]);
-
-/** A character as drawn: `↵` for a newline, control pictures for other controls; null: show hex. */
-function visible(char: string): string | null {
-  const code = char.codePointAt(0) ?? 0;
-  if (char === '\n') return '↵';
-  if (char === '\t') return '⇥';
-  if (code < 0x20) return String.fromCodePoint(0x2400 + code); // ␀ ␍ ␛ ...
-  if (code === 0x7f) return '␡';
-  if ((code >= 0x80 && code <= 0x9f) || INVISIBLE.has(code)) return null;
-  return char;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
