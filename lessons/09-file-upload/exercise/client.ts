@@ -168,7 +168,8 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   //      an empty file), in chunks of at least frameBytes so that no frame comes out smaller than
   //      asked, then half-close: the FIN says "that is the whole body".
   //   3. The answer can come at any time, even while you send (a refused name comes back
-  //      early): from the start, feed what arrives to a FrameDecoder (MAX_ANSWER_BYTES); its
+  //      early): from the start, feed what arrives to a FrameDecoder whose maxFrameBytes is
+  //      MAX_ANSWER_BYTES (a longer answer is EPROTO at once); its
   //      first frame is the answer (parseAnswer()). ok, for your size and sha256: resolve with
   //      it. ok for another file: EPROTO, `${where} answered ok for another file: <the frame>`.
   //      Not ok: ESERVER, with the server's words as the message. A frame that is no answer:
