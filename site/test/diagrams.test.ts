@@ -224,7 +224,7 @@ describe('figures', () => {
       'bind()',
       'listen()',
       'accept()',
-      'net.createServer',
+      'createServer() made no socket yet',
       'server.listen',
       'for each client',
     ])
