@@ -290,13 +290,13 @@ function hintProblems(lesson: LessonInfo): string[] {
   const hints = lesson.meta.hints as unknown;
   const steps = stepCount(lesson);
   const wanted = Array.from({ length: steps }, (_, i) => String(i + 1));
-  if (typeof hints !== 'object' || hints === null || Array.isArray(hints))
-    return [`needs "hints" by step: { "1": [what and why, which API, the code], … "${steps}": […] }`];
+  if (!Array.isArray(hints))
+    return [`needs "hints" by step: [{ "step": 1, "hints": [what and why, which API, the code] }, …]`];
   const problems: string[] = [];
-  const keys = Object.keys(hints);
+  const keys = hints.map((h) => String((h as { step?: unknown }).step));
   if (keys.join() !== wanted.join())
     problems.push(`has hints for steps ${keys.join(', ')}; the tests name steps ${wanted.join(', ')}`);
-  for (const [step, list] of Object.entries(hints as Record<string, unknown>)) {
+  for (const { step, hints: list } of hints as { step: number; hints: unknown }[]) {
     if (!Array.isArray(list) || list.length < 2 || list.length > 3 || list.some((h) => typeof h !== 'string'))
       problems.push(`step ${step} needs 2 or 3 hints (strings), from a nudge to the code`);
     else if (!/`[^`]+`/.test(list.at(-1) as string))

@@ -14,8 +14,8 @@ export interface LessonMeta {
   order?: number;
   summary?: string;
   objectives: string[];
-  /** Hints by step (`"3": [what and why, which API, the code]`), progressive within a step. */
-  hints: Record<string, string[]>;
+  /** Hints by step (`{ step: 3, hints: [what and why, which API, the code] }`), in step order. */
+  hints: { step: number; hints: string[] }[];
   programs?: string[];
 }
 

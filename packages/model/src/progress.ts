@@ -165,7 +165,7 @@ export function nextHint(
   const entry = lessonProgress(progress, lesson);
   const last = stepCount(lesson);
   const step = state === 'not started' ? 1 : Math.min(entry.step ?? last, last);
-  const hints = lesson.meta.hints?.[String(step)] ?? [];
+  const hints = lesson.meta.hints?.find((h) => h.step === step)?.hints ?? [];
   // A record from before hints were kept per step holds a number: start afresh.
   const shownByStep =
     typeof entry.hintsShown === 'object' && entry.hintsShown !== null ? entry.hintsShown : {};
