@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { LessonResult } from '@course/cli/run-tests';
 import { findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
-import { fillSteps, regionsOf, stepCount, stepOf } from '@course/model/steps';
+import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
 
 interface LadderFile {
   name: string;
@@ -79,12 +79,13 @@ function judge(result: LessonResult | undefined, k: number, steps: number): stri
 }
 
 /**
- * The ladder of one lesson. `run` runs its tests against COURSE_TARGET=ladder (the course check
- * passes its own runner); the starter (k = 0) is the check's own starter run, given as `starter`.
+ * The ladder of one lesson. `run` runs its tests against COURSE_TARGET=ladder, those whose names
+ * match `steps` (the course check passes its own runner); the starter (k = 0) is the check's own
+ * starter run, given as `starter`. Rung k runs the tests of steps 1..k+1 only: what rung k judges.
  */
 export async function checkLadder(
   lesson: LessonInfo,
-  run: () => Promise<LessonResult | undefined>,
+  run: (steps: RegExp) => Promise<LessonResult | undefined>,
   starter?: LessonResult,
 ): Promise<{ problems: string[]; steps: number; summary: string }> {
   const { files, problems } = readFiles(lesson);
@@ -109,7 +110,7 @@ export async function checkLadder(
           : readFileSync(join(lesson.dir, 'exercise', name), 'utf8');
         writeFileSync(join(ladder, name), text);
       }
-      problems.push(...judge(await run(), k, steps));
+      problems.push(...judge(await run(stepsUpTo(k + 1)), k, steps));
     }
   } finally {
     rmSync(ladder, { recursive: true, force: true });
@@ -129,7 +130,7 @@ if (process.argv[1]?.endsWith('ladder.ts')) {
   for (const lesson of lessons as LessonInfo[]) {
     const { problems, summary } = await checkLadder(
       lesson,
-      async () => (await runLessonTests([lesson], 'ladder'))[0],
+      async (steps) => (await runLessonTests([lesson], 'ladder', { testNamePattern: steps }))[0],
     );
     if (problems.length) failed++;
     console.log(

@@ -15,10 +15,11 @@ import {
   formatAddress,
   isMain,
   runUdpServerProgram,
+  turnLog,
   type UdpServerProgram,
 } from '@course/program';
 
-/** Where the server writes its one line per event (console.log in the program). */
+/** Where the server writes its one line per event (turnLog() in the program). */
 export type Log = (line: string) => void;
 
 export interface ServerOptions {
@@ -109,8 +110,9 @@ export const program: UdpServerProgram = {
     // the program prints once (`cannot listen on ...`), not a second time as `socket error: ...`.
     let log: Log = () => {};
     const socket = createUpperServer({ log: (line) => log(line), type, recvBufferSize: size || undefined });
+    // One write per turn of the event loop, not one per datagram: see turnLog().
     socket.once('listening', () => {
-      log = console.log;
+      log = turnLog();
     });
     return socket;
   },

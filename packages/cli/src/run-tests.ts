@@ -45,9 +45,14 @@ export type Target = 'exercise' | 'solution' | 'ladder' | `mistake:${string}`;
 
 /**
  * Runs the tests of `lessons` against `target` (sets COURSE_TARGET for this process and the
- * programs the tests start). Vitest's own output is replaced by the returned results.
+ * programs the tests start), all of them or those `testNamePattern` matches. Vitest's own output
+ * is replaced by the returned results.
  */
-export async function runLessonTests(lessons: LessonInfo[], target: Target): Promise<LessonResult[]> {
+export async function runLessonTests(
+  lessons: LessonInfo[],
+  target: Target,
+  { testNamePattern }: { testNamePattern?: RegExp } = {},
+): Promise<LessonResult[]> {
   process.env.COURSE_TARGET = target;
   let results: LessonResult[] = [];
   const vitest = await startVitest(
@@ -59,6 +64,9 @@ export async function runLessonTests(lessons: LessonInfo[], target: Target): Pro
       config: false,
       projects: lessons.map((l) => l.dir),
       watch: false,
+      // Only the tests whose full name (describe and test names, space-separated) matches: the
+      // course check runs a rung of the ladder or a mistake's named tests, not the whole lesson.
+      testNamePattern,
       reporters: [
         resultsReporter(lessons, (found) => {
           results = found;

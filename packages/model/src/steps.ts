@@ -18,6 +18,16 @@ export function stepOf(testName: string): number | undefined {
   return numbers.length ? Math.max(...numbers) : undefined;
 }
 
+/**
+ * Matches the full name of every test of steps 1..k (a group `steps 5 and 6` is step 6's, as in
+ * stepOf), for vitest's testNamePattern. The full name is the describe names and the test's name
+ * joined by spaces.
+ */
+export function stepsUpTo(k: number): RegExp {
+  const last = Array.from({ length: k }, (_, i) => i + 1).join('|');
+  return new RegExp(`(?:^| )steps? (?:\\d+(?:, | and |-))*(?:${last}):`);
+}
+
 /** How many steps a lesson has: the highest step its tests name. */
 export function stepCount(lesson: LessonInfo): number {
   const dir = join(lesson.dir, 'test');

@@ -1,10 +1,27 @@
 /** The course model: steps, and a lesson's state from its files and its last run. */
 import { findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
 import { describeState, type Progress, recordRun, stateOf } from '@course/model/progress';
-import { fillSteps, regionsOf, stepCount, stepOf } from '@course/model/steps';
+import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
 import { describe, expect, test } from 'vitest';
 
 describe('steps', () => {
+  test('stepsUpTo(k) matches the full names of the tests of steps 1..k, as vitest writes them', () => {
+    const upTo5 = stepsUpTo(5);
+    const names = {
+      ' step 1: the socket answers': true,
+      'step 5: backpressure a client that never reads': true,
+      'steps 4, 5: both': true,
+      'step 6: later': false,
+      'steps 5 and 6: a group of step 6': false,
+      'steps 4, 5 and 6: also step 6': false,
+      'step 15: not step 1 nor 5': false,
+    };
+    for (const [name, matches] of Object.entries(names)) {
+      expect(upTo5.test(name), name).toBe(matches);
+      if (matches) expect(stepOf(name.trim()), name).toBeLessThanOrEqual(5);
+    }
+  });
+
   test('a test belongs to the step its group names; a group of two steps to the later one', () => {
     expect(stepOf('step 3: a reply › is whole')).toBe(3);
     expect(stepOf('steps 2 and 3: send › and receive')).toBe(3);

@@ -247,6 +247,7 @@ export function stopOnSignals(server: Server, name = basename(process.argv[1] ??
     socket.once('close', () => open.delete(socket));
   });
   const stop = (signal: NodeJS.Signals) => {
+    flushTurnLogs();
     console.log(`${name}: ${signal}, closing ${open.size} connection(s) and stopping`);
     // Not process.exit() once the server has closed: that would cut short what the connections'
     // 'close' handlers started. The bound only keeps a stuck handle from holding us up.
@@ -392,12 +393,50 @@ export function bindOn(socket: UdpSocket, { host, port }: BindOptions): Promise<
   });
 }
 
+/** The logs made by turnLog(), flushed before a stop line and at exit. */
+const turnLogs = new Set<() => void>();
+
+/**
+ * A log that writes its lines once per turn of the event loop, not once per line. Node writes
+ * to a terminal, a file and (on Linux and macOS) a pipe synchronously: at a line per datagram,
+ * those writes cost the UDP server of lesson 05 as much as its answers (`npm run bench -- udp`).
+ * Lines keep their order and nothing is lost at exit. At most `maxPending` lines wait for a turn:
+ * past them lines are only counted, and the count is written, so a flood cannot grow the log.
+ */
+export function turnLog(
+  write: (text: string) => void = (text) => process.stdout.write(text),
+  maxPending = 10_000,
+): (line: string) => void {
+  let pending: string[] = [];
+  let dropped = 0;
+  const flush = () => {
+    if (dropped > 0)
+      pending.push(`(${dropped} more line(s) not logged: they came faster than the log is written)`);
+    if (pending.length > 0) write(`${pending.join('\n')}\n`);
+    pending = [];
+    dropped = 0;
+  };
+  if (turnLogs.size === 0) process.once('exit', flushTurnLogs);
+  turnLogs.add(flush);
+  return (line) => {
+    if (pending.length === 0 && dropped === 0) setImmediate(flush);
+    if (pending.length < maxPending) pending.push(line);
+    else dropped++;
+  };
+}
+
+/** Writes what every turnLog() holds now: before a line that must come after them. */
+export function flushTurnLogs(): void {
+  for (const flush of turnLogs) flush();
+}
+
 /**
  * On SIGINT (Ctrl-C) or SIGTERM: close the UDP socket and exit 0. There are no connections to
  * close; the process exits within a second whatever happens.
  */
 export function stopUdpOnSignals(socket: UdpSocket, name = basename(process.argv[1] ?? 'server')): void {
   const stop = (signal: NodeJS.Signals) => {
+    flushTurnLogs();
     console.log(`${name}: ${signal}, closing the socket and stopping`);
     setTimeout(() => process.exit(EXIT.ok), 500).unref();
     try {

@@ -3,11 +3,13 @@ import {
   CLIENT_OPTIONS,
   checkTimeout,
   describeError,
+  flushTurnLogs,
   formatAddress,
   MAX_TIMER_MS,
   type ProgramSpec,
   parseCommandLine,
   serverAddressOf,
+  turnLog,
   usageText,
 } from '../src/index.ts';
 
@@ -138,5 +140,38 @@ describe('describeError and formatAddress', () => {
   test('IPv6 addresses get brackets', () => {
     expect(formatAddress('127.0.0.1', 9000)).toBe('127.0.0.1:9000');
     expect(formatAddress('::1', 9000)).toBe('[::1]:9000');
+  });
+});
+
+describe('turnLog', () => {
+  test('writes the lines of one turn of the event loop in one write, in order', async () => {
+    const writes: string[] = [];
+    const log = turnLog((text) => writes.push(text));
+    log('one');
+    log('two');
+    expect(writes, 'nothing is written before the turn ends').toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    log('three');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes, 'one write per turn, lines in order').toEqual(['one\ntwo\n', 'three\n']);
+  });
+
+  test('holds at most maxPending lines, then counts the rest', async () => {
+    const writes: string[] = [];
+    const log = turnLog((text) => writes.push(text), 2);
+    for (const line of ['a', 'b', 'c', 'd', 'e']) log(line);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['a\nb\n(3 more line(s) not logged: they came faster than the log is written)\n']);
+  });
+
+  test('flushTurnLogs writes what waits, before a line that must come after it', () => {
+    const writes: string[] = [];
+    const log = turnLog((text) => writes.push(text));
+    log('datagram from 127.0.0.1:5000: 5 bytes');
+    flushTurnLogs();
+    writes.push('server.ts: SIGINT, closing the socket and stopping\n');
+    expect(writes.join('')).toBe(
+      'datagram from 127.0.0.1:5000: 5 bytes\nserver.ts: SIGINT, closing the socket and stopping\n',
+    );
   });
 });
