@@ -57,7 +57,11 @@ async function copyOfCourse(): Promise<string> {
 }
 
 /** Runs `course ...args` in `dir` to its end. */
-function course(dir: string, args: string[], ms = 20_000) {
+/**
+ * Runs the course command to its end. A liveness bound: a verify runs a whole lesson's tests,
+ * which CI's busy machine (all lessons checked at once) makes several times slower.
+ */
+function course(dir: string, args: string[], ms = 60_000) {
   return startCommand(process.execPath, [join(dir, 'packages/cli/bin/course.mjs'), ...args], {
     cwd: dir,
     env: { COURSE_TARGET: '' },
@@ -115,7 +119,12 @@ describe('course', () => {
     const [, passed, total] = /(\d+)\/(\d+) passing/.exec(result.stdout) ?? [];
     expect(Number(total), 'the counts are tests, not tests and errors').toBe(tests);
     const progress = JSON.parse(readFileSync(join(dir, '.course-progress.json'), 'utf8'));
-    expect(progress.lessons['02-tcp-server']).toMatchObject({ passed: Number(passed), total: tests });
+    // Tests skipped for a missing tool (python3) are not the learner's to pass.
+    const skipped = Number(/(\d+) skipped/.exec(result.stdout)?.[1] ?? 0);
+    expect(progress.lessons['02-tcp-server']).toMatchObject({
+      passed: Number(passed),
+      total: tests - skipped,
+    });
   });
 
   test('a type error in the learner’s code is shown first', async () => {
@@ -237,16 +246,21 @@ describe('course', () => {
       env: { COURSE_TARGET: '' },
     });
     await watching.waitForLine(/watching lessons\/01-tcp-client/, 'the first run of lesson 01', {
-      ms: 20_000,
+      ms: 60_000,
     });
     solve01(dir);
     const line = await watching.waitForLine(/re-ran \d+ ms after the save/, 'a re-run after the save', {
-      ms: 20_000,
+      ms: 60_000,
     });
     expect(line, 'a save re-runs all the lesson’s tests, the counts are the lesson’s').toMatch(/re-ran/);
-    await watching.waitForLine(/ (\d+)\/\1 passing/, 'every test of lesson 01 to pass, counted', {
-      ms: 5_000,
-    });
+    // A test that needs python3 is skipped where there is none, and the lesson is done all the same.
+    const counts = await watching.waitForLine(
+      /✓ 01-tcp-client +\d+\/\d+ passing/,
+      'every test of lesson 01 to pass, counted',
+      { ms: 5_000 },
+    );
+    const [, passed, total, skipped = '0'] = / (\d+)\/(\d+) passing(?:, (\d+) skipped)?/.exec(counts) ?? [];
+    expect(Number(passed) + Number(skipped), 'every test that ran passed').toBe(Number(total));
     await watching.waitForLine(/Lesson 01 is done/, 'lesson 01 to pass', { ms: 5_000 });
     await watching.waitForLine(/On to lesson 02/, 'the move to lesson 02', { ms: 5_000 });
     const ms = Number(/re-ran (\d+) ms/.exec(line)?.[1]);

@@ -24,6 +24,13 @@ export function lessonConfig(configFileUrl) {
         resolveId(id) {
           return id.startsWith(IMPL) ? implPath(lessonDir, id.slice(IMPL.length), target) : null;
         },
+        // Transformed modules are kept on disk between runs (fsModuleCache, below), keyed by
+        // their text; but a test's `#impl/` imports resolve by COURSE_TARGET, so the key must
+        // hold the target too, or a run against solution/ would reuse the exercise's module.
+        /** @param {import('vitest/node').VitestPluginContext} context */
+        configureVitest({ experimental_defineCacheKeyGenerator }) {
+          experimental_defineCacheKeyGenerator(() => `course-target:${JSON.stringify(target)}`);
+        },
       },
     ],
     // The project's name is the lesson's folder (`02-tcp-server`): reports group by it.
@@ -48,6 +55,9 @@ const testOptions = () => ({
     ? { sequence: { shuffle: true, seed: Number(process.env.COURSE_SHUFFLE) } }
     : {}),
   include: ['test/**/*.test.ts'],
+  // Vite transforms the harness and the tests anew in each vitest process, about a second of a
+  // lesson's run: keep what it made on disk (node_modules/.experimental-vitest-cache).
+  experimental: { fsModuleCache: true },
   // Socket tests mostly wait on the network and on child processes, not on the CPU: run a
   // lesson's test files side by side even on a 2-core machine.
   maxWorkers: 3,
