@@ -397,7 +397,8 @@ describe('step 8: send the body in frames, with backpressure', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      await firstWrite; // write() said false: sendBody() is waiting for 'drain'
+      // write() said false: sendBody() is waiting for 'drain' (or never wrote: a starter).
+      await bounded(Promise.race([firstWrite, sending]), 'sendBody() to write its first frame', explain);
       await new Promise((resolve) => setImmediate(resolve));
       destroy(out);
       return bounded(sending, 'sendBody() to reject', explain);
