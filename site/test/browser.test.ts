@@ -63,6 +63,8 @@ afterAll(async () => {
 async function open(
   path: string,
   options: Parameters<Browser['newContext']>[0] = {},
+  // A concurrent test must pass its own (its context's): the global one cannot tell whose it is.
+  onFailed: typeof onTestFailed = onTestFailed,
 ): Promise<{ page: Page; context: BrowserContext }> {
   const context = await browser.newContext(options);
   const page = await context.newPage();
@@ -70,7 +72,7 @@ async function open(
     if (message.type() === 'error') problems.push(`${path}: console error: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`${path}: ${error.message}`));
-  onTestFailed(async ({ task }) => {
+  onFailed(async ({ task }) => {
     mkdirSync(RESULTS, { recursive: true });
     const name = task.name.replace(/[^\w-]+/g, '-').slice(0, 80);
     await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true }).catch(() => {});
@@ -234,10 +236,14 @@ describe('accessibility', () => {
     (['light', 'dark'] as const).map((scheme) => [file, scheme] as const),
   );
 
-  test.each(cases)(
+  // Two pages at once (the config's maxConcurrency): axe's work is in Chromium's renderers, and
+  // two of them keep both cores busy where one page at a time left one idle.
+  test.concurrent.for(cases)(
     'axe finds no violations on %s in %s',
-    async (file, colorScheme) => {
-      const { page, context } = await open(file, { colorScheme });
+    // axe reads every node of the page: the longest lesson takes 20 s and more on a busy machine.
+    { timeout: 90_000 },
+    async ([file, colorScheme], { expect, onTestFailed }) => {
+      const { page, context } = await open(file, { colorScheme }, onTestFailed);
       const { violations } = await new AxeBuilder({ page }).analyze();
       const found = violations.map(
         (v) =>
@@ -248,9 +254,7 @@ describe('accessibility', () => {
       );
       expect(found).toEqual([]);
       await context.close();
-      // axe reads every node of the page: the longest lesson takes 20 s and more on a busy machine.
     },
-    90_000,
   );
 });
 

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { connect, LIVENESS_MS, lessonOf, listen } from '@course/helpers';
+import { connect, LIVENESS_MS, lessonOf, listen, ncLine, runCourseLine } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { PAGE } from '#impl/server.ts';
 
@@ -66,6 +66,14 @@ describe('the program: server.ts', () => {
     expect(bad.stderr, 'one clear line on stderr').toBe(
       "server.ts: unknown option '--prot' (see server.ts --help)\n",
     );
+  });
+
+  test("the course's nc gets the page, as the Play section shows", async () => {
+    const server = await lesson.startServer('server');
+    const request = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    const stdout = (await runCourseLine(ncLine(request, server.port, { halfClose: false }))).toString();
+    expect(stdout, "course nc's output: the status line, then the page").toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(stdout, "course nc's output ends with the page").toContain('</html>');
   });
 
   test('SIGTERM stops it like Ctrl-C, saying so, with exit 0', async () => {

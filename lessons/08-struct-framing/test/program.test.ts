@@ -1,4 +1,4 @@
-import { assertBytes, connect, lessonOf, reproSetup } from '@course/helpers';
+import { assertBytes, connect, lessonOf, ncLine, reproSetup, runCourseLine } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { frame, frames } from './support.ts';
 
@@ -59,6 +59,14 @@ describe('the program: server.ts', () => {
       'ms from SIGINT to exit: close the connections, then exit within a second',
     ).toBeLessThan(1_000);
     await peer.closed({ allowReset: true });
+  });
+});
+
+describe("the course's nc", () => {
+  test('sends a frame and gets it back, as the Play section shows', async () => {
+    const server = await lesson.startServer('server');
+    const stdout = await runCourseLine(ncLine(frame('ping'), server.port));
+    assertBytes(stdout, frame('ping'), { what: "course nc's output: the echoed frame" });
   });
 });
 

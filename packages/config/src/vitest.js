@@ -41,7 +41,8 @@ export function lessonConfig(configFileUrl) {
 /** For packages that are not lessons (the helpers' own tests). */
 /**
  * @param {string} name
- * @param {{ testTimeout?: number, hookTimeout?: number }} [overrides] longer bounds, for browsers
+ * @param {{ testTimeout?: number, hookTimeout?: number, maxConcurrency?: number }} [overrides] longer
+ *   bounds, for browsers; how many `test.concurrent` tests run at once
  */
 export function packageConfig(name, overrides = {}) {
   return defineConfig({ test: { ...testOptions(), name, ...overrides } });

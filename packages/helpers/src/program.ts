@@ -305,6 +305,11 @@ export class RunningProgram {
   }
 
   private explanation(expected: string, hint?: string) {
+    // A starter's TODO stopped the program: that step, not the test's own advice, comes first.
+    const todo = /TODO\((\d+)\)/.exec(this.stderr)?.[1];
+    if (todo) {
+      hint = `the program stopped at TODO(${todo}) in your code: finish step ${todo} first (its own tests say what is missing); this test runs the whole program`;
+    }
     const out = [
       `${this.result ? exitWords(this.result) : 'still running'}`,
       `    stdout: ${quoteOutput(this.stdout)}`,

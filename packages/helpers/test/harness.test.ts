@@ -18,6 +18,7 @@ import {
   runCommand,
   runCourseLine,
   slowReader,
+  startCommand,
   startProxy,
   startServer,
   trickle,
@@ -354,6 +355,16 @@ describe('lesson programs as child processes', () => {
     expect(error.message).toContain('the program exited (exit code 3) first');
     expect(error.message).toContain('boom: this program fails on purpose');
     expect(error.message).toMatch(/npx tsx \S+server\.ts --crash --port 9000/);
+  });
+
+  test("a program stopped by a starter's TODO(n) is sent to step n, not given the test's own hint", async () => {
+    const program = startCommand(process.execPath, [
+      '-e',
+      "console.error('TODO(3): frame the reply — see README step 3'); process.exit(1)",
+    ]);
+    const error = await program.listening().catch((e) => e);
+    expect(error.message).toContain('the program stopped at TODO(3) in your code: finish step 3 first');
+    expect(error.message).not.toContain('print it with console.log');
   });
 
   test('a first line other than `listening on` is reported', async () => {
