@@ -12,32 +12,40 @@ import { createUploadServer } from './solution/server.ts';
 /** The file uploaded: small enough that every frame fits on one arrow. */
 export const CONTENT = 'hello, world\n';
 
+/** An upload of hello.txt by the solution's client, recorded: `hashFirst` as upload() takes it. */
+async function recordUpload(hashFirst: boolean): Promise<WireEvent[]> {
+  const root = mkdtempSync(join(tmpdir(), 'course-09-diagram-'));
+  try {
+    const file = join(root, 'hello.txt');
+    writeFileSync(file, CONTENT);
+    const events = await recordExchange({
+      server: createUploadServer({ dir: join(root, 'uploads') }),
+      // The client's frames reach the server as one piece when it half-closes: arrivals are
+      // otherwise cut by chance, and the diagram must be the same on every build.
+      cut: 'coalesce',
+      direction: 'request',
+      client: async (port) => {
+        const answer = await upload({ port, file, hashFirst });
+        if (readFileSync(join(root, 'uploads', 'hello.txt'), 'utf8') !== CONTENT) {
+          throw new Error(`the upload did not store hello.txt: ${JSON.stringify(answer)}`);
+        }
+      },
+    });
+    return events;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
   'small-upload': {
     title:
-      'client.ts uploads hello.txt (13 bytes): a header frame, one body frame, FIN, and the answer frame',
-    record: async () => {
-      const root = mkdtempSync(join(tmpdir(), 'course-09-diagram-'));
-      try {
-        const file = join(root, 'hello.txt');
-        writeFileSync(file, CONTENT);
-        const events = await recordExchange({
-          server: createUploadServer({ dir: join(root, 'uploads') }),
-          // The client's frames reach the server as one piece when it half-closes: arrivals are
-          // otherwise cut by chance, and the diagram must be the same on every build.
-          cut: 'coalesce',
-          direction: 'request',
-          client: async (port) => {
-            const answer = await upload({ port, file });
-            if (readFileSync(join(root, 'uploads', 'hello.txt'), 'utf8') !== CONTENT) {
-              throw new Error(`the upload did not store hello.txt: ${JSON.stringify(answer)}`);
-            }
-          },
-        });
-        return events;
-      } finally {
-        rmSync(root, { recursive: true, force: true });
-      }
-    },
+      'client.ts --hash-first uploads hello.txt (13 bytes): a header frame with the hash, one body frame, FIN, and the answer frame',
+    record: () => recordUpload(true),
+  },
+  'trailer-upload': {
+    title:
+      'client.ts uploads hello.txt (13 bytes): a header frame without the hash, one body frame, the trailer frame with the hash, FIN, and the answer frame',
+    record: () => recordUpload(false),
   },
 };

@@ -1,15 +1,17 @@
 /**
  * Lesson 09: the upload client.
  *
- * Two passes over the file, never the whole file in memory: the first hashes it (the header
- * must carry the SHA-256 before the first body byte is sent), the second sends it in frames of
- * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Both read
- * the file 1 MiB at a time. Then it half-closes and waits for the server's one answer.
+ * One pass over the file, never the whole file in memory: it sends the file in frames of 64 KiB,
+ * waiting for 'drain' whenever the socket's write() says its buffer is full, hashes each chunk
+ * as it goes, and sends the SHA-256 last, in a trailer frame. With --hash-first, two passes: the
+ * first hashes the file so that the header carries the SHA-256, the second sends it. Either way
+ * the file is read 1 MiB at a time. Then it half-closes and waits for the server's one answer.
  *
  *   npx tsx lessons/09-file-upload/exercise/client.ts --port 9000 some-file.pdf
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -61,6 +63,11 @@ export interface UploadOptions {
   timeoutMs?: number;
   /** Called as the body goes out: bytes handed to the socket so far, and the file's size. */
   onProgress?: (sent: number, total: number) => void;
+  /**
+   * Hash the whole file first and put the hash in the header (two reads of the file), instead of
+   * hashing while sending and putting it in a trailer frame after the body (one read). Default false.
+   */
+  hashFirst?: boolean;
 }
 
 export interface SendOptions {
@@ -157,20 +164,23 @@ function describeFailure(error: NodeJS.ErrnoException, where: string, connected:
  */
 export async function upload(options: UploadOptions): Promise<Stored> {
   const { host = '127.0.0.1', port, file, frameBytes = BODY_FRAME_BYTES, onProgress } = options;
-  const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, hashFirst = false } = options;
   const where = formatAddress(host, port);
   // TODO(9): the whole upload, steps 7 and 8 with a connection around them:
-  //   1. Hash the file (step 7); a file you cannot read is an UploadError
-  //      `cannot read ${file}: ...` (fileProblem()) with the error's code. The header names the
-  //      file by its base name, never its path.
+  //   1. With hashFirst, hash the file (step 7) and put the hash in the header. Without, the
+  //      header has only the name and the size (stat()), and the body is read through step 10's
+  //      hashWhileReading(), its hash sent after the body as one more frame, the trailer
+  //      jsonFrame({ sha256 }). (This step's tests use hashFirst; step 10's the default.)
+  //      A file you cannot read is an UploadError `cannot read ${file}: ...` (fileProblem())
+  //      with the error's code. The header names the file by its base name, never its path.
   //   2. Connect; once connected, send the header frame (jsonFrame()), report progress (0, size),
-  //      send the body (step 8) from a second read of exactly the size bytes you hashed (none for
+  //      send the body (step 8) from a read of exactly the size bytes announced (none for
   //      an empty file), in chunks of at least frameBytes so that no frame comes out smaller than
-  //      asked, then half-close: the FIN says "that is the whole body".
+  //      asked, then (the trailer, without hashFirst, and) half-close: the FIN says "that is all".
   //   3. The answer can come at any time, even while you send (a refused name comes back
   //      early): from the start, feed what arrives to a FrameDecoder whose maxFrameBytes is
   //      MAX_ANSWER_BYTES (a longer answer is EPROTO at once); its
-  //      first frame is the answer (parseAnswer()). ok, for your size and sha256: resolve with
+  //      first frame is the answer (parseAnswer()). ok, for your size and the sha256 you sent: resolve with
   //      it. ok for another file: EPROTO, `${where} answered ok for another file: <the frame>`.
   //      Not ok: ESERVER, with the server's words as the message. A frame that is no answer:
   //      EPROTO, `${where} sent something that is not an answer: <why>`.
@@ -183,6 +193,25 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   throw new UploadError(`TODO(9): upload ${file} to ${where} in upload() — see README step 9`, 'ETODO');
 }
 // endregion step-9
+
+// region step-10
+/**
+ * Step 10, one pass: the chunks of `source`, unchanged, each fed to `hash` on its way through.
+ * Once the loop over them is over, `hash.digest()` is the SHA-256 of every byte that was sent.
+ */
+// biome-ignore lint/correctness/useYield: the starter only throws; your code yields every chunk
+export async function* hashWhileReading(
+  source: AsyncIterable<Uint8Array>,
+  hash: Hash,
+): AsyncGenerator<Uint8Array> {
+  // TODO(10): pass on every chunk of source as it comes (an async generator yields), after
+  // giving it to hash.update(): upload() reads the file once, through this, and sends
+  // hash.digest('hex') in the trailer frame once sendBody() is done. README: step 10.
+  void source;
+  void hash;
+  throw new Error('TODO(10): hash the chunks as they go in hashWhileReading() — see README step 10');
+}
+// endregion step-10
 
 // region program
 /** 1.5 MiB, 200.0 MiB: sizes for people. */
@@ -267,6 +296,11 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
           value: 'N',
           description: `size of the body frames (default ${BODY_FRAME_BYTES})`,
         },
+        'hash-first': {
+          type: 'boolean',
+          description:
+            'hash the file before sending it, the hash in the header (two reads), instead of in a trailer after the body (one read)',
+        },
       },
       positionals: [{ name: 'FILE', description: 'the file to upload' }],
     },
@@ -289,6 +323,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),
     frameBytes: cli.integer('frame-bytes', BODY_FRAME_BYTES, { min: 1, max: MAX_FRAME_BYTES }),
     onProgress: progress.update,
+    hashFirst: cli.boolean('hash-first'),
   }).then(
     (answer) => {
       progress.done(answer.size);

@@ -4,12 +4,16 @@
  * Over lesson 08's frames (a 4-byte unsigned big-endian length, then that many bytes):
  *
  *   client → server   one header frame, JSON: {"name": "report.pdf", "size": N, "sha256": "<64 hex>"}
- *   client → server   body frames carrying exactly N bytes in total (none when N is 0), then FIN
+ *   client → server   body frames carrying exactly N bytes in total (none when N is 0)
+ *   client → server   only when the header has no "sha256": one trailer frame, JSON: {"sha256": "<64 hex>"}
+ *   client → server   FIN
  *   server → client   one answer frame, JSON: {"ok": true, "name", "size", "sha256"}
  *                                         or {"ok": false, "error": "..."}
  *
- * The server never trusts the header: checkName() and parseHeader() are where a client's words
- * become values the server may act on.
+ * The server never trusts the header: checkName(), parseHeader() and parseTrailer() are where a
+ * client's words become values the server may act on. A body frame is raw bytes, so nothing in a
+ * frame says "I am the trailer": the server counts. The frame after the announced size is the
+ * trailer; a trailer sent early is body bytes, and makes the body too long, too short or wrong.
  */
 import { encodeFrame } from '@course/struct-framing/framing';
 
@@ -26,7 +30,15 @@ export interface UploadHeader {
   name: string;
   /** The exact number of body bytes that follow. */
   size: number;
-  /** SHA-256 of those bytes, 64 hexadecimal digits (lower case once parsed). */
+  /**
+   * SHA-256 of those bytes, 64 hexadecimal digits (lower case once parsed). Absent: the client
+   * hashes while it sends, and the hash comes after the body, in the trailer frame.
+   */
+  sha256?: string;
+}
+
+/** The frame after the body when the header had no hash: {"sha256": "<64 hex>"}. */
+export interface UploadTrailer {
   sha256: string;
 }
 
@@ -46,6 +58,9 @@ export const BODY_FRAME_BYTES = 64 * 1024;
  * until its last byte arrives, so this bounds what one client can make the server hold.
  */
 export const MAX_BODY_FRAME_BYTES = 1024 * 1024;
+
+/** The largest trailer frame: 1 KiB. It holds one hash; anything longer is not a trailer. */
+export const MAX_TRAILER_BYTES = 1024;
 
 /** The SHA-256 of nothing: the hash an empty file announces. */
 export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -132,6 +147,8 @@ export function parseHeader(payload: Uint8Array): UploadHeader {
   //   step 1 refuses the name               → `refused name ${visible(JSON.stringify(name))}: ${reason}`
   //                                           (visible(): no raw control reaches a terminal)
   //   size not a safe integer >= 0          → '"size" must be a whole number of bytes, 0 or more'
+  //   sha256 absent                         → no error: return { name, size } (the hash comes
+  //                                           after the body, in the trailer: step 10)
   //   sha256 not 64 hex digits (any case)   → '"sha256" must be 64 hexadecimal digits'
   // Return { name, size, sha256 } with sha256 in lower case, and no other field. (JSON.parse
   // throws on bad JSON; null and arrays are objects too for typeof; Number.isSafeInteger.)
@@ -140,8 +157,27 @@ export function parseHeader(payload: Uint8Array): UploadHeader {
 }
 // endregion step-2
 
-/** One frame holding `value` as JSON (UTF-8): a header or an answer. */
-export function jsonFrame(value: UploadHeader | UploadAnswer): Buffer {
+// region step-10
+/**
+ * Step 10: the trailer frame's payload, the frame after the body when the header had no hash:
+ * the SHA-256 it carries (lower case), or a ProtocolError saying what is wrong. Longer than
+ * MAX_TRAILER_BYTES, not JSON, not an object, or no 64-hex-digit "sha256": refused.
+ */
+export function parseTrailer(payload: Uint8Array): string {
+  // TODO(10): like parseHeader() (step 2), trust nothing, and throw a ProtocolError with these
+  // messages, in this order:
+  //   more than MAX_TRAILER_BYTES bytes     → `the trailer is longer than ${MAX_TRAILER_BYTES} bytes`
+  //                                            (checked before parsing: a trailer holds one hash)
+  //   not JSON                              → 'the trailer is not valid JSON'
+  //   not an object with a "sha256" of 64 hexadecimal digits (any case)
+  //                                         → 'the trailer must be {"sha256": "<64 hexadecimal digits>"}'
+  // Return the hash in lower case; other fields are ignored. README: step 10.
+  throw new Error('TODO(10): check the trailer in parseTrailer() — see README step 10');
+}
+// endregion step-10
+
+/** One frame holding `value` as JSON (UTF-8): a header, a trailer or an answer. */
+export function jsonFrame(value: UploadHeader | UploadTrailer | UploadAnswer): Buffer {
   return encodeFrame(Buffer.from(JSON.stringify(value), 'utf8'));
 }
 

@@ -2,7 +2,8 @@
  * Lesson 09: the upload server.
  *
  * One upload per connection: a JSON header frame, body frames carrying exactly the announced
- * number of bytes, one JSON answer frame. The body goes to a temporary file in the upload
+ * number of bytes, a JSON trailer frame with the hash when the header had none, one JSON answer
+ * frame. The body goes to a temporary file in the upload
  * directory and is renamed to its real name only once its size and SHA-256 match the header, so
  * the file is complete before anyone can see it under that name, and a client that disconnects
  * or lies leaves nothing behind. Memory stays the same whatever the file's size: the socket is
@@ -47,6 +48,7 @@ import {
   MAX_FRAME_BYTES,
   ProtocolError,
   parseHeader,
+  parseTrailer,
   type UploadAnswer,
   type UploadHeader,
 } from './protocol.ts';
@@ -136,8 +138,11 @@ export function temporaryName(): string {
  */
 export const TEMPORARY_NAME = /^\.upload-[0-9a-f]{16}\.part$/;
 
-/** What one connection is doing: reading the header, the body, finishing, or done (answered or gone). */
-export type State = 'header' | 'body' | 'finishing' | 'done';
+/**
+ * What one connection is doing: reading the header, the body, the trailer (after the body, when
+ * the header had no hash), finishing, or done (answered or gone).
+ */
+export type State = 'header' | 'body' | 'trailer' | 'finishing' | 'done';
 
 /**
  * One connection, one upload. The given parts read frames and route them: the first frame to
@@ -232,6 +237,8 @@ export class UploadSession {
       void this.fail(
         `too slow: the next body frame was not complete within ${ms} ms (${this.received} of ${size} bytes received)`,
       );
+    } else if (this.state === 'trailer') {
+      void this.fail(`too slow: the trailer frame was not complete within ${ms} ms of the body's last byte`);
     } else if (this.state === 'done') {
       this.log(`client ${this.peer} too slow: not closed ${ms} ms after the answer, closing`);
       this.socket.destroy();
@@ -248,6 +255,7 @@ export class UploadSession {
       for (const frame of this.decoder.push(chunk)) {
         if (this.state === 'header') this.begin(this.readHeader(frame));
         else if (this.state === 'body') this.receive(frame);
+        else if (this.state === 'trailer') this.receiveTrailer(frame);
         // 'finishing': every byte announced is in, and the answer is on its way. 'done': failed.
         else break;
         // A complete frame: the client has a whole period from now for the next one.
@@ -255,7 +263,8 @@ export class UploadSession {
       }
       const grew = this.count();
       const { held, limit } = this.settings.budget;
-      if (grew && (this.state === 'header' || this.state === 'body') && held > limit) {
+      const reading = this.state === 'header' || this.state === 'body' || this.state === 'trailer';
+      if (grew && reading && held > limit) {
         throw new ProtocolError(
           `server busy: uploads under way already hold the ${limit} bytes of memory this server allows them; try again later`,
         );
@@ -289,6 +298,10 @@ export class UploadSession {
     if (this.state === 'body') {
       const { size } = this.header as UploadHeader;
       void this.fail(`the connection ended after ${this.received} of ${size} bytes`);
+    } else if (this.state === 'trailer') {
+      void this.fail(
+        'the connection ended after the body, without the trailer frame (the header had no "sha256")',
+      );
     } else if (this.state === 'header') {
       if (this.decoder.buffered > 0) void this.fail('the connection ended in the middle of the header');
       else this.finishQuietly();
@@ -304,7 +317,7 @@ export class UploadSession {
   /**
    * Step 3: the header is good, so the upload begins. Opens a temporary file in the upload
    * directory (never the final name: that comes with the rename in step 6), starts the hash,
-   * and logs `client IP:PORT uploads "NAME" (N bytes)`. An empty file is finished at once.
+   * and logs `client IP:PORT uploads "NAME" (N bytes)`. An empty file's body is complete at once.
    */
   protected begin(header: UploadHeader): void {
     // TODO(3): start the upload. What must hold once begin() returns:
@@ -318,7 +331,8 @@ export class UploadSession {
     //   - who the file is, device and inode from its descriptor, is on its way for step 6's check
     //     (identityOf(), kept in this.opened; its rejection is the file's error, answered above);
     //   - the log says `client IP:PORT uploads "NAME" (N bytes)` (the name as JSON.stringify
-    //     quotes it), and an empty file, which has no body frames, is finished at once.
+    //     quotes it), and an empty file, which has no body frames, is complete at once (the given
+    //     bodyComplete()).
     // README "Atomic rename: nothing is visible until it is complete", step 3.
     // Until then, every upload is answered with this TODO. Delete the line below.
     void this.fail('TODO(3): start the upload in begin() — see README step 3');
@@ -330,7 +344,8 @@ export class UploadSession {
    * Step 4: one body frame. Refuses bytes beyond the announced size, feeds the hash, writes to
    * the file, and pauses the socket while the file's write() says its buffer is full: the
    * socket is resumed on the file's 'drain', and the client's deadline restarted (waiting for
-   * the disk is the server's wait, not the client's). When the last announced byte is in, finish().
+   * the disk is the server's wait, not the client's). When the last announced byte is in,
+   * bodyComplete(): finish() now, or after the trailer (step 10).
    */
   protected receive(frame: Buffer): void {
     // TODO(4): one body frame, in this order:
@@ -342,7 +357,8 @@ export class UploadSession {
     //     this.waitingForDisk). While you wait for your disk the client's clock stands still, so
     //     once you read again it gets a whole period (this.restartDeadline()). Node docs:
     //     writable.write() return value and 'drain', socket.pause()/resume();
-    //   - once the last announced byte is in, finish (step 6).
+    //   - once the last announced byte is in, call the given bodyComplete() (it finishes, step 6,
+    //     or waits for the trailer, step 10).
     // README "Backpressure, end to end", step 4.
     void this.fail('TODO(4): write the body to the file in receive() — see README step 4');
   }
@@ -394,6 +410,31 @@ export class UploadSession {
     return this.fail('TODO(6): check and rename the file in finish() — see README step 6');
   }
   // endregion step-6
+
+  /**
+   * Every announced byte is in. With the hash in the header, finish() at once; without, the
+   * trailer frame comes next (step 10), and the client's deadline now runs for it.
+   */
+  protected bodyComplete(): void {
+    if ((this.header as UploadHeader).sha256 !== undefined) void this.finish();
+    else this.state = 'trailer';
+  }
+
+  // region step-10
+  /**
+   * Step 10: the trailer frame, the one after the body when the header had no hash. Its hash
+   * (parseTrailer(), which throws a ProtocolError for a bad one) becomes the header's, and
+   * finish() checks the file against it as if the header had carried it from the start.
+   */
+  protected receiveTrailer(frame: Buffer): void {
+    // TODO(10): the given bodyComplete() put the connection in the 'trailer' state, and the given
+    // onData() hands you the next frame: read the hash it carries with parseTrailer() (let its
+    // ProtocolError go: onData() answers it), give it to the upload as if the header had carried
+    // it (this.header), and finish (step 6), which checks the file against it before the rename.
+    // README "Streaming: one read, the hash in a trailer", step 10.
+    void this.fail('TODO(10): read the trailer in receiveTrailer() — see README step 10');
+  }
+  // endregion step-10
 
   /**
    * The client broke the protocol, or its upload cannot be stored: discard the upload, log why,

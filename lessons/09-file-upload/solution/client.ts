@@ -1,15 +1,17 @@
 /**
  * Lesson 09: the upload client.
  *
- * Two passes over the file, never the whole file in memory: the first hashes it (the header
- * must carry the SHA-256 before the first body byte is sent), the second sends it in frames of
- * 64 KiB, waiting for 'drain' whenever the socket's write() says its buffer is full. Both read
- * the file 1 MiB at a time. Then it half-closes and waits for the server's one answer.
+ * One pass over the file, never the whole file in memory: it sends the file in frames of 64 KiB,
+ * waiting for 'drain' whenever the socket's write() says its buffer is full, hashes each chunk
+ * as it goes, and sends the SHA-256 last, in a trailer frame. With --hash-first, two passes: the
+ * first hashes the file so that the header carries the SHA-256, the second sends it. Either way
+ * the file is read 1 MiB at a time. Then it half-closes and waits for the server's one answer.
  *
  *   npx tsx lessons/09-file-upload/solution/client.ts --port 9000 some-file.pdf
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -61,6 +63,11 @@ export interface UploadOptions {
   timeoutMs?: number;
   /** Called as the body goes out: bytes handed to the socket so far, and the file's size. */
   onProgress?: (sent: number, total: number) => void;
+  /**
+   * Hash the whole file first and put the hash in the header (two reads of the file), instead of
+   * hashing while sending and putting it in a trailer frame after the body (one read). Default false.
+   */
+  hashFirst?: boolean;
 }
 
 export interface SendOptions {
@@ -158,19 +165,27 @@ function describeFailure(error: NodeJS.ErrnoException, where: string, connected:
 
 // region step-9
 /**
- * Step 9, the whole upload: hash the file, connect, send the header frame and the body frames,
- * half-close, and resolve with the server's answer once it says ok. Rejects with an UploadError
- * when the server answers an error (code ESERVER, its words as the message) or the connection
- * fails; the file and the socket are closed in every case.
+ * Step 9, the whole upload: connect, send the header frame and the body frames, half-close, and
+ * resolve with the server's answer once it says ok. With `hashFirst`, the file is hashed first
+ * (hashFile()) and the header carries the hash; by default the body is hashed as it is sent
+ * (hashWhileReading(), step 10) and the hash follows it in a trailer frame. Rejects with an
+ * UploadError when the server answers an error (code ESERVER, its words as the message) or the
+ * connection fails; the file and the socket are closed in every case.
  */
 export async function upload(options: UploadOptions): Promise<Stored> {
   const { host = '127.0.0.1', port, file, frameBytes = BODY_FRAME_BYTES, onProgress } = options;
-  const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, hashFirst = false } = options;
   const where = formatAddress(host, port);
-  const { size, sha256 } = await hashFile(file).catch((error: NodeJS.ErrnoException) => {
+  const { size, sha256: announced } = await (hashFirst
+    ? hashFile(file)
+    : stat(file).then(({ size }) => ({ size, sha256: undefined }))
+  ).catch((error: NodeJS.ErrnoException) => {
     throw new UploadError(`cannot read ${file}: ${fileProblem(error)}`, error.code ?? 'EIO');
   });
-  const header: UploadHeader = { name: basename(file), size, sha256 };
+  const header: UploadHeader = { name: basename(file), size, sha256: announced };
+  // One pass: the hash of what is sent, complete once the body is.
+  const hash = announced === undefined ? createHash('sha256') : undefined;
+  let sha256 = announced;
 
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host, port });
@@ -179,6 +194,7 @@ export async function upload(options: UploadOptions): Promise<Stored> {
     // smaller than frameBytes would make the frames smaller than asked.
     const highWaterMark = Math.max(READ_CHUNK_BYTES, frameBytes);
     const body = size > 0 ? createReadStream(file, { start: 0, end: size - 1, highWaterMark }) : null;
+    const source = body && hash ? hashWhileReading(body, hash) : body;
     const decoder = new FrameDecoder({ maxFrameBytes: MAX_ANSWER_BYTES });
     let connected = false;
     let settled = false;
@@ -198,11 +214,16 @@ export async function upload(options: UploadOptions): Promise<Stored> {
       connected = true;
       socket.write(jsonFrame(header));
       onProgress?.(0, size);
-      const sending = body ? sendBody(body, socket, { size, frameBytes, onProgress }) : Promise.resolve();
-      // FIN after the last body byte: "that is all". The answer comes back on the same socket.
+      const sending = source ? sendBody(source, socket, { size, frameBytes, onProgress }) : Promise.resolve();
+      // FIN after the last body byte (and the trailer): "that is all". The answer comes back on the same socket.
       sending.then(
         () => {
-          if (!settled) socket.end();
+          if (settled) return;
+          if (hash) {
+            sha256 = hash.digest('hex');
+            socket.write(jsonFrame({ sha256 }));
+          }
+          socket.end();
         },
         (error: NodeJS.ErrnoException) =>
           settle(
@@ -239,6 +260,22 @@ export async function upload(options: UploadOptions): Promise<Stored> {
   });
 }
 // endregion step-9
+
+// region step-10
+/**
+ * Step 10, one pass: the chunks of `source`, unchanged, each fed to `hash` on its way through.
+ * Once the loop over them is over, `hash.digest()` is the SHA-256 of every byte that was sent.
+ */
+export async function* hashWhileReading(
+  source: AsyncIterable<Uint8Array>,
+  hash: Hash,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+// endregion step-10
 
 // region program
 /** 1.5 MiB, 200.0 MiB: sizes for people. */
@@ -323,6 +360,11 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
           value: 'N',
           description: `size of the body frames (default ${BODY_FRAME_BYTES})`,
         },
+        'hash-first': {
+          type: 'boolean',
+          description:
+            'hash the file before sending it, the hash in the header (two reads), instead of in a trailer after the body (one read)',
+        },
       },
       positionals: [{ name: 'FILE', description: 'the file to upload' }],
     },
@@ -345,6 +387,7 @@ export function runClient(argv: string[], send: typeof upload = upload): void {
     timeoutMs: cli.milliseconds('timeout', DEFAULT_TIMEOUT_MS),
     frameBytes: cli.integer('frame-bytes', BODY_FRAME_BYTES, { min: 1, max: MAX_FRAME_BYTES }),
     onProgress: progress.update,
+    hashFirst: cli.boolean('hash-first'),
   }).then(
     (answer) => {
       progress.done(answer.size);

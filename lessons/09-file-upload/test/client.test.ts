@@ -1,11 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { closedPort, lessonOf, startProxy, startServer, WireError, within } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
-import { formatBytes, hashFile, progressReporter, sendBody, UploadError, upload } from '#impl/client.ts';
+import {
+  formatBytes,
+  hashFile,
+  hashWhileReading,
+  progressReporter,
+  sendBody,
+  UploadError,
+  upload,
+} from '#impl/client.ts';
 import {
   clientRepro,
   type Explain,
@@ -388,6 +396,9 @@ describe('step 8: send the body in frames, with backpressure', () => {
           written(); // and never calls back
         },
       });
+      // A starter's sendBody() throws before it listens: the destroy(reset) below must fail the
+      // test, not the whole run (an 'error' nobody listens to is an uncaught exception).
+      out.on('error', () => {});
       return { out, firstWrite };
     };
     const body = () => Readable.from([randomBytes(20_000)]);
@@ -437,7 +448,7 @@ describe('step 9: the whole upload', () => {
       repro: clientRepro('/tmp/report.pdf', [], [randomFileLine(200_000, '/tmp/report.pdf')]),
     };
     const answer = await bounded(
-      upload({ port: server.port, file: fileOf(body, 'report.pdf') }),
+      upload({ hashFirst: true, port: server.port, file: fileOf(body, 'report.pdf') }),
       'upload() to resolve',
       explain,
     );
@@ -478,7 +489,7 @@ describe('step 9: the whole upload', () => {
       ),
     };
     await bounded(
-      upload({ port: server.port, file: fileOf(body, '3mb.bin'), frameBytes: 2_000_000 }),
+      upload({ hashFirst: true, port: server.port, file: fileOf(body, '3mb.bin'), frameBytes: 2_000_000 }),
       'upload() to resolve',
       explain,
     );
@@ -496,7 +507,7 @@ describe('step 9: the whole upload', () => {
       repro: clientRepro('/tmp/empty.txt', [], [': > /tmp/empty.txt']),
     };
     const answer = await bounded(
-      upload({ port: server.port, file: fileOf(Buffer.alloc(0), 'empty.txt') }),
+      upload({ hashFirst: true, port: server.port, file: fileOf(Buffer.alloc(0), 'empty.txt') }),
       'upload() to resolve',
       explain,
     );
@@ -514,7 +525,7 @@ describe('step 9: the whole upload', () => {
       repro: clientRepro('/tmp/big..bin', [], [randomFileLine(200_000_000, '/tmp/big..bin')]),
     };
     const error = await rejection(
-      upload({ port: server.port, file: sparseFile(32 * 1024 * 1024), timeoutMs: 20_000 }),
+      upload({ hashFirst: true, port: server.port, file: sparseFile(32 * 1024 * 1024), timeoutMs: 20_000 }),
       "upload() to reject with the server's answer, sent right after the header",
       explain,
     );
@@ -529,9 +540,13 @@ describe('step 9: the whole upload', () => {
       repro: `${lesson.command('client', ['--port', '9000', '/etc/hosts'])}     # with nothing listening on port 9000`,
     };
     const [refused, unanswered] = await Promise.all([
-      rejection(upload({ port: closed, file }), 'upload() to reject: nothing listens on that port', explain),
       rejection(
-        upload({ port: silent.port, file }),
+        upload({ hashFirst: true, port: closed, file }),
+        'upload() to reject: nothing listens on that port',
+        explain,
+      ),
+      rejection(
+        upload({ hashFirst: true, port: silent.port, file }),
         'upload() to reject: the server closed without answering',
         explain,
       ),
@@ -561,7 +576,7 @@ describe('step 9: the whole upload', () => {
       ms: 8_000,
     };
     const error = await rejection(
-      upload({ port: server.port, file: fileOf(Buffer.from('hello')), timeoutMs: 300 }),
+      upload({ hashFirst: true, port: server.port, file: fileOf(Buffer.from('hello')), timeoutMs: 300 }),
       'upload() to reject once the server has been silent for 300 ms',
       explain,
     );
@@ -585,7 +600,7 @@ describe('step 9: the whole upload', () => {
     for (const [what, answer] of Object.entries(wrong)) {
       const server = await fakeServer(answer);
       const error = await rejection(
-        upload({ port: server.port, file: fileOf(Buffer.from('hello')) }),
+        upload({ hashFirst: true, port: server.port, file: fileOf(Buffer.from('hello')) }),
         `upload() to reject an ok answer with another ${what}`,
         explain,
       );
@@ -605,7 +620,7 @@ describe('step 9: the whole upload', () => {
       repro: `${NO_REPRO}: the test's server answers {"hello": "world"}`,
     };
     const error = await rejection(
-      upload({ port: server.port, file: fileOf(Buffer.from('hello')) }),
+      upload({ hashFirst: true, port: server.port, file: fileOf(Buffer.from('hello')) }),
       'upload() to reject an answer that is neither ok nor an error',
       explain,
     );
@@ -631,7 +646,7 @@ describe('step 9: the whole upload', () => {
       repro: `${NO_REPRO}: the test's server announces a 1 MB answer`,
     };
     const error = await rejection(
-      upload({ port, file: fileOf(Buffer.from('hello')), timeoutMs: 3_000 }),
+      upload({ hashFirst: true, port, file: fileOf(Buffer.from('hello')), timeoutMs: 3_000 }),
       'upload() to reject the announced length at once',
       explain,
     );
@@ -651,7 +666,7 @@ describe('step 9: the whole upload', () => {
       repro: `${NO_REPRO}: the test's proxy cuts the server's answer into single bytes`,
     };
     const answer = await bounded(
-      upload({ port: proxy.port, file: fileOf(Buffer.from('hello'), 'bytes.txt') }),
+      upload({ hashFirst: true, port: proxy.port, file: fileOf(Buffer.from('hello'), 'bytes.txt') }),
       'upload() to resolve',
       explain,
     );
@@ -667,7 +682,7 @@ describe('step 9: the whole upload', () => {
     };
     // Nothing listens on the port: a client that connects before it reads the file says ECONNREFUSED.
     const error = await rejection(
-      upload({ port: await closedPort(), file: missing }),
+      upload({ hashFirst: true, port: await closedPort(), file: missing }),
       'upload() to reject: the file does not exist',
       explain,
     );
@@ -694,6 +709,7 @@ describe('step 9: the whole upload', () => {
     const growing = await fakeServer(okFor);
     const grown = await bounded(
       upload({
+        hashFirst: true,
         port: growing.port,
         file: grows,
         onProgress: change(grows, (file) => writeFileSync(file, ' world', { flag: 'a' })),
@@ -717,6 +733,7 @@ describe('step 9: the whole upload', () => {
     const shrinking = await fakeServer(okFor);
     const error = await rejection(
       upload({
+        hashFirst: true,
         port: shrinking.port,
         file: shrinks,
         onProgress: change(shrinks, (file) => truncateSync(file, 2)),
@@ -735,7 +752,7 @@ describe('step 9: the whole upload', () => {
       repro: `${NO_REPRO}: the test's server resets the connection after the header`,
     };
     const error = await rejection(
-      upload({ port, file: sparseFile(32 * 1024 * 1024) }),
+      upload({ hashFirst: true, port, file: sparseFile(32 * 1024 * 1024) }),
       'upload() to reject: the server reset the connection',
       explain,
     );
@@ -761,7 +778,7 @@ describe('step 9: the whole upload', () => {
       repro: clientRepro('/tmp/three.bin', [], [randomFileLine(3 * 1024 * 1024, '/tmp/three.bin')]),
     };
     const answer = await bounded(
-      upload({ port: proxy.port, file: fileOf(body, 'three.bin') }),
+      upload({ hashFirst: true, port: proxy.port, file: fileOf(body, 'three.bin') }),
       'upload() to resolve',
       explain,
     );
@@ -868,5 +885,98 @@ describe('the client program: progress for people', () => {
     ]) {
       expect(help.stdout.split('\n'), 'client.ts --help').toContain(line);
     }
+  });
+});
+
+/** The ok answer a correct server gives to a header without hash and its trailer (the last frame). */
+function okForTrailer(frames: Buffer[]) {
+  const trailer = JSON.parse((frames.at(-1) as Buffer).toString()) as { sha256?: string };
+  return { ...okFor(frames), sha256: trailer.sha256 };
+}
+
+describe('step 10: hash while sending, the hash in a trailer', () => {
+  test('hashWhileReading() passes every chunk on unchanged, and feeds each to the hash', async () => {
+    const chunks = [randomBytes(1000), Buffer.alloc(0), randomBytes(70_000)];
+    const hash = createHash('sha256');
+    const seen: Uint8Array[] = [];
+    for await (const chunk of hashWhileReading(Readable.from(chunks, { objectMode: true }), hash))
+      seen.push(chunk);
+    const hint = `step 10: for await over source, hash.update(chunk), yield chunk (${UNIT})`;
+    expect(seen, hint).toEqual(chunks);
+    expect(hash.digest('hex'), hint).toBe(sha256(Buffer.concat(chunks)));
+  });
+
+  test('by default: a header without "sha256", the body frames, one trailer frame {"sha256"}, FIN', async () => {
+    const body = randomBytes(200_000);
+    const server = await fakeServer(okForTrailer);
+    const explain = {
+      hint: 'step 10: without hashFirst, the header is { name, size }; the body goes through hashWhileReading(), and once sendBody() is done, socket.write(jsonFrame({ sha256: hash.digest("hex") })) before socket.end()',
+      repro: clientRepro('/tmp/report.pdf', [], [randomFileLine(200_000, '/tmp/report.pdf')]),
+    };
+    const answer = await bounded(
+      upload({ port: server.port, file: fileOf(body, 'report.pdf') }),
+      'upload() to resolve',
+      explain,
+    );
+    expect(answer, explain.hint).toEqual({
+      ok: true,
+      name: 'report.pdf',
+      size: body.length,
+      sha256: sha256(body),
+    });
+    const { frames, rest, fin } = await bounded(server.received, 'the client to send FIN', explain);
+    expect(fin && rest === 0, `${explain.hint}: whole frames, then FIN`).toBe(true);
+    expect(JSON.parse((frames[0] as Buffer).toString()), `${explain.hint}: the header`).toEqual({
+      name: 'report.pdf',
+      size: body.length,
+    });
+    expect(
+      Buffer.concat(frames.slice(1, -1)).equals(body),
+      `${explain.hint}: the body frames carry the file`,
+    ).toBe(true);
+    expect(JSON.parse((frames.at(-1) as Buffer).toString()), `${explain.hint}: the last frame`).toEqual({
+      sha256: sha256(body),
+    });
+  });
+
+  test('an empty file: the header, no body frame, the trailer with the hash of nothing', async () => {
+    const server = await fakeServer(okForTrailer);
+    const explain = {
+      hint: 'step 10: the trailer goes out even when there is no body: the hash of nothing is e3b0c442…',
+      repro: clientRepro('/tmp/empty.txt', [], [': > /tmp/empty.txt']),
+    };
+    const answer = await bounded(
+      upload({ port: server.port, file: fileOf(Buffer.alloc(0), 'empty.txt') }),
+      'upload() to resolve',
+      explain,
+    );
+    expect(answer, explain.hint).toEqual({ ok: true, name: 'empty.txt', size: 0, sha256: sha256('') });
+    const { frames } = await bounded(server.received, 'the client to send FIN', explain);
+    expect(
+      frames.map((f) => JSON.parse(f.toString())),
+      explain.hint,
+    ).toEqual([{ name: 'empty.txt', size: 0 }, { sha256: sha256('') }]);
+  });
+
+  test('against the server: stored, both ways, and an ok for another hash is rejected', async () => {
+    const { port, dir } = await startUploads();
+    const body = randomBytes(300_000);
+    const explain = {
+      hint: 'step 10: upload() by default, and with hashFirst, stores the same file',
+      repro: clientRepro('/tmp/data.bin', [], [randomFileLine(300_000, '/tmp/data.bin')]),
+    };
+    const file = fileOf(body, 'one.bin');
+    const one = await bounded(upload({ port, file }), 'upload() to resolve', explain);
+    const two = await bounded(upload({ port, file, hashFirst: true }), 'upload() to resolve', explain);
+    expect([one.sha256, two.sha256], explain.hint).toEqual([sha256(body), sha256(body)]);
+    expect(readFileSync(join(dir, 'one.bin')).equals(body), explain.hint).toBe(true);
+
+    const liar = await fakeServer((frames) => ({ ...okFor(frames), sha256: sha256('other') }));
+    const error = await rejection(
+      upload({ port: liar.port, file: fileOf(Buffer.from('hello')) }),
+      'upload() to reject an ok answer for another hash than the trailer carried',
+      { hint: 'step 10: compare the answer with the hash sent in the trailer', repro: NO_REPRO },
+    );
+    expect(error.code, 'step 10: an ok for another file is EPROTO').toBe('EPROTO');
   });
 });

@@ -11,6 +11,7 @@ import {
   readAnswer,
   serverLine,
   sha256,
+  splitFrames,
   startUploads,
   tempRoot,
 } from './support.ts';
@@ -219,5 +220,51 @@ describe('the programs: server.ts and client.ts', () => {
         `server.ts: ${message} (see server.ts --help)\n`,
       ]);
     });
+  });
+
+  test('--hash-first: the hash in the header and no trailer; by default, a header without it and the trailer last', async () => {
+    const { root } = tempRoot();
+    const body = randomBytes(100_000);
+    const file = join(root, 'data.bin');
+    writeFileSync(file, body);
+    // A stand-in server that records the frames of each upload and answers ok for them.
+    const uploads: Buffer[][] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('end', () => {
+        const { frames } = splitFrames(Buffer.concat(chunks));
+        uploads.push(frames);
+        const answer = frame({ ok: true, name: 'data.bin', size: body.length, sha256: sha256(body) });
+        socket.end(answer);
+      });
+      socket.on('error', () => {});
+    });
+    closeAfterTest(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = await listen(server);
+    const [first, oneRead] = await Promise.all([
+      lesson.run('client', ['--port', String(port), '--hash-first', file]),
+      lesson.run('client', ['--port', String(port), file]),
+    ]);
+    expect(
+      [first.code, oneRead.code],
+      `both uploads exit 0 (stderr: ${first.stderr}${oneRead.stderr})`,
+    ).toEqual([0, 0]);
+    const headers = uploads.map((frames) => JSON.parse((frames[0] as Buffer).toString()) as object);
+    expect(headers, 'the header with --hash-first, and without').toContainEqual({
+      name: 'data.bin',
+      size: body.length,
+      sha256: sha256(body),
+    });
+    expect(headers, 'the header with --hash-first, and without').toContainEqual({
+      name: 'data.bin',
+      size: body.length,
+    });
+    const trailing = uploads.find((frames) => !('sha256' in JSON.parse((frames[0] as Buffer).toString())));
+    expect(
+      JSON.parse((trailing?.at(-1) ?? Buffer.from('null')).toString()),
+      'without --hash-first, the last frame is the trailer',
+    ).toEqual({ sha256: sha256(body) });
+    expect(oneRead.stdout, 'the closing line the bench reads').toMatch(/^sent .* in \d+\.\d+ s /m);
   });
 });

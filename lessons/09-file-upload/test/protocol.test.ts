@@ -8,6 +8,7 @@ import {
   ProtocolError,
   parseAnswer,
   parseHeader,
+  parseTrailer,
   visible,
 } from '#impl/protocol.ts';
 
@@ -137,6 +138,10 @@ describe('step 2: read the header, trusting nothing', () => {
     });
   });
 
+  test('a header without "sha256" gives name and size only: the hash comes after the body (step 10)', () => {
+    expect(parse({ name: 'a.txt', size: 5 })).toEqual({ name: 'a.txt', size: 5 });
+  });
+
   test('a refused name is reported with the name and checkName()’s reason', () => {
     expect(parse({ name: '../x', size: 1, sha256: HASH })).toBe(
       'refused name "../x": it contains a slash (/)',
@@ -171,7 +176,7 @@ describe('step 2: read the header, trusting nothing', () => {
       [{ name: 'a', size: -1, sha256: HASH }, size],
       [{ name: 'a', size: 1.5, sha256: HASH }, size],
       [{ name: 'a', size: 2 ** 53, sha256: HASH }, size],
-      [{ name: 'a', size: 1 }, hash],
+      [{ name: 'a', size: 1, sha256: null }, hash],
       [{ name: 'a', size: 1, sha256: 'abc' }, hash],
       [{ name: 'a', size: 1, sha256: 'zz'.repeat(32) }, hash],
       [{ name: 'a', size: 1, sha256: `${HASH}00` }, hash],
@@ -256,5 +261,48 @@ describe("the protocol's given parts: the answer, file system errors, constants"
   test('EMPTY_SHA256 is the SHA-256 of nothing; a ProtocolError says its name', () => {
     expect(EMPTY_SHA256).toBe(createHash('sha256').digest('hex'));
     expect(new ProtocolError('x').name).toBe('ProtocolError');
+  });
+});
+
+/** parseTrailer() of `value` (JSON unless a string): the hash, or the ProtocolError's message. */
+function trailer(value: unknown): unknown {
+  try {
+    return parseTrailer(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+  } catch (error) {
+    expect(error, 'parseTrailer() should throw a ProtocolError (its message is the answer)').toBeInstanceOf(
+      ProtocolError,
+    );
+    return (error as Error).message;
+  }
+}
+
+describe('step 10: read the trailer, trusting nothing', () => {
+  test('a good trailer gives its hash, in lower case; other fields are ignored', () => {
+    expect(trailer({ sha256: HASH.toUpperCase() })).toBe(HASH);
+    expect(trailer({ sha256: EMPTY_SHA256, note: 'x' })).toBe(EMPTY_SHA256);
+  });
+
+  test('not JSON, not an object, no 64-hex "sha256", or over 1 KiB: refused, in words', () => {
+    const shape = 'the trailer must be {"sha256": "<64 hexadecimal digits>"}';
+    const cases: [unknown, string][] = [
+      ['{"sha256": ', 'the trailer is not valid JSON'],
+      ['', 'the trailer is not valid JSON'],
+      ['null', shape],
+      ['42', shape],
+      [[HASH], shape],
+      [{}, shape],
+      [{ sha256: 'abc' }, shape],
+      [{ sha256: 'zz'.repeat(32) }, shape],
+      [{ sha256: `${HASH}00` }, shape],
+      [{ sha256: [HASH] }, shape],
+      [{ sha256: HASH, padding: 'x'.repeat(1000) }, 'the trailer is longer than 1024 bytes'],
+    ];
+    for (const [value, message] of cases) {
+      const shown = typeof value === 'string' ? value : JSON.stringify(value);
+      expect(trailer(value), `the trailer ${shown.slice(0, 80)}`).toBe(message);
+    }
+    // Exactly 1024 bytes is still a trailer.
+    const exact = JSON.stringify({ sha256: HASH, padding: '' });
+    expect(trailer(JSON.stringify({ sha256: HASH, padding: 'x'.repeat(1024 - exact.length) }))).toBe(HASH);
   });
 });

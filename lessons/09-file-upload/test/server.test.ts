@@ -1122,3 +1122,147 @@ describe('connections that end early, or fail after the answer', () => {
     expectFiles(dir, [], { ...explain, hint: DISCARD_HINT });
   });
 });
+
+/** An upload whose header has no hash: header and body frames, then `trailer` (bytes as they are, or a frame of JSON). */
+function trailerUpload(name: string, body: Uint8Array, trailer: Uint8Array | object | undefined): Buffer {
+  const frames = [uploadFrames(name, body, { header: { sha256: undefined } })];
+  if (trailer !== undefined)
+    frames.push(trailer instanceof Uint8Array ? Buffer.from(trailer) : frame(trailer));
+  return Buffer.concat(frames);
+}
+
+/** Sends `bytes`, half-closes, and returns the server's answer. */
+async function exchange(port: number, bytes: Uint8Array, explain: Explain): Promise<Answer> {
+  const peer = await connect(port);
+  await send(peer, bytes, explain);
+  await finish(peer, explain);
+  return readAnswer(peer, explain);
+}
+
+const TRAILER_HINT =
+  'step 10: with no "sha256" in the header, the frame after the announced size is the trailer: receiveTrailer() gives it to parseTrailer() and finish() checks the file against the hash it carries';
+
+describe('step 10: the hash in a trailer, after the body', () => {
+  test('a header without "sha256", the body, then {"sha256": ...}: stored, and answered with that hash', async () => {
+    const { port, dir } = await startUploads();
+    const body = randomBytes(200 * 1024);
+    const explain = {
+      hint: TRAILER_HINT,
+      repro: serverRepro([], randomFileLine(200 * 1024, '/tmp/data.bin'), referenceClient('/tmp/data.bin')),
+    };
+    const answer = await exchange(
+      port,
+      trailerUpload('data.bin', body, { sha256: sha256(body).toUpperCase() }),
+      explain,
+    );
+    expectAnswer(
+      answer,
+      { ok: true, name: 'data.bin', size: body.length, sha256: sha256(body) },
+      { ...explain, exact: true },
+    );
+    expectStored(dir, 'data.bin', body, explain);
+    expectFiles(dir, ['data.bin'], explain);
+
+    const empty = trailerUpload('empty.txt', Buffer.alloc(0), { sha256: EMPTY_SHA256 });
+    expectAnswer(
+      await exchange(port, empty, explain),
+      { ok: true, name: 'empty.txt', size: 0, sha256: EMPTY_SHA256 },
+      explain,
+    );
+    expectFiles(dir, ['data.bin', 'empty.txt'], explain);
+  });
+
+  test('a trailer with another hash is refused: nothing stored, no temporary file left', async () => {
+    const { port, dir } = await startUploads();
+    const body = Buffer.from('hello');
+    const bytes = trailerUpload('hello.txt', body, { sha256: sha256('HELLO') });
+    const explain = {
+      hint: "step 10: the trailer's hash is checked by finish() like a header's, before the rename: a mismatch is this.fail(...), which removes the temporary file",
+      repro: serverRepro([], ncLine(bytes, 9000)),
+    };
+    const answer = await exchange(port, bytes, explain);
+    expectAnswer(
+      answer,
+      { ok: false, error: `the SHA-256 of the 5 bytes received is ${sha256(body)}, not ${sha256('HELLO')}` },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], explain);
+  });
+
+  test('a client that half-closes after the body, with no trailer, is refused (not left waiting)', async () => {
+    const { port, dir } = await startUploads();
+    const bytes = trailerUpload('hello.txt', Buffer.from('hello'), undefined);
+    const explain = {
+      hint: 'step 10: with no hash in the header, a FIN after the body is a missing trailer: the given onEnd() fails the upload in the "trailer" state',
+      repro: serverRepro([], ncLine(bytes, 9000)),
+    };
+    const answer = await exchange(port, bytes, explain);
+    expectAnswer(
+      answer,
+      {
+        ok: false,
+        error: 'the connection ended after the body, without the trailer frame (the header had no "sha256")',
+      },
+      { ...explain, exact: true },
+    );
+    expectFiles(dir, [], explain);
+  });
+
+  test('a trailer sent where a body frame was due counts as body bytes: too short, too long or wrong, never stored', async () => {
+    const { port, dir } = await startUploads();
+    const body = Buffer.from('hello, world');
+    const trailer = frame({ sha256: sha256(body) });
+    const explain = {
+      hint: 'step 10: a frame is raw bytes; the server counts, and only the frame after the announced size is the trailer',
+      repro: serverRepro(
+        [],
+        ncLine(Buffer.concat([frame({ name: 'early.txt', size: 200 }), frame(body), trailer]), 9000),
+      ),
+    };
+    // 12 bytes, then the trailer's payload, where 200 were announced: the connection ends early.
+    const received = body.length + trailer.length - 4;
+    const short = Buffer.concat([frame({ name: 'early.txt', size: 200 }), frame(body), trailer]);
+    expectAnswer(
+      await exchange(port, short, explain),
+      { ok: false, error: `the connection ended after ${received} of 200 bytes` },
+      {
+        ...explain,
+        exact: true,
+      },
+    );
+    // Announced 20: the trailer's payload makes the body longer than that.
+    const long = Buffer.concat([frame({ name: 'early.txt', size: 20 }), frame(body), trailer]);
+    expectAnswer(
+      await exchange(port, long, explain),
+      { ok: false, error: 'the body is longer than the 20 bytes announced' },
+      {
+        ...explain,
+        exact: true,
+      },
+    );
+    expectFiles(dir, [], explain);
+  });
+
+  test('a trailer that is not JSON, has no 64-hex "sha256", or is over 1 KiB is refused', async () => {
+    const { port, dir } = await startUploads();
+    const body = Buffer.from('hello');
+    const shape = 'the trailer must be {"sha256": "<64 hexadecimal digits>"}';
+    const cases: [Uint8Array | object, string][] = [
+      [frame('{"sha256": '), 'the trailer is not valid JSON'],
+      [frame('null'), shape],
+      [{}, shape],
+      [{ sha256: 'abc' }, shape],
+      [{ sha256: `${sha256(body)}00` }, shape],
+      [{ sha256: sha256(body), padding: 'x'.repeat(1024) }, 'the trailer is longer than 1024 bytes'],
+    ];
+    for (const [trailer, error] of cases) {
+      const bytes = trailerUpload('hello.txt', body, trailer);
+      const explain = {
+        hint: 'step 10: parseTrailer() checks the size, the JSON and the hash, and throws a ProtocolError; receiveTrailer() lets it go to the given onData(), which answers it',
+        repro: serverRepro([], ncLine(bytes, 9000)),
+      };
+      expectAnswer(await exchange(port, bytes, explain), { ok: false, error }, { ...explain, exact: true });
+      expectFiles(dir, [], explain);
+    }
+  });
+});
