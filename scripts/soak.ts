@@ -193,7 +193,34 @@ const probes: Record<string, Probe> = {
       boundMiB: 256,
     },
   },
+  '10-concurrency': {
+    request: () => Buffer.from('ping\nhash 3 soak\n'),
+    halfClose: true,
+    expect: (r) => r === `pong\n${hashRounds('soak', 3)}\n`,
+    slow: Buffer.from('hash 3 a line that never ends'),
+    stream: Buffer.from('ping\n'.repeat(4096)),
+    limitFlag: '--max-connections', // the one over gets `ERR too many connections`
+    refusal: /too many connections/,
+    // Empty lines, each asking for an `ERR` answer, the answers never read: the per-connection
+    // pipeline bound and backpressure keep the replies held in check. (Pipelined hashes, 2000 a
+    // peer, peaked lower: +39 MiB.)
+    hoard: {
+      what: '2 MiB of empty lines, the ERR answers never read',
+      peers: 200,
+      send: () => Buffer.alloc(2 * 1024 * 1024, '\n'),
+      halfClose: false,
+      args: [],
+      boundMiB: 160,
+    },
+  },
 };
+
+/** Lesson 10's hash: SHA-256 of the text, then of each digest's 32 bytes, `rounds` times in all. */
+function hashRounds(text: string, rounds: number): string {
+  let digest = createHash('sha256').update(text).digest();
+  for (let i = 1; i < rounds; i++) digest = createHash('sha256').update(digest).digest();
+  return digest.toString('hex');
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');

@@ -1,0 +1,3 @@
+import { lessonConfig } from '@course/config/vitest';
+
+export default lessonConfig(import.meta.url);
