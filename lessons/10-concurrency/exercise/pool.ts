@@ -31,7 +31,7 @@ const WORKER_URL = new URL('./hash-worker.ts', import.meta.url);
  * in execArgv: the thread would fail with `Unknown file extension ".ts"`. So, when this file
  * is TypeScript, the thread runs a one-line bootstrap that registers tsx, then loads the code.
  */
-function startWorker(workerData: HashWorkerData): Worker {
+export function startWorker(workerData: HashWorkerData): Worker {
   if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData });
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;

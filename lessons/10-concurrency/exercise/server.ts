@@ -105,7 +105,18 @@ export function watchLag(): { p99Ms(): number; stop(): void } {
   };
 }
 
-export function createHashServer(options: HashServerOptions = {}): HashServer {
+/**
+ * The parts a server is built from. The course's mistakes/ swap one to show what goes wrong
+ * without it: a pool with no queue bound, replies sent as they come.
+ */
+export interface HashServerParts {
+  /** The pool of threads of workers mode: `workers` threads, `maxQueue` jobs waiting at most. */
+  newPool?: (workers: number, maxQueue: number) => WorkerPool;
+  /** One connection's replies, in the order of its requests; `send` writes them. */
+  newReplies?: (send: (text: string) => void) => Replies;
+}
+
+export function createHashServer(options: HashServerOptions = {}, parts: HashServerParts = {}): HashServer {
   const {
     log = () => {},
     mode = 'workers',
@@ -117,7 +128,8 @@ export function createHashServer(options: HashServerOptions = {}): HashServer {
     maxConnections = DEFAULT_MAX_CONNECTIONS,
   } = options;
   checkTimeout('lineTimeoutMs', lineTimeoutMs);
-  const pool = mode === 'workers' ? new WorkerPool(workers, maxQueue) : undefined;
+  const { newPool = (n, max) => new WorkerPool(n, max), newReplies = (send) => new Replies(send) } = parts;
+  const pool = mode === 'workers' ? newPool(workers, maxQueue) : undefined;
   const lag = watchLag();
   let connections = 0;
 
@@ -146,7 +158,7 @@ export function createHashServer(options: HashServerOptions = {}): HashServer {
     const jobs = new Set<PoolJob>();
     const timers = new Set<NodeJS.Timeout>();
     let clientEnded = false;
-    const replies = new Replies((text) => {
+    const replies = newReplies((text) => {
       if (socket.destroyed || socket.writableEnded) return;
       if (!socket.write(text)) {
         socket.pause();
@@ -264,88 +276,94 @@ export function createHashServer(options: HashServerOptions = {}): HashServer {
 }
 
 // region program
-export const program: ServerProgram = {
-  spec: {
-    name: 'server.ts',
-    summary: 'Answers ping, hash <rounds> <text>, sleep <ms> and stats, many clients at once.',
-    options: {
-      mode: {
-        type: 'string',
-        value: 'MODE',
-        description:
-          'inline (hash on the event loop), workers (on a pool of threads) or processes (--processes N, sharing the port) (default workers)',
-      },
-      processes: {
-        type: 'string',
-        value: 'N',
-        description:
-          'with --mode processes: processes sharing the port, each hashing inline (default: os.availableParallelism())',
-      },
-      workers: {
-        type: 'string',
-        value: 'N',
-        description: 'threads of the pool (default: os.availableParallelism())',
-      },
-      'max-queue': {
-        type: 'string',
-        value: 'N',
-        description: `hashes waiting for a thread; one more gets \`ERR busy\` (default ${DEFAULT_MAX_QUEUE})`,
-      },
-      'max-rounds': {
-        type: 'string',
-        value: 'N',
-        description: `largest rounds of a hash (default ${DEFAULT_MAX_ROUNDS})`,
-      },
-      'max-line': {
-        type: 'string',
-        value: 'BYTES',
-        description: `longest line accepted, in bytes (default ${DEFAULT_MAX_LINE_BYTES})`,
-      },
-      'max-connections': {
-        type: 'string',
-        value: 'N',
-        description: `connections open at once; one more gets \`ERR too many connections\` (default ${DEFAULT_MAX_CONNECTIONS})`,
-      },
-      timeout: {
-        type: 'string',
-        value: 'MS',
-        description: `a line must end (\\n) within MS ms of its first byte (default ${DEFAULT_LINE_TIMEOUT_MS})`,
+/** The command line of server.ts, serving with `create` (a mistake passes its own). */
+export function hashServerProgram(create: typeof createHashServer = createHashServer): ServerProgram {
+  return {
+    spec: {
+      name: 'server.ts',
+      summary: 'Answers ping, hash <rounds> <text>, sleep <ms> and stats, many clients at once.',
+      options: {
+        mode: {
+          type: 'string',
+          value: 'MODE',
+          description:
+            'inline (hash on the event loop), workers (on a pool of threads) or processes (--processes N, sharing the port) (default workers)',
+        },
+        processes: {
+          type: 'string',
+          value: 'N',
+          description:
+            'with --mode processes: processes sharing the port, each hashing inline (default: os.availableParallelism())',
+        },
+        workers: {
+          type: 'string',
+          value: 'N',
+          description: 'threads of the pool (default: os.availableParallelism())',
+        },
+        'max-queue': {
+          type: 'string',
+          value: 'N',
+          description: `hashes waiting for a thread; one more gets \`ERR busy\` (default ${DEFAULT_MAX_QUEUE})`,
+        },
+        'max-rounds': {
+          type: 'string',
+          value: 'N',
+          description: `largest rounds of a hash (default ${DEFAULT_MAX_ROUNDS})`,
+        },
+        'max-line': {
+          type: 'string',
+          value: 'BYTES',
+          description: `longest line accepted, in bytes (default ${DEFAULT_MAX_LINE_BYTES})`,
+        },
+        'max-connections': {
+          type: 'string',
+          value: 'N',
+          description: `connections open at once; one more gets \`ERR too many connections\` (default ${DEFAULT_MAX_CONNECTIONS})`,
+        },
+        timeout: {
+          type: 'string',
+          value: 'MS',
+          description: `a line must end (\\n) within MS ms of its first byte (default ${DEFAULT_LINE_TIMEOUT_MS})`,
+        },
       },
     },
-  },
-  create: (cli) => {
-    const run = { mode: cli.string('mode', 'workers') };
-    // region step-7
-    // TODO(7): with `--mode processes`, set `forked.processes` (--processes, default
-    // os.availableParallelism()); the primary returns a bare net.createServer() (listen() then
-    // forks, see forkProcesses()), and each forked process goes on with run.mode = `inline`. README step 7.
-    // endregion step-7
-    const mode = run.mode;
-    if (mode !== 'inline' && mode !== 'workers') {
-      return cli.usageError(`--mode must be inline, workers or processes, not '${mode}'`);
-    }
-    const { server, stop } = createHashServer({
-      log: console.log,
-      mode,
-      workers: cli.integer('workers', os.availableParallelism(), { min: 1, max: 256 }),
-      maxQueue: cli.integer('max-queue', DEFAULT_MAX_QUEUE, { min: 0 }),
-      maxRounds: cli.integer('max-rounds', DEFAULT_MAX_ROUNDS, { min: 1 }),
-      maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: 16 * 1024 * 1024 }),
-      lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
-      maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
-    });
-    // Ctrl-C: the threads stop at once, even mid-hash (the connections are closed by the kit).
-    onStopSignal(() => void stop());
-    return server;
-  },
-  listen: (server, options) => {
-    if (forked.processes > 0 && cluster.isPrimary) return forkProcesses(forked.processes);
-    // A forked process asks the primary for the port over their IPC channel, which onStopSignal
-    // unref'd (it must not keep a program alive): held again, or the process exits before the answer.
-    if (cluster.isWorker) process.channel?.ref();
-    return listenOn(server, options);
-  },
-};
+    create: (cli) => {
+      const run = { mode: cli.string('mode', 'workers') };
+      // region step-7
+      // TODO(7): with `--mode processes`, set `forked.processes` (--processes, default
+      // os.availableParallelism()); the primary returns a bare net.createServer() (listen() then
+      // forks, see forkProcesses()), and each forked process goes on with run.mode = `inline`. README step 7.
+      // endregion step-7
+      const mode = run.mode;
+      if (mode !== 'inline' && mode !== 'workers') {
+        return cli.usageError(`--mode must be inline, workers or processes, not '${mode}'`);
+      }
+      const { server, stop } = create({
+        log: console.log,
+        mode,
+        workers: cli.integer('workers', os.availableParallelism(), { min: 1, max: 256 }),
+        maxQueue: cli.integer('max-queue', DEFAULT_MAX_QUEUE, { min: 0 }),
+        maxRounds: cli.integer('max-rounds', DEFAULT_MAX_ROUNDS, { min: 1 }),
+        maxLineBytes: cli.integer('max-line', DEFAULT_MAX_LINE_BYTES, { min: 1, max: 16 * 1024 * 1024 }),
+        lineTimeoutMs: cli.milliseconds('timeout', DEFAULT_LINE_TIMEOUT_MS),
+        maxConnections: cli.integer('max-connections', DEFAULT_MAX_CONNECTIONS, { min: 1 }),
+      });
+      // Ctrl-C: the threads stop at once, even mid-hash (the connections are closed by the kit).
+      onStopSignal(() => void stop());
+      return server;
+    },
+    listen: (server, options) => {
+      if (forked.processes > 0 && cluster.isPrimary) return forkProcesses(forked.processes);
+      // A forked process asks the primary for the port over their IPC channel, which onStopSignal
+      // unref'd (it must not keep a program alive): held again, or the process exits before the answer.
+      if (cluster.isWorker) process.channel?.ref();
+      return listenOn(server, options);
+    },
+  };
+}
+
+/** The command line of server.ts. */
+export const program = hashServerProgram();
 
 /** With --mode processes, how many processes; 0 otherwise. */
 const forked = { processes: 0 };
