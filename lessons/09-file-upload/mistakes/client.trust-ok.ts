@@ -64,7 +64,7 @@ export async function upload(options: UploadOptions): Promise<Stored> {
     const settle = (error: Error | null, stored?: Stored) => {
       if (settled) return;
       settled = true;
-      body?.destroy();
+      body?.on('error', () => {}).destroy();
       socket.destroy();
       if (error) reject(error);
       else resolve(stored as Stored);

@@ -201,7 +201,9 @@ export async function upload(options: UploadOptions): Promise<Stored> {
     const settle = (error: Error | null, stored?: Stored) => {
       if (settled) return;
       settled = true;
-      body?.destroy();
+      // Destroyed while still opening the file, a stream may yet report that open's error, when
+      // nothing reads it any more: that error is no one's now, so it is heard and dropped.
+      body?.on('error', () => {}).destroy();
       socket.destroy();
       if (error) reject(error);
       else resolve(stored as Stored);
