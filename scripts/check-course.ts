@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { paint } from '@course/cli/paint';
 import { passedAll } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
+import { LANGUAGES, type Parity, parity, SOURCE_LANGUAGE } from '@course/model/editions';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import { stepCount } from '@course/model/steps';
 import { checkLadder } from './ladder.ts';
@@ -41,10 +42,17 @@ if (lessons.length === 0 || lessons.some((l) => l === undefined)) {
 let problems = 0;
 for (const lesson of lessons as LessonInfo[]) {
   const found = checkStructure(lesson);
+  const editions: CheckRecord['editions'] = {};
+  for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
+    const { state, problems: differences } = parity(lesson.dir, lang, lesson.meta);
+    editions[lang] = state;
+    found.push(...differences);
+  }
   if (!values['structure-only']) {
     const { problems: behaviour, record } = await checkBehaviour(lesson);
     found.push(...behaviour);
     record.words = readmeWords(lesson);
+    record.editions = editions;
     record.problems = found.length;
     mkdirSync(join(lesson.dir, '.check'), { recursive: true });
     writeFileSync(join(lesson.dir, '.check', 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
@@ -217,6 +225,8 @@ export interface CheckRecord {
   ladder: { steps: number; ok: boolean };
   /** The README's main text, in words (outside code blocks and <details>). */
   words: number;
+  /** Each translation against the English (packages/model's editions.ts), by language. */
+  editions: Record<string, Parity['state']>;
   problems: number;
 }
 
@@ -230,6 +240,7 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
     mistakes: [],
     ladder: { steps: 0, ok: false },
     words: 0,
+    editions: {},
     problems: 0,
   };
   const run = async (target: Target, testNamePattern?: RegExp) => {

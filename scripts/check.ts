@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { paint } from '@course/cli/paint';
+import { LANGUAGES, parity, SOURCE_LANGUAGE } from '@course/model/editions';
 import { listLessons, ROOT } from '@course/model/lessons';
 import type { CheckRecord } from './check-course.ts';
 
@@ -50,7 +51,7 @@ const portable = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/portab
 let passed = 0;
 let failed = 0;
 console.log(
-  `\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught · steps green in order · README words')}`,
+  `\n${paint.bold('Lessons')}  ${paint.dim('solution tests · starter · mistakes caught · steps green in order · README words · translations')}`,
 );
 for (const lesson of listLessons()) {
   const file = join(lesson.dir, '.check', 'result.json');
@@ -68,8 +69,19 @@ for (const lesson of listLessons()) {
   console.log(
     `  ${mark} ${lesson.id.padEnd(20)} ${r.solution.passed}/${r.solution.passed + r.solution.failed} pass${skipped}` +
       ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught` +
-      ` · ladder ${r.ladder.ok ? `${r.ladder.steps}/${r.ladder.steps}` : paint.red('✗')} · ${r.words} words`,
+      ` · ladder ${r.ladder.ok ? `${r.ladder.steps}/${r.ladder.steps}` : paint.red('✗')} · ${r.words} words` +
+      Object.entries(r.editions ?? {})
+        .map(([lang, state]) => ` · ${lang} ${state === 'in sync' ? state : paint.red(state)}`)
+        .join(''),
   );
+}
+// The top-level README is translated too; the lessons' translations are checked with their lesson.
+for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
+  const { state, problems } = parity(ROOT, lang);
+  const mark = state === 'in sync' ? paint.green('✓') : paint.red('✗');
+  console.log(`  ${mark} ${'README'.padEnd(20)} ${lang} ${state}`);
+  for (const problem of problems) console.log(`      ${problem}`);
+  failed += problems.length;
 }
 printSlowest();
 const ok =

@@ -4,14 +4,18 @@
  * and drawn as SVG; code is highlighted at build time; search works offline, from disk too.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { LANGUAGES, type Language, metaIn, readmeName, SWITCH_LINE } from '@course/model/editions';
 import { findLesson, listLessons } from '@course/model/lessons';
 import { starterFiles } from '@course/model/starters';
 import { lessonDiagrams } from './diagrams/lesson.ts';
-import { loadHighlighter, REPO_ROOT, renderMarkdown } from './markdown.ts';
-import { homeBody, type NavLesson, page } from './page.ts';
-import { type SearchEntry, sectionsOf } from './search.ts';
+import { glossaryTerms, readGlossary } from './glossary.ts';
+import { words } from './i18n.ts';
+import { loadHighlighter, REPO_ROOT, type RenderedPage, renderMarkdown } from './markdown.ts';
+import { editionFolder, homeBody, type NavLesson, page as pageHtml } from './page.ts';
+import { type SearchEntry, searchIndex, sectionsOf } from './search.ts';
 
 export const SITE_DIR = join(REPO_ROOT, 'site');
 export const DIST = join(SITE_DIR, 'dist');
@@ -19,8 +23,10 @@ export const DIST = join(SITE_DIR, 'dist');
 interface LessonSource {
   id: string;
   dir: string;
-  nav: NavLesson;
+  /** The English README, which the diagrams are recorded from. */
   readme: string;
+  /** The page of each edition: its text (the English where none is written yet) and its nav entry. */
+  editions: Record<Language, { text: string; translated: boolean; nav: NavLesson }>;
 }
 
 function readLessons(): LessonSource[] {
@@ -30,19 +36,42 @@ function readLessons(): LessonSource[] {
     if (!ready) console.warn(`site: lessons/${lesson.id} has no README.md yet; left out`);
     return ready;
   });
-  return lessons.map((lesson) => ({
-    id: lesson.id,
-    dir: lesson.dir,
-    readme: readFileSync(join(lesson.dir, 'README.md'), 'utf8'),
-    nav: {
-      number: lesson.number,
-      title: lesson.meta.title,
-      file: `${lesson.id}.html`,
-      objectives: lesson.meta.objectives ?? [],
-      summary: lesson.meta.summary,
-      folder: `lessons/${lesson.id}/`,
-    },
-  }));
+  return lessons.map((lesson) => {
+    const readme = readFileSync(join(lesson.dir, 'README.md'), 'utf8');
+    const edition = (lang: Language) => {
+      const file = join(lesson.dir, readmeName(lang));
+      const translated = existsSync(file);
+      const meta = metaIn(lesson.meta, lang);
+      return {
+        text: withoutSwitch(translated ? readFileSync(file, 'utf8') : readme),
+        translated,
+        nav: {
+          number: lesson.number,
+          title: meta.title,
+          file: `${lesson.id}.html`,
+          objectives: meta.objectives ?? [],
+          summary: meta.summary,
+          folder: `lessons/${lesson.id}/`,
+        },
+      };
+    };
+    return {
+      id: lesson.id,
+      dir: lesson.dir,
+      readme,
+      editions: Object.fromEntries(
+        LANGUAGES.map((lang) => [lang, edition(lang)]),
+      ) as LessonSource['editions'],
+    };
+  });
+}
+
+/** A README without its first lines' language switch: on the site, the header has one. */
+function withoutSwitch(markdown: string): string {
+  const lines = markdown.split('\n');
+  const at = lines.slice(0, 5).findIndex((line) => SWITCH_LINE.test(line));
+  if (at >= 0) lines.splice(at, lines[at + 1]?.trim() === '' ? 2 : 1);
+  return lines.join('\n');
 }
 
 /**
@@ -73,10 +102,9 @@ async function diagramsFor(lesson: LessonSource): Promise<Map<string, string>> {
 export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: number }> {
   const started = performance.now();
   const lessons = readLessons();
-  const nav = lessons.map((l) => l.nav);
-  const pages = new Map(lessons.map((l) => [`lessons/${l.id}/README.md`, l.nav.file]));
   // One lesson's recordings at a time: each is bounded (3 s), and exchanges that share a loaded
-  // machine with eight others can miss that bound. The highlighter loads meanwhile.
+  // machine with eight others can miss that bound. The highlighter loads meanwhile. Both editions
+  // show the same diagrams (the check holds a translation to its English's images).
   const recordAll = async () => {
     const out: Map<string, string>[] = [];
     for (const lesson of lessons) out.push(await diagramsFor(lesson));
@@ -84,57 +112,136 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
   };
   const [highlighter, diagrams] = await Promise.all([loadHighlighter(), recordAll()]);
   const version = String(Date.now().toString(36));
+  const glossary = readGlossary();
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'assets'), { recursive: true });
 
-  const search: SearchEntry[] = [];
-  lessons.forEach((lesson, i) => {
-    const rendered = renderMarkdown(lesson.readme, {
-      dir: lesson.dir,
-      pageDepth: 2,
-      pages,
-      diagrams: diagrams[i] ?? new Map(),
-      highlighter,
-      read: shippedText,
+  // Every page of every edition first, so that each page's language switch knows the headings of
+  // its twin (the same headings in the same order: the switch keeps the reader's section).
+  const rendered = LANGUAGES.map((lang) => {
+    const folder = editionFolder(lang);
+    // README links lead to this edition's pages, and to the other edition's where they name it.
+    const pages = new Map<string, string>();
+    for (const l of lessons)
+      for (const other of LANGUAGES)
+        pages.set(
+          `lessons/${l.id}/${readmeName(other)}`,
+          `${other === lang ? '' : `${folder ? '../' : ''}${editionFolder(other)}`}${l.editions[other].nav.file}`,
+        );
+    return lessons.map((lesson, i) => {
+      const { text, translated } = lesson.editions[lang];
+      const page = renderMarkdown(text, {
+        dir: lesson.dir,
+        pageDepth: folder ? 3 : 2,
+        pages,
+        diagrams: diagrams[i] ?? new Map(),
+        highlighter,
+        read: shippedText,
+        lang,
+      });
+      const note = translated ? '' : words(lang).untranslated;
+      // Not translated yet: the English text, marked as English for screen readers and fonts.
+      return note
+        ? { ...page, html: `<p class="untranslated">${note}</p>\n<div lang="en">${page.html}</div>` }
+        : page;
     });
-    search.push(...sectionsOf(lesson.readme, lesson.nav, rendered.headings));
-    const html = page({
-      title: `${rendered.title || lesson.nav.title} · Sockets, by hand`,
-      description: lesson.nav.summary ?? lesson.nav.title,
-      body: rendered.html,
-      lessons: nav,
-      current: lesson.nav,
-      headings: rendered.headings,
-      version,
-    });
-    writeFileSync(join(outDir, lesson.nav.file), html);
   });
-  writeFileSync(
-    join(outDir, 'index.html'),
-    page({
-      title: 'Sockets, by hand: network programming on Node.js',
-      description: 'A TypeScript course on network programming with Node.js, lesson by lesson.',
-      body: homeBody(nav),
-      lessons: nav,
-      version,
-    }),
-  );
+
+  const pageOf = (lang: Language, i: number): RenderedPage => {
+    const found = rendered[LANGUAGES.indexOf(lang)]?.[i];
+    if (!found) throw new Error(`site: no ${lang} page for lesson ${lessons[i]?.id}`);
+    return found;
+  };
+  let written = 0;
+  LANGUAGES.forEach((lang, e) => {
+    const folder = editionFolder(lang);
+    const other = LANGUAGES[(e + 1) % LANGUAGES.length] as Language;
+    const twin = (file: string) => `${folder ? '../' : ''}${editionFolder(other)}${file}`;
+    const w = words(lang);
+    const nav = lessons.map((l) => l.editions[lang].nav);
+    const out = join(outDir, folder);
+    mkdirSync(out, { recursive: true });
+    const write = (file: string, html: string) => {
+      writeFileSync(join(out, file), html);
+      written += 1;
+    };
+    const search: SearchEntry[] = [];
+    lessons.forEach((lesson, i) => {
+      const { nav: current, text } = lesson.editions[lang];
+      const page = pageOf(lang, i);
+      search.push(...sectionsOf(text, current, page.headings));
+      write(
+        current.file,
+        pageHtml({
+          title: `${page.title || current.title} · ${w.brand}`,
+          description: current.summary ?? current.title,
+          body: page.html,
+          lessons: nav,
+          current,
+          headings: page.headings,
+          version,
+          lang,
+          self: current.file,
+          other: {
+            lang: other,
+            href: twin(current.file),
+            ids: pageOf(other, i).headings.map((h) => h.id),
+          },
+        }),
+      );
+    });
+    const sections = (lessonIndex: number, edition: Language) => pageOf(edition, lessonIndex).headings;
+    const terms = glossaryTerms(glossary, lessons, sections, lang);
+    search.push(...terms.search);
+    write(
+      'index.html',
+      pageHtml({
+        title: w.homeTitle,
+        description: w.homeDescription,
+        body: homeBody(nav, lang),
+        lessons: nav,
+        home: true,
+        version,
+        lang,
+        self: 'index.html',
+        other: { lang: other, href: twin('index.html'), ids: [] },
+      }),
+    );
+    write(
+      'glossary.html',
+      pageHtml({
+        title: `${w.glossary} · ${w.brand}`,
+        description: w.glossaryLead,
+        body: terms.html,
+        lessons: nav,
+        glossary: true,
+        version,
+        lang,
+        self: 'glossary.html',
+        other: { lang: other, href: twin('glossary.html'), ids: [] },
+      }),
+    );
+    // A script, not JSON: fetch() is not allowed for pages opened from disk (file://).
+    writeFileSync(
+      join(outDir, 'assets', `search-index.${lang}.js`),
+      `window.COURSE_SEARCH = ${JSON.stringify(searchIndex(search))};\n`,
+    );
+  });
 
   const assets = join(SITE_DIR, 'src', 'assets');
   const css = ['site.css', join('..', 'diagrams', 'diagrams.css')].map((f) =>
     readFileSync(join(assets, f), 'utf8'),
   );
   writeFileSync(join(outDir, 'assets', 'site.css'), css.join('\n'));
-  for (const file of ['site.js', 'favicon.svg']) {
+  for (const file of ['site.js', 'tokenize.js', 'favicon.svg']) {
     writeFileSync(join(outDir, 'assets', file), readFileSync(join(assets, file), 'utf8'));
   }
-  // A script, not JSON: fetch() is not allowed for pages opened from disk (file://).
-  writeFileSync(
-    join(outDir, 'assets', 'search-index.js'),
-    `window.COURSE_SEARCH = ${JSON.stringify(search)};\n`,
-  );
-  return { pages: lessons.length + 1, ms: performance.now() - started };
+  // MiniSearch's browser build (it sets window.MiniSearch), as the package ships it.
+  const require = createRequire(import.meta.url);
+  const umd = join(dirname(require.resolve('minisearch')), '..', 'umd', 'index.js');
+  writeFileSync(join(outDir, 'assets', 'minisearch.js'), readFileSync(umd, 'utf8'));
+  return { pages: written, ms: performance.now() - started };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -15,11 +15,13 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
+import type { Language } from '@course/model/editions';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt, { type StateCore, type Token } from 'markdown-it';
 import { createHighlighterCore, type HighlighterCore } from 'shiki/core';
 import { createOnigurumaEngine } from 'shiki/engine/oniguruma';
 import { IMAGE_PATH } from './diagrams/lesson.ts';
+import { type Words, words } from './i18n.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -80,6 +82,8 @@ export interface PageContext {
    * shipped starter for exercise/ files, so that a learner's edits never change the lesson.
    */
   read?: (file: string) => string;
+  /** The edition: the words the page adds (callout titles, copy buttons) are in its language. */
+  lang?: Language;
 }
 
 export interface RenderedPage {
@@ -91,15 +95,8 @@ export interface RenderedPage {
 
 const { escapeHtml } = new MarkdownIt().utils;
 
-const CALLOUTS: Record<string, string> = {
-  NOTE: 'Note',
-  TIP: 'Tip',
-  IMPORTANT: 'Important',
-  WARNING: 'Warning',
-  CAUTION: 'Caution',
-};
-
 export function renderMarkdown(source: string, context: PageContext): RenderedPage {
+  const w = words(context.lang ?? 'en');
   const md = new MarkdownIt({ html: true, linkify: false, typographer: false });
   const slugger = new GithubSlugger();
   const headings: Heading[] = [];
@@ -116,10 +113,10 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
         headings.push({ level: Number(token.tag.slice(1)), text, id });
         // A link to this heading, as on GitHub.
         const anchor = new state.Token('course_html', '', 0);
-        anchor.content = `<a class="anchor" href="#${id}" aria-label="Link to this section">#</a>`;
+        anchor.content = `<a class="anchor" href="#${id}" aria-label="${w.anchor}">#</a>`;
         inline.children?.push(anchor);
       }
-      if (token.type === 'blockquote_open') markCallout(state, i);
+      if (token.type === 'blockquote_open') markCallout(state, i, w);
     }
   });
 
@@ -143,7 +140,7 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx] as Token;
     const lang = token.info.trim().split(/\s+/)[0] ?? '';
-    return codeBlock(context.highlighter, token.content, lang);
+    return codeBlock(context.highlighter, token.content, lang, undefined, w);
   };
 
   // Raw HTML in a README is shown as text, never run (`<script>`, `<img onerror>`): the only HTML
@@ -183,7 +180,7 @@ function inlineText(inline: Token): string {
 }
 
 /** `> [!TIP]` blockquotes become callouts: the marker is dropped, a title and a class added. */
-function markCallout(state: StateCore, open: number): void {
+function markCallout(state: StateCore, open: number, w: Words): void {
   const tokens = state.tokens;
   const inline = tokens[open + 2];
   if (tokens[open + 1]?.type !== 'paragraph_open' || inline?.type !== 'inline') return;
@@ -196,7 +193,7 @@ function markCallout(state: StateCore, open: number): void {
   // A soft break right after the marker would start the text with an empty line.
   if (inline.children?.[1]?.type === 'softbreak' && first?.content === '') inline.children.splice(0, 2);
   const title = new state.Token('course_html', '', 0);
-  title.content = `<strong class="callout-title">${CALLOUTS[kind]}</strong>`;
+  title.content = `<strong class="callout-title">${w.callouts[kind as keyof typeof w.callouts]}</strong>`;
   inline.children?.unshift(title);
 }
 
@@ -206,6 +203,7 @@ export function codeBlock(
   code: string,
   lang: string,
   caption?: string,
+  w: Words = words('en'),
 ): string {
   const language = LANGUAGES[lang.toLowerCase()];
   const body = highlighter.codeToHtml(code.replace(/\n$/, ''), {
@@ -215,7 +213,7 @@ export function codeBlock(
     defaultColor: false,
   });
   const head = caption ? `<figcaption>${caption}</figcaption>` : '';
-  return `<figure class="code">${head}<button type="button" class="copy" aria-label="Copy the code">Copy</button>${body}</figure>\n`;
+  return `<figure class="code">${head}<button type="button" class="copy" aria-label="${w.copyCode}">${w.copy}</button>${body}</figure>\n`;
 }
 
 /**
@@ -260,7 +258,13 @@ function include(reference: string, context: PageContext): string {
   if (code === undefined) throw new Error(`${where}: include ${path}: no region '${region}'`);
   const lang = path.split('.').pop() ?? 'text';
   const link = `<a href="${fileLink(file, context)}">${path}</a>`;
-  return codeBlock(context.highlighter, code, lang, region ? `${link} · ${region}` : link);
+  return codeBlock(
+    context.highlighter,
+    code,
+    lang,
+    region ? `${link} · ${region}` : link,
+    words(context.lang ?? 'en'),
+  );
 }
 
 /** The text of a region, without its markers and common indentation; the whole file without one. */

@@ -1,4 +1,10 @@
-/** The HTML around each page: header with search, sidebar, in-page contents, previous / next. */
+/**
+ * The HTML around each page: header with search and the language switch, sidebar, in-page
+ * contents, previous / next; in the page's edition (English at the site's root, 简体中文 under
+ * zh-CN/).
+ */
+import type { Language } from '@course/model/editions';
+import { words } from './i18n.ts';
 import type { Heading } from './markdown.ts';
 
 export interface NavLesson {
@@ -18,77 +24,101 @@ export interface PageOptions {
   description: string;
   body: string;
   lessons: NavLesson[];
-  /** The lesson shown, or undefined on the home page. */
+  /** The lesson shown, if the page is a lesson's. */
   current?: NavLesson;
+  home?: boolean;
+  glossary?: boolean;
+  /** The page's own file name, for its `hreflang` link. */
+  self: string;
   headings?: Heading[];
   /** Cache-busting suffix for the assets, so a rebuilt site is never served stale. */
   version: string;
+  lang: Language;
+  /** The same page in the other edition, and its heading ids in order (the switch keeps the place). */
+  other: { lang: Language; href: string; ids: string[] };
+}
+
+/** Where an edition's pages are, from the site's root: English at the root, the others in a folder. */
+export function editionFolder(lang: Language): string {
+  return lang === 'en' ? '' : `${lang}/`;
 }
 
 export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function page(options: PageOptions): string {
-  const { lessons, current } = options;
+  const { lessons, current, lang, other } = options;
+  const w = words(lang);
   const index = current ? lessons.indexOf(current) : -1;
   const previous = index > 0 ? lessons[index - 1] : undefined;
   const next = index >= 0 ? lessons[index + 1] : lessons[0];
   const v = `?v=${options.version}`;
+  // The assets are shared: an edition in a folder reaches them one level up.
+  const up = editionFolder(lang) ? '../' : '';
+  const alternates = [
+    `<link rel="alternate" hreflang="${lang}" href="${options.self ?? ''}">`,
+    `<link rel="alternate" hreflang="${other.lang}" href="${other.href}">`,
+  ];
   return `<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <meta name="description" content="${escapeHtml(options.description)}">
 <title>${escapeHtml(options.title)}</title>
-<link rel="icon" href="assets/favicon.svg">
-<link rel="stylesheet" href="assets/site.css${v}">
-<script src="assets/search-index.js${v}" defer></script>
-<script src="assets/site.js${v}" defer></script>
+${alternates.join('\n')}
+<link rel="icon" href="${up}assets/favicon.svg">
+<link rel="stylesheet" href="${up}assets/site.css${v}">
+<script src="${up}assets/minisearch.js${v}" defer></script>
+<script src="${up}assets/tokenize.js${v}" defer></script>
+<script src="${up}assets/search-index.${lang}.js${v}" defer></script>
+<script src="${up}assets/site.js${v}" defer></script>
 </head>
-<body${current ? ` data-lesson="${current.number}"` : ''}>
-<a class="skip" href="#main">Skip to the text</a>
+<body${current ? ` data-lesson="${current.number}"` : ''} data-copy="${w.copy}" data-copied="${w.copied}" data-select="${w.selectAndCopy}" data-none="${w.noResults}">
+<a class="skip" href="#main">${w.skip}</a>
 <header class="top">
-  <button type="button" class="menu" aria-controls="sidebar" aria-expanded="false">Lessons</button>
-  <a class="brand" href="index.html">Sockets, by hand</a>
+  <button type="button" class="menu" aria-controls="sidebar" aria-expanded="false">${w.lessons}</button>
+  <a class="brand" href="index.html">${w.brand}</a>
   <div class="search" role="search">
-    <label class="visually-hidden" for="search-input">Search the course</label>
-    <input id="search-input" type="search" placeholder="Search the course" autocomplete="off"
+    <label class="visually-hidden" for="search-input">${w.search}</label>
+    <input id="search-input" type="search" placeholder="${w.search}" autocomplete="off"
       aria-controls="search-results" aria-describedby="search-help">
-    <span id="search-help" class="visually-hidden">Results appear below as you type.</span>
-    <ol id="search-results" class="search-results" aria-label="Search results" hidden></ol>
+    <span id="search-help" class="visually-hidden">${w.searchHelp}</span>
+    <ol id="search-results" class="search-results" aria-label="${w.searchResults}" hidden></ol>
   </div>
+  <a class="edition" href="${other.href}" hreflang="${other.lang}" lang="${other.lang}" aria-label="${w.otherEditionLabel}" data-lang="${other.lang}" data-ids="${escapeHtml(JSON.stringify(other.ids))}">${w.otherEdition}</a>
 </header>
 <div class="layout">
-<nav id="sidebar" class="sidebar" aria-label="Lessons">
-  <a class="home${current ? '' : ' current'}" href="index.html"${current ? '' : ' aria-current="page"'}>Start here</a>
+<nav id="sidebar" class="sidebar" aria-label="${w.lessons}">
+  <a class="home${options.home ? ' current' : ''}" href="index.html"${options.home ? ' aria-current="page"' : ''}>${w.startHere}</a>
   <ol>
 ${lessons.map((l) => `    <li><a href="${l.file}"${l === current ? ' class="current" aria-current="page"' : ''}><span class="number">${l.number}</span> ${escapeHtml(l.title)}</a></li>`).join('\n')}
   </ol>
+  <a class="glossary-link${options.glossary ? ' current' : ''}" href="glossary.html"${options.glossary ? ' aria-current="page"' : ''}>${w.glossary}</a>
 </nav>
 <main id="main" class="content">
-${current ? `<p class="folder">Lesson ${current.number} · your files are in <a href="../../${current.folder}"><code>${current.folder}</code></a></p>` : ''}
+${current ? `<p class="folder">${w.folder(current.number, current.folder).replace('FOLDER', `${up}../../${current.folder}`)}</p>` : ''}
 ${options.body}
-<nav class="pager" aria-label="Previous and next">
-${previous ? `  <a class="previous" rel="prev" href="${previous.file}"><span>← Previous</span> ${escapeHtml(previous.title)}</a>` : '  <span></span>'}
-${next ? `  <a class="next" rel="next" href="${next.file}"><span>Next →</span> ${escapeHtml(next.title)}</a>` : '  <span></span>'}
+<nav class="pager" aria-label="${w.previousNext}">
+${previous ? `  <a class="previous" rel="prev" href="${previous.file}"><span>${w.previous}</span> ${escapeHtml(previous.title)}</a>` : '  <span></span>'}
+${next && !options.glossary ? `  <a class="next" rel="next" href="${next.file}"><span>${w.next}</span> ${escapeHtml(next.title)}</a>` : '  <span></span>'}
 </nav>
 </main>
-${tableOfContents(options.headings ?? [])}
+${tableOfContents(options.headings ?? [], w.onThisPage)}
 </div>
 </body>
 </html>
 `;
 }
 
-function tableOfContents(headings: Heading[]): string {
+function tableOfContents(headings: Heading[], title: string): string {
   const shown = headings.filter((h) => h.level === 2 || h.level === 3);
   if (shown.length < 2) return '';
   const items = shown
     .map((h) => `    <li class="level-${h.level}"><a href="#${h.id}">${escapeHtml(h.text)}</a></li>`)
     .join('\n');
-  return `<nav class="toc" aria-label="On this page">
-  <p class="toc-title">On this page</p>
+  return `<nav class="toc" aria-label="${title}">
+  <p class="toc-title">${title}</p>
   <ol>
 ${items}
   </ol>
@@ -96,7 +126,8 @@ ${items}
 }
 
 /** The home page's text: what the course teaches, the lessons with their objectives, how to start. */
-export function homeBody(lessons: NavLesson[]): string {
+export function homeBody(lessons: NavLesson[], lang: Language): string {
+  const w = words(lang);
   const cards = lessons
     .map(
       (l) => `<li class="lesson-card">
@@ -106,18 +137,13 @@ export function homeBody(lessons: NavLesson[]): string {
 </li>`,
     )
     .join('\n');
-  return `<h1 id="sockets-by-hand">Sockets, by hand</h1>
-<p class="lead">Network programming on Node.js, in TypeScript, one lesson at a time. You write real TCP and
-UDP clients and servers, test them against real peers on your own machine, including hostile ones
-that cut your bytes into pieces, reset connections or stop reading, and you see what actually
-crosses the wire.</p>
-<h2 id="how-to-start">How to start</h2>
-<pre class="commands"><code>npm install &amp;&amp; npm start          # this site, and where you are
-npm install &amp;&amp; npm run check      # verify the course itself</code></pre>
-<p>Then, for each lesson: read its page, fill in the numbered <code>TODO</code>s in its
-<code>exercise/</code> folder, and run <code>npm test -- 01</code> (with the lesson's number) until it is
-green. Every failing test says what it expected, what arrived as text and bytes, and what to try.</p>
-<h2 id="the-lessons">The lessons</h2>
+  return `<h1 id="sockets-by-hand">${w.brand}</h1>
+<p class="lead">${w.homeLead}</p>
+<h2 id="how-to-start">${w.howToStart}</h2>
+<pre class="commands"><code>npm install &amp;&amp; npm start          # ${w.startCommand}
+npm install &amp;&amp; npm run check      # ${w.checkCommand}</code></pre>
+<p>${w.howToWork}</p>
+<h2 id="the-lessons">${w.theLessons}</h2>
 <ol class="lesson-cards">
 ${cards}
 </ol>`;

@@ -1,9 +1,33 @@
 /**
- * The offline search index: one entry per section of each lesson (its heading and plain text),
- * searched in the browser by site.js.
+ * The offline search index of one edition: one entry per section of each lesson (its heading and
+ * plain text) and one per glossary term, indexed by MiniSearch at build time and searched in the
+ * browser by site.js, both with the same tokenizer (assets/tokenize.js, which pairs Chinese
+ * characters so that 黏包 or 半连接池 are found).
  */
+import MiniSearch from 'minisearch';
 import type { Heading } from './markdown.ts';
 import type { NavLesson } from './page.ts';
+import './assets/tokenize.js';
+
+declare global {
+  var courseTokenize: (text: string) => string[];
+}
+
+/** What the browser needs to load the index: the same fields as the build, and the index. */
+export interface SearchIndex {
+  options: { fields: string[]; storeFields: string[] };
+  index: unknown;
+}
+
+export function searchIndex(entries: SearchEntry[]): SearchIndex {
+  const options = { fields: ['heading', 'text'], storeFields: ['url', 'lesson', 'heading', 'text'] };
+  const search = new MiniSearch<SearchEntry & { id: number }>({
+    ...options,
+    tokenize: globalThis.courseTokenize,
+  });
+  search.addAll(entries.map((entry, id) => ({ ...entry, id })));
+  return { options, index: search.toJSON() };
+}
 
 export interface SearchEntry {
   /** `01-tcp-client.html#the-idea` */

@@ -15,11 +15,12 @@ import { join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { paint } from '@course/cli/paint';
 import { printCourse } from '@course/cli/report';
+import { learnerLanguage } from '@course/model/editions';
 import { loadProgress } from '@course/model/progress';
 import serveStatic from 'serve-static';
 import { buildSite, DIST } from './build.ts';
 import { REPO_ROOT } from './markdown.ts';
-import { escapeHtml } from './page.ts';
+import { editionFolder, escapeHtml } from './page.ts';
 
 const SECURITY_HEADERS: Record<string, string> = {
   'x-content-type-options': 'nosniff',
@@ -165,7 +166,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const port = await listenFrom(server, Number(process.env.PORT) || 4321);
   printCourse(loadProgress());
   console.log(
-    `\n${pages} pages built in ${Math.round(ms)} ms. Read the course at ${paint.bold(`http://127.0.0.1:${port}/`)}`,
+    `\n${pages} pages built in ${Math.round(ms)} ms. Read the course at ${paint.bold(`http://127.0.0.1:${port}/${editionFolder(learnerLanguage())}`)}`,
   );
   console.log(paint.dim('Ctrl-C stops this server.\n'));
   const stop = () => {

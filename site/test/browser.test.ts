@@ -16,13 +16,16 @@ import { extractRegion, REPO_ROOT } from '../src/markdown.ts';
 import { createSiteServer, listenFrom } from '../src/serve.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The pages the build writes: the home page and one per lesson that has its text. */
-const PAGES = [
+/** The pages of one edition: the home page, the glossary and one per lesson that has its text. */
+const EDITION = [
   'index.html',
+  'glossary.html',
   ...listLessons()
     .filter((lesson) => existsSync(join(lesson.dir, 'README.md')))
     .map((lesson) => `${lesson.id}.html`),
 ];
+/** Every page the build writes: English at the root, 简体中文 under zh-CN/. */
+const PAGES = [...EDITION, ...EDITION.map((file) => `zh-CN/${file}`)];
 const RESULTS = join(SITE_DIR, 'test-results');
 
 let browser: Browser;
@@ -193,6 +196,86 @@ describe('search', () => {
   });
 });
 
+describe('two editions', () => {
+  /** The index of the heading with `id` among the page's headings, and how many there are. */
+  const headingIndex = (page: Page, id: string) =>
+    page
+      .locator('main :is(h1, h2, h3, h4, h5, h6)[id]')
+      .evaluateAll((hs, wanted) => [hs.findIndex((h) => h.id === wanted), hs.length], id);
+
+  test('the switch leads to the same section of the Chinese page, and back', async () => {
+    const { page, context } = await open('02-tcp-server.html#the-listen-backlog');
+    const [english, count] = await headingIndex(page, 'the-listen-backlog');
+    expect(english).toBeGreaterThan(0);
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    expect(await page.locator('link[rel=alternate][hreflang="zh-CN"]').getAttribute('href')).toBe(
+      'zh-CN/02-tcp-server.html',
+    );
+    await page.locator('.top .edition').click();
+    await page.waitForURL(/\/zh-CN\/02-tcp-server\.html#/);
+    expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
+    const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
+    expect(await headingIndex(page, id)).toEqual([english, count]);
+    expect(await page.locator(`[id="${id}"]`).textContent()).toMatch(/半连接池/);
+    await page.locator('.top .edition').click();
+    await page.waitForURL(/\/02-tcp-server\.html#the-listen-backlog$/);
+    await context.close();
+  });
+
+  test('the home page remembers the edition chosen', async () => {
+    const { page, context } = await open('index.html');
+    await page.locator('.top .edition').click();
+    await page.waitForURL(/\/zh-CN\/index\.html$/);
+    await page.goto(new URL('index.html', base).href);
+    await page.waitForURL(/\/zh-CN\/index\.html$/);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('手写套接字');
+    await page.locator('.top .edition').click();
+    await page.waitForURL((url) => url.pathname === '/index.html');
+    await context.close();
+  });
+
+  const searchIn = async (page: Page, label: string, words: string) => {
+    await page.getByRole('searchbox', { name: label }).fill(words);
+    const results = page.locator('#search-results a');
+    await expect.poll(() => results.count(), { message: `results for ${words}` }).toBeGreaterThan(0);
+    return results;
+  };
+
+  test("the Chinese search finds 黏包 in lesson 07, and 半连接池 in lesson 02's backlog section", async () => {
+    const { page, context } = await open('zh-CN/index.html');
+    const sticky = await searchIn(page, '搜索课程', '黏包');
+    expect(await sticky.first().getAttribute('href')).toMatch(/^07-sticky-packets\.html/);
+    const backlog = await searchIn(page, '搜索课程', '半连接池');
+    const href = (await backlog.first().getAttribute('href')) ?? '';
+    expect(href).toMatch(/^02-tcp-server\.html#/);
+    await backlog.first().click();
+    await page.waitForURL(/02-tcp-server\.html#/);
+    const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
+    const english = await open('02-tcp-server.html');
+    expect(await headingIndex(page, id)).toEqual(await headingIndex(english.page, 'the-listen-backlog'));
+    await english.context.close();
+    await context.close();
+  });
+
+  test('the English search finds Chinese terms too, through the glossary', async () => {
+    const { page, context } = await open('index.html');
+    const sticky = await searchIn(page, 'Search the course', '黏包');
+    expect(await sticky.first().getAttribute('href')).toMatch(/^07-sticky-packets\.html#/);
+    const port = await searchIn(page, 'Search the course', '端口复用');
+    expect(await port.first().getAttribute('href')).toMatch(/^04-port-reuse\.html/);
+    await context.close();
+  });
+
+  test('the glossary pairs every term with its Chinese name and the section that teaches it', async () => {
+    const { page, context } = await open('zh-CN/glossary.html');
+    const rows = page.locator('table.glossary tbody tr');
+    expect(await rows.count()).toBeGreaterThanOrEqual(50);
+    const sticky = rows.filter({ hasText: '黏包' }).first();
+    expect(await sticky.locator('a').getAttribute('href')).toMatch(/^07-sticky-packets\.html#/);
+    await context.close();
+  });
+});
+
 describe('looks', () => {
   test('dark mode follows the system setting', async () => {
     const { page, context } = await open('01-tcp-client.html', { colorScheme: 'dark' });
@@ -231,9 +314,12 @@ describe('looks', () => {
 });
 
 describe('accessibility', () => {
-  // One test per page and scheme, so that each has its own time bound on a busy machine.
+  // One test per page and scheme, so that each has its own time bound on a busy machine. The
+  // Chinese pages share the English ones' styles, so their colours are checked once, in light.
   const cases = PAGES.flatMap((file) =>
-    (['light', 'dark'] as const).map((scheme) => [file, scheme] as const),
+    (file.startsWith('zh-CN/') ? (['light'] as const) : (['light', 'dark'] as const)).map(
+      (scheme) => [file, scheme] as const,
+    ),
   );
 
   // Two pages at once (the config's maxConcurrency): axe's work is in Chromium's renderers, and

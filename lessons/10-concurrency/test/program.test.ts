@@ -47,7 +47,15 @@ describe('the program: server.ts', () => {
       if (/ busy=1 /.test(line) || asked >= 40) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const stopAsked = performance.now();
     const result = await server.stop('SIGINT');
+    const took = performance.now() - stopAsked;
     expect(result.code, 'Ctrl-C mid-hash: the threads are stopped and the program exits 0').toBe(0);
+    // The hash alone would take about 30 s: a program that waits for it (or for its thread to
+    // notice) has not stopped its threads. Within a second on an idle machine; 5 s for a busy one.
+    expect(
+      took,
+      `Ctrl-C mid-hash took ${Math.round(took)} ms: terminate the threads (worker.terminate()) instead of waiting for the hash`,
+    ).toBeLessThan(5_000);
   });
 });

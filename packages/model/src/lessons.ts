@@ -17,6 +17,10 @@ export interface LessonMeta {
   /** Hints by step (`{ step: 3, hints: [what and why, which API, the code] }`), in step order. */
   hints: { step: number; hints: string[] }[];
   programs?: string[];
+  /** The learner-facing text in other languages (see editions.ts), by language tag. */
+  translations?: Partial<
+    Record<string, Partial<Pick<LessonMeta, 'title' | 'summary' | 'objectives' | 'hints'>>>
+  >;
 }
 
 export interface LessonInfo {

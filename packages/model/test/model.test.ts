@@ -1,5 +1,9 @@
 /** The course model: steps, and a lesson's state from its files and its last run. */
-import { findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { learnerLanguage, parity, sourceHash } from '@course/model/editions';
+import { findLesson, type LessonInfo, type LessonMeta, listLessons } from '@course/model/lessons';
 import { describeState, type Progress, recordRun, stateOf } from '@course/model/progress';
 import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
 import { describe, expect, test } from 'vitest';
@@ -73,5 +77,150 @@ describe("a lesson's state", () => {
     expect(describeState(progress, lesson, 'does not compile')).toBe(
       "does not compile: exercise/server.ts:12 ';' expected.",
     );
+  });
+});
+
+describe('editions: a translation against its English', () => {
+  const english = [
+    '**English** · [简体中文](README.zh-CN.md)',
+    '',
+    '# 01 · A client',
+    '',
+    'See [the step](#step-1-connect).',
+    '',
+    '![the handshake](diagrams/handshake.svg)',
+    '',
+    '### Step 1: connect',
+    '',
+    '<!-- include: exercise/client.ts#step-1 -->',
+    '',
+    '```sh',
+    '# not a heading',
+    '```',
+  ].join('\n');
+  const chinese = (source: string, edit: (lines: string[]) => void = () => {}) => {
+    const lines = [
+      `<!-- zh-CN translation of README.md @ sha256:${sourceHash(source)} -->`,
+      '',
+      '[English](README.md) · **简体中文**',
+      '',
+      '# 01 · 客户端',
+      '',
+      '见[这一步](#第-1-步连接)。',
+      '',
+      '![握手](diagrams/handshake.svg)',
+      '',
+      '### 第 1 步：连接',
+      '',
+      '<!-- include: exercise/client.ts#step-1 -->',
+      '',
+      '```sh',
+      '# 不是标题',
+      '```',
+    ];
+    edit(lines);
+    return lines.join('\n');
+  };
+  const meta = {
+    title: 'A client',
+    summary: 'Connect.',
+    objectives: ['connect'],
+    hints: [{ step: 1, hints: ['Connect.', 'Call `net.connect({ host, port })`.'] }],
+    translations: {
+      'zh-CN': {
+        title: '客户端',
+        summary: '连接。',
+        objectives: ['连接'],
+        hints: [{ step: 1, hints: ['连接。', '调用 `net.connect({ host, port })`。'] }],
+      },
+    },
+  };
+  const compare = (zh: string | undefined, en = english, lessonMeta: LessonMeta = meta) => {
+    const dir = mkdtempSync(join(tmpdir(), 'editions-'));
+    try {
+      writeFileSync(join(dir, 'README.md'), en);
+      if (zh !== undefined) writeFileSync(join(dir, 'README.zh-CN.md'), zh);
+      return parity(dir, 'zh-CN', lessonMeta);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  test('the same outline, stamped with the English it was made from, is in sync', () => {
+    expect(compare(chinese(english))).toEqual({ state: 'in sync', problems: [] });
+  });
+
+  test('an English changed since is stale, and says which hash to stamp', () => {
+    const changed = `${english}\n\nOne more sentence.\n`;
+    const { state, problems } = compare(chinese(english), changed);
+    expect(state).toBe('stale');
+    expect(problems.join()).toContain(`sha256:${sourceHash(changed)}`);
+  });
+
+  test('no translation yet is missing', () => {
+    expect(compare(undefined).state).toBe('missing');
+  });
+
+  test.for([
+    ['a heading left out', (l: string[]) => l.splice(10, 1), /part at heading 2 \('### Step 1: connect'\)/],
+    [
+      'an include left out',
+      (l: string[]) => l.splice(12, 1),
+      /includes differ.*missing exercise\/client.ts#step-1/,
+    ],
+    ['an image left out', (l: string[]) => l.splice(8, 1), /images differ.*missing diagrams\/handshake.svg/],
+    [
+      'a code block left out',
+      (l: string[]) => l.splice(14, 3),
+      /1 code blocks?, the English 1|0 code blocks, the English 1/,
+    ],
+    [
+      'an anchor no heading has',
+      (l: string[]) => l.splice(6, 1, '见[这一步](#step-1-connect)。'),
+      /no heading with that anchor/,
+    ],
+    [
+      'no stamp',
+      (l: string[]) => l.splice(0, 1, ''),
+      /must start with <!-- zh-CN translation of README.md @ sha256:/,
+    ],
+  ] as const)('%s is reported', ([, edit, message]) => {
+    const { state, problems } = compare(chinese(english, edit));
+    expect(state).toBe('different');
+    expect(problems.join('\n')).toMatch(message);
+  });
+
+  test('hints keep the English steps, their number, and the last hint code unchanged', () => {
+    const zh = meta.translations['zh-CN'];
+    const fewer = { ...meta, translations: { 'zh-CN': { ...zh, hints: [{ step: 1, hints: ['连接。'] }] } } };
+    expect(compare(chinese(english), english, fewer).problems.join()).toMatch(
+      /steps and hints per step \(1:2\), not \(1:1\)/,
+    );
+    const edited = {
+      ...meta,
+      translations: {
+        'zh-CN': { ...zh, hints: [{ step: 1, hints: ['连接。', '调用 `net.connect(port)`。'] }] },
+      },
+    };
+    expect(compare(chinese(english), english, edited).problems.join()).toMatch(
+      /last hint's code must be the English's/,
+    );
+    expect(compare(chinese(english), english, { ...meta, translations: {} }).problems.join()).toMatch(
+      /has no "translations"/,
+    );
+  });
+});
+
+describe("the learner's language", () => {
+  test.for([
+    [{ COURSE_LANG: 'zh-CN' }, 'zh-CN'],
+    [{ LANG: 'zh_CN.UTF-8' }, 'zh-CN'],
+    [{ LC_ALL: 'zh_SG.UTF-8', LANG: 'en_US.UTF-8' }, 'zh-CN'],
+    [{ COURSE_LANG: 'en', LANG: 'zh_CN.UTF-8' }, 'en'],
+    [{ LANG: 'en_GB.UTF-8' }, 'en'],
+    [{ LANG: 'zhx' }, 'en'],
+    [{ LANG: 'C' }, 'en'],
+  ] as const)('%j is %s', ([env, lang]) => {
+    expect(learnerLanguage(env)).toBe(lang);
   });
 });

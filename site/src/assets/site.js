@@ -1,18 +1,21 @@
 // Sockets, by hand: the little the pages need in the browser. Plain script, no modules, so that
 // it also runs when the pages are opened straight from disk (file://).
 (() => {
+  // The page's own words (the edition's language), set on <body> by the build.
+  const say = document.body.dataset;
+
   // Copy buttons on every code block.
   for (const button of document.querySelectorAll('figure.code .copy')) {
     button.addEventListener('click', async () => {
       const code = button.parentElement.querySelector('pre code')?.textContent ?? '';
       try {
         await navigator.clipboard.writeText(code.replace(/\n$/, ''));
-        button.textContent = 'Copied';
+        button.textContent = say.copied;
       } catch {
-        button.textContent = 'Select and copy';
+        button.textContent = say.select;
       }
       setTimeout(() => {
-        button.textContent = 'Copy';
+        button.textContent = say.copy;
       }, 1500);
     });
   }
@@ -37,10 +40,51 @@
     menu.setAttribute('aria-expanded', String(open));
   });
 
-  // Search over the index in search-index.js: every word must appear; headings count most.
+  // The language switch: the same section in the other edition (both have the same headings in
+  // the same order), and the choice remembered for the next visit to the home page.
+  const edition = document.querySelector('.top .edition');
+  edition?.addEventListener('click', (event) => {
+    const ids = JSON.parse(edition.dataset.ids || '[]');
+    const headings = [
+      ...document.querySelectorAll(
+        'main h1[id], main h2[id], main h3[id], main h4[id], main h5[id], main h6[id]',
+      ),
+    ];
+    const wanted = decodeURIComponent(location.hash.slice(1));
+    let at = headings.findIndex((h) => h.id === wanted);
+    if (at < 0) {
+      // The last heading above the top of the window is the section being read.
+      at = 0;
+      headings.forEach((h, i) => {
+        if (h.getBoundingClientRect().top <= 80) at = i;
+      });
+    }
+    try {
+      localStorage.setItem('course-lang', edition.dataset.lang);
+    } catch {
+      // Storage may be off (a private window, a page from disk): the switch still works.
+    }
+    if (ids.length === 0 || at === 0) return;
+    event.preventDefault();
+    location.href = `${edition.getAttribute('href')}#${ids[at]}`;
+  });
+  if (document.body.classList.contains('home') || document.querySelector('.sidebar a.home.current')) {
+    let chosen = null;
+    try {
+      chosen = localStorage.getItem('course-lang');
+    } catch {}
+    if (chosen && edition && chosen === edition.dataset.lang) location.replace(edition.getAttribute('href'));
+  }
+
+  // Search with MiniSearch over this edition's index (search-index.<lang>.js), tokenized the
+  // same way as at build time (tokenize.js): every word must match, as a prefix; headings count most.
   const input = document.getElementById('search-input');
   const results = document.getElementById('search-results');
-  const index = window.COURSE_SEARCH ?? [];
+  const { options, index } = window.COURSE_SEARCH ?? {};
+  const engine =
+    window.MiniSearch && index
+      ? window.MiniSearch.loadJS(index, { ...options, tokenize: window.courseTokenize })
+      : null;
   const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const words = (query) => query.toLowerCase().split(/\s+/).filter(Boolean);
 
@@ -55,23 +99,17 @@
   }
 
   function search(query) {
-    const terms = words(query);
-    if (terms.length === 0) return [];
-    return index
-      .map((entry) => {
-        const heading = entry.heading.toLowerCase();
-        const text = entry.text.toLowerCase();
-        let score = 0;
-        for (const term of terms) {
-          if (heading.includes(term)) score += 10;
-          else if (text.includes(term)) score += 1;
-          else return null;
-        }
-        return { entry, score };
+    if (!engine || window.courseTokenize(query).length === 0) return [];
+    return engine
+      .search(query, {
+        prefix: true,
+        combineWith: 'AND',
+        boost: { heading: 3 },
+        // Typos in longer Latin words only: a Chinese pair has no near miss worth showing.
+        fuzzy: (term) => (term.length > 4 && /^[a-z]/.test(term) ? 0.2 : false),
       })
-      .filter(Boolean)
-      .sort((a, b) => b.score - a.score)
-      .slice(0, 12);
+      .slice(0, 12)
+      .map((entry) => ({ entry }));
   }
 
   function show() {
@@ -86,7 +124,7 @@
               `<strong>${escapeHtml(entry.heading)}</strong><br>${snippet(entry.text, terms)}</a></li>`,
           )
           .join('')
-      : '<li class="none">No section mentions that.</li>';
+      : `<li class="none">${escapeHtml(say.none)}</li>`;
   }
 
   input?.addEventListener('input', show);

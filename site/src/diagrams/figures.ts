@@ -3,7 +3,10 @@
  * `![its title](diagrams/NAME.svg)`: GitHub shows the file scripts/diagrams.ts commits beside the
  * README, and the site draws the figure inline (site/src/diagrams/lesson.ts).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { WireEvent } from '@course/helpers/wire';
+import { LESSONS_DIR } from '@course/model/lessons';
 import { renderWire } from './sequence.ts';
 import { arrow, box, el, frame, line, polyline, text, textWidth } from './svg.ts';
 
@@ -103,6 +106,10 @@ export const figures: Record<string, Figure> = {
   nagle: figure(
     "Nagle's algorithm: small writes wait for the ACK of the first, then leave together",
     renderNagle,
+  ),
+  'ping-latency': figure(
+    'How long a ping waits while four clients hash: inline against worker threads (a recorded run)',
+    renderPingLatency,
   ),
 };
 
@@ -619,4 +626,89 @@ function renderNagle(title: string): string {
     'setNoDelay(true): each write leaves at once in a segment of its own, five segments. Either way the ' +
     'receiver may read the bytes in any pieces.';
   return frame({ id: 'figure-nagle', kind: 'figure', title, desc, width, height, body });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ping latency under load (lesson 10): every ping of a recorded run as a dot, on a log scale,
+// one row per mode; the run is lessons/10-concurrency/diagrams/ping-latency.json, which
+// `measure-event-loop.ts --write` records.
+
+interface LatencyRun {
+  rounds: number;
+  cores: number;
+  rows: { mode: string; pingsMs: number[]; p50: number; p99: number }[];
+}
+
+function renderPingLatency(title: string): string {
+  const run = JSON.parse(
+    readFileSync(join(LESSONS_DIR, '10-concurrency', 'diagrams', 'ping-latency.json'), 'utf8'),
+  ) as LatencyRun;
+  const width = 640;
+  const left = 96;
+  const right = width - 24;
+  const rowHeight = 64;
+  const top = 16;
+  // Decades from 0.1 ms to 1 s: a ping answered at once and one stuck behind a hash both show.
+  const decades = [0.1, 1, 10, 100, 1000];
+  const x = (ms: number) => {
+    const clamped = Math.min(Math.max(ms, 0.1), 1000);
+    return left + ((Math.log10(clamped) + 1) / 4) * (right - left);
+  };
+  const axisY = top + run.rows.length * rowHeight + 8;
+  const body: string[] = [];
+  for (const d of decades) {
+    body.push(
+      line(x(d), top, x(d), axisY, 'diagram-lifeline'),
+      text(x(d), axisY + 16, d < 1 ? `${d} ms` : d < 1000 ? `${d} ms` : '1 s', {
+        anchor: 'middle',
+        size: 11,
+        className: 'diagram-muted',
+      }),
+    );
+  }
+  run.rows.forEach((row, k) => {
+    const y = top + k * rowHeight + rowHeight / 2;
+    body.push(text(16, y + 4, row.mode, { bold: true, code: true }));
+    // A little vertical spread (the same every build) so that dots at one time stay countable.
+    row.pingsMs.forEach((ms, i) => {
+      const jitter = ((i * 7) % 11) - 5;
+      body.push(
+        el('circle', {
+          cx: x(ms),
+          cy: y + jitter * 1.6,
+          r: 2.5,
+          class: 'diagram-client',
+          fill: 'currentColor',
+          'fill-opacity': 0.55,
+        }),
+      );
+    });
+    for (const [label, value, dy] of [
+      ['p50', row.p50, -18],
+      ['p99', row.p99, 24],
+    ] as const) {
+      body.push(
+        line(x(value), y - 12, x(value), y + 12, 'diagram-accent', 2),
+        text(x(value), y + dy, `${label} ${value < 10 ? value.toFixed(1) : Math.round(value)} ms`, {
+          anchor: x(value) > right - 60 ? 'end' : 'middle',
+          size: 11,
+        }),
+      );
+    }
+  });
+  const height = axisY + 28;
+  const [inline, workers] = [
+    run.rows.find((r) => r.mode === 'inline'),
+    run.rows.find((r) => r.mode === 'workers'),
+  ];
+  const desc =
+    `Each dot is one ping, sent every 20 ms while ${2 * run.cores} clients hashed ${run.rounds} rounds each, on ` +
+    `a log scale from 0.1 ms to 1 s. ` +
+    (inline
+      ? `Inline, every ping waited behind the hashes: ${inline.pingsMs.length} answers, p50 ${Math.round(inline.p50)} ms. `
+      : '') +
+    (workers
+      ? `With worker threads, ${workers.pingsMs.length} answers, p50 ${workers.p50.toFixed(1)} ms and p99 ${workers.p99.toFixed(1)} ms: the event loop only passed messages.`
+      : '');
+  return frame({ id: 'figure-ping-latency', kind: 'figure', title, desc, width, height, body });
 }
