@@ -13,6 +13,7 @@ import { passedAll, printCourse, printFailures, printResults } from '@course/cli
 import { runLessonTests, runSummary, type Target } from '@course/cli/run-tests';
 import { closestLessons, findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
 import { loadProgress, recordRun, saveProgress } from '@course/model/progress';
+import { words } from '@course/words';
 
 const USAGE = `usage: npm test -- [lesson ...] [--target exercise|solution|mistake:<file>.<what>]
 
@@ -62,12 +63,13 @@ for (const name of positionals) {
 }
 const lessons = chosen.length > 0 ? chosen : all;
 
+const say = words();
 const started = performance.now();
 const results = await runLessonTests(lessons, target);
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 
 console.log(
-  `\n${paint.bold(`Sockets, by hand: tests against ${target}/`)}  ${paint.dim(`(${seconds} s)`)}\n`,
+  `\n${paint.bold(`${say.site.brand}: ${say.course.testsAgainst(target)}`)}  ${paint.dim(`(${seconds} s)`)}\n`,
 );
 printResults(results);
 const current = results.find((r) => !passedAll(r));
@@ -80,8 +82,6 @@ if (target === 'exercise') {
   saveProgress(progress);
   printCourse(progress, all);
 } else {
-  console.log(
-    `\n${results.filter(passedAll).length} of ${results.length} lessons passing against ${target}/.`,
-  );
+  console.log(`\n${say.course.lessonsPassing(results.filter(passedAll).length, results.length, target)}`);
 }
 process.exitCode = current ? 1 : 0;

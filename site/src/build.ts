@@ -10,9 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { LANGUAGES, type Language, metaIn, readmeName, SWITCH_LINE } from '@course/model/editions';
 import { findLesson, listLessons } from '@course/model/lessons';
 import { starterFiles } from '@course/model/starters';
+import { words } from '@course/words';
 import { lessonDiagrams } from './diagrams/lesson.ts';
 import { glossaryTerms, readGlossary } from './glossary.ts';
-import { words } from './i18n.ts';
 import { loadHighlighter, REPO_ROOT, type RenderedPage, renderMarkdown } from './markdown.ts';
 import { editionFolder, homeBody, type NavLesson, page as pageHtml } from './page.ts';
 import { type SearchEntry, searchIndex, sectionsOf } from './search.ts';
@@ -140,7 +140,7 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
         read: shippedText,
         lang,
       });
-      const note = translated ? '' : words(lang).untranslated;
+      const note = translated ? '' : words(lang).site.untranslated;
       // Not translated yet: the English text, marked as English for screen readers and fonts.
       return note
         ? { ...page, html: `<p class="untranslated">${note}</p>\n<div lang="en">${page.html}</div>` }
@@ -158,7 +158,7 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
     const folder = editionFolder(lang);
     const other = LANGUAGES[(e + 1) % LANGUAGES.length] as Language;
     const twin = (file: string) => `${folder ? '../' : ''}${editionFolder(other)}${file}`;
-    const w = words(lang);
+    const w = words(lang).site;
     const nav = lessons.map((l) => l.editions[lang].nav);
     const out = join(outDir, folder);
     mkdirSync(out, { recursive: true });

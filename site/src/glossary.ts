@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Language } from '@course/model/editions';
+import { words } from '@course/words';
 import GithubSlugger from 'github-slugger';
-import { words } from './i18n.ts';
 import { type Heading, REPO_ROOT } from './markdown.ts';
 import { escapeHtml } from './page.ts';
 import type { SearchEntry } from './search.ts';
@@ -45,7 +45,7 @@ export function glossaryTerms(
   sections: (lessonIndex: number, lang: Language) => Heading[],
   lang: Language,
 ): { html: string; search: SearchEntry[] } {
-  const w = words(lang);
+  const w = words(lang).site;
   const zh = lang === 'zh-CN';
   const sorted = [...terms].sort((a, b) =>
     zh
@@ -87,7 +87,7 @@ export function glossaryTerms(
   <td><a href="${url}">${number} · ${escapeHtml(heading.text)}</a><br><span class="note">${escapeHtml(note)}</span></td>
 </tr>`;
   });
-  const first = zh ? [w.chinese, 'English'] : [w.term, w.chinese];
+  const first = zh ? [w.chinese, w.english] : [w.term, w.chinese];
   const html = `<h1 id="glossary">${w.glossaryTitle}</h1>
 <p class="lead">${w.glossaryLead}</p>
 <div class="table-scroll" role="region" aria-label="${w.glossary}" tabindex="0">

@@ -16,12 +16,12 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import type { Language } from '@course/model/editions';
+import { type Words, words } from '@course/words';
 import GithubSlugger from 'github-slugger';
 import MarkdownIt, { type StateCore, type Token } from 'markdown-it';
 import { createHighlighterCore, type HighlighterCore } from 'shiki/core';
 import { createOnigurumaEngine } from 'shiki/engine/oniguruma';
 import { IMAGE_PATH } from './diagrams/lesson.ts';
-import { type Words, words } from './i18n.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -96,7 +96,7 @@ export interface RenderedPage {
 const { escapeHtml } = new MarkdownIt().utils;
 
 export function renderMarkdown(source: string, context: PageContext): RenderedPage {
-  const w = words(context.lang ?? 'en');
+  const w = words(context.lang ?? 'en').site;
   const md = new MarkdownIt({ html: true, linkify: false, typographer: false });
   const slugger = new GithubSlugger();
   const headings: Heading[] = [];
@@ -180,7 +180,7 @@ function inlineText(inline: Token): string {
 }
 
 /** `> [!TIP]` blockquotes become callouts: the marker is dropped, a title and a class added. */
-function markCallout(state: StateCore, open: number, w: Words): void {
+function markCallout(state: StateCore, open: number, w: Words['site']): void {
   const tokens = state.tokens;
   const inline = tokens[open + 2];
   if (tokens[open + 1]?.type !== 'paragraph_open' || inline?.type !== 'inline') return;
@@ -203,7 +203,7 @@ export function codeBlock(
   code: string,
   lang: string,
   caption?: string,
-  w: Words = words('en'),
+  w: Words['site'] = words('en').site,
 ): string {
   const language = LANGUAGES[lang.toLowerCase()];
   const body = highlighter.codeToHtml(code.replace(/\n$/, ''), {
@@ -263,7 +263,7 @@ function include(reference: string, context: PageContext): string {
     code,
     lang,
     region ? `${link} · ${region}` : link,
-    words(context.lang ?? 'en'),
+    words(context.lang ?? 'en').site,
   );
 }
 

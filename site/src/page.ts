@@ -4,7 +4,7 @@
  * zh-CN/).
  */
 import type { Language } from '@course/model/editions';
-import { words } from './i18n.ts';
+import { words } from '@course/words';
 import type { Heading } from './markdown.ts';
 
 export interface NavLesson {
@@ -47,7 +47,7 @@ export const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c)
 
 export function page(options: PageOptions): string {
   const { lessons, current, lang, other } = options;
-  const w = words(lang);
+  const w = words(lang).site;
   const index = current ? lessons.indexOf(current) : -1;
   const previous = index > 0 ? lessons[index - 1] : undefined;
   const next = index >= 0 ? lessons[index + 1] : lessons[0];
@@ -97,7 +97,7 @@ ${lessons.map((l) => `    <li><a href="${l.file}"${l === current ? ' class="curr
   <a class="glossary-link${options.glossary ? ' current' : ''}" href="glossary.html"${options.glossary ? ' aria-current="page"' : ''}>${w.glossary}</a>
 </nav>
 <main id="main" class="content">
-${current ? `<p class="folder">${w.folder(current.number, current.folder).replace('FOLDER', `${up}../../${current.folder}`)}</p>` : ''}
+${current ? `<p class="folder">${w.folder(current.number)} <a href="${up}../../${current.folder}"><code>${current.folder}</code></a></p>` : ''}
 ${options.body}
 <nav class="pager" aria-label="${w.previousNext}">
 ${previous ? `  <a class="previous" rel="prev" href="${previous.file}"><span>${w.previous}</span> ${escapeHtml(previous.title)}</a>` : '  <span></span>'}
@@ -127,7 +127,7 @@ ${items}
 
 /** The home page's text: what the course teaches, the lessons with their objectives, how to start. */
 export function homeBody(lessons: NavLesson[], lang: Language): string {
-  const w = words(lang);
+  const w = words(lang).site;
   const cards = lessons
     .map(
       (l) => `<li class="lesson-card">

@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { learnerLanguage, metaIn } from '@course/model/editions';
 import { closestLessons, findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import {
   forgetRuns,
@@ -26,6 +27,7 @@ import {
   saveProgress,
 } from '@course/model/progress';
 import { snapshotStarters, starterFiles } from '@course/model/starters';
+import { words } from '@course/words';
 import { createTwoFilesPatch } from 'diff';
 import { ncCommand } from './nc.ts';
 import { paint } from './paint.ts';
@@ -33,22 +35,10 @@ import { COURSE, passedAll, printCourse, printFailures, printResults } from './r
 import { runLessonTests, runSummary } from './run-tests.ts';
 import { watch } from './watch.ts';
 
-const USAGE = `usage: ${COURSE} [command]
-
-  (nothing)                     the lessons, their state, and what to do next
-  verify [lesson]               run a lesson's tests against your code
-  watch [lesson] [--poll]       re-run a lesson's tests on every save, then go on to the next
-                                (default: the lesson you are on; keys: h hint, n next, q quit)
-  hint [lesson]                 the next hint for the step you are on, one at a time
-  reset <lesson> [--yes]        put the lesson's starter back, exactly as shipped
-  solution <lesson> [--yes]     show how your files differ from the solution
-  run <lesson> <program> [--solution] [flags]
-                                run one of the lesson's programs, e.g. run 02 server --port 9000
-  nc [-u] [-l] [--hex] [--trickle MS] [--send-empty] HOST PORT
-                                a netcat for every system: stdin to HOST:PORT, the replies to
-                                stdout (nc --help for more)
-
-A lesson is named by number (01 or 1) or by name (tcp-client).`;
+/** The learner's words (COURSE_LANG, or the system's language). */
+const learner = learnerLanguage();
+const say = words(learner).course;
+const USAGE = say.usage(COURSE);
 
 /** A problem worded for the learner: printed as one line, exit code 2. */
 class UsageError extends Error {}
@@ -58,31 +48,29 @@ const lessons = listLessons();
 function lessonNamed(name: string | undefined, fallback?: LessonInfo): LessonInfo {
   if (name === undefined) {
     if (fallback) return fallback;
-    throw new UsageError('which lesson? Name it by number (01) or name (tcp-client).');
+    throw new UsageError(say.whichLesson);
   }
   const lesson = findLesson(name, lessons);
   if (lesson) return lesson;
   const close = closestLessons(name, lessons).map((l) => `${l.number} (${l.slug})`);
-  throw new UsageError(
-    `there is no lesson '${name}'${close.length ? `: did you mean ${close.join(' or ')}?` : ''}`,
-  );
+  throw new UsageError(say.noLesson(name, close));
 }
 
 /** The lesson to work on: the first not done (or the last one when all are). */
 function currentLesson(): LessonInfo {
   const lesson = nextLesson(loadProgress(), lessons) ?? lessons.at(-1);
-  if (!lesson) throw new UsageError('no lessons found under lessons/');
+  if (!lesson) throw new UsageError(say.noLessons);
   return lesson;
 }
 
 async function confirm(question: string, yes: boolean): Promise<boolean> {
   if (yes) return true;
   if (!process.stdin.isTTY) {
-    throw new UsageError(`${question} Answer by running the command again with --yes.`);
+    throw new UsageError(say.answerWithYes(question));
   }
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    return say.yes.test((await rl.question(`${question} ${say.yesNo} `)).trim());
   } finally {
     rl.close();
   }
@@ -121,9 +109,9 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
   const [result] = await runLessonTests([lesson], 'exercise');
   const errors = await checking;
   if (errors.length > 0) {
-    console.log(`\n${paint.red(paint.bold('Your code does not compile yet:'))}`);
+    console.log(`\n${paint.red(paint.bold(say.doesNotCompileYet))}`);
     for (const line of errors.slice(0, 8)) console.log(`  ${line}`);
-    if (errors.length > 8) console.log(paint.dim(`  … and ${errors.length - 8} more`));
+    if (errors.length > 8) console.log(paint.dim(say.andMore(errors.length - 8)));
   }
   if (!result) throw new Error(`no results for ${lesson.id}`);
   const progress = loadProgress();
@@ -133,16 +121,20 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
   printResults([result]);
   if (passedAll(result)) {
     const next = nextLesson(progress, lessons);
-    console.log(`\n${paint.green(paint.bold(`Lesson ${lesson.number} is done.`))}`);
+    console.log(`\n${paint.green(paint.bold(say.lessonDone(lesson.number)))}`);
     if (next)
       console.log(
-        `Next: lesson ${next.number} · ${next.meta.title}: ${paint.cyan(`${COURSE} verify ${next.number}`)}`,
+        say.nextVerify(
+          next.number,
+          metaIn(next.meta, learner).title,
+          paint.cyan(`${COURSE} verify ${next.number}`),
+        ),
       );
-    else console.log('That was the last lesson: the whole course passes.');
+    else console.log(say.lastLesson);
     return true;
   }
   printFailures(result, 1);
-  console.log(`\nStuck? ${paint.cyan(`${COURSE} hint ${lesson.number}`)} gives the next hint.`);
+  console.log(`\n${say.stuckHint(paint.cyan(`${COURSE} hint ${lesson.number}`))}`);
   return false;
 }
 
@@ -150,29 +142,22 @@ async function verify(lesson: LessonInfo): Promise<boolean> {
  * The next hint for the step the learner is on; `again` says how to get the one after (a
  * command, or a key in watch).
  */
-function hint(lesson: LessonInfo, again = 'Run it again'): void {
+function hint(lesson: LessonInfo, again = say.runAgain): void {
   const progress = loadProgress();
-  const next = nextHint(progress, lesson);
+  // The hints in the learner's language (lesson.json's translations), counted the same way.
+  const next = nextHint(progress, { ...lesson, meta: metaIn(lesson.meta, learner) });
   if (!next) {
-    console.log(
-      `\nLesson ${lesson.number} passes every test: no hint needed. ${paint.cyan(`${COURSE} solution ${lesson.number}`)} shows the reference.`,
-    );
+    console.log(`\n${say.noHintNeeded(lesson.number, paint.cyan(`${COURSE} solution ${lesson.number}`))}`);
     return;
   }
   saveProgress(progress);
   console.log(
-    `\n${paint.bold(`Step ${next.step}, hint ${next.number} of ${next.of}`)} · lesson ${lesson.number}\n`,
+    `\n${paint.bold(say.hintHeading(next.step, next.number, next.of))} · ${say.hintLesson(lesson.number)}\n`,
   );
   // Inline code keeps its backticks (`socket.end(message)`), coloured where the terminal allows.
   console.log(`  ${next.text.replace(/`[^`]+`/g, (code) => paint.cyan(code))}\n`);
-  if (next.number < next.of)
-    console.log(paint.dim(`${again} for hint ${next.number + 1} of step ${next.step}.`));
-  else
-    console.log(
-      paint.dim(
-        `That was step ${next.step}'s last hint. ${COURSE} solution ${lesson.number} shows the whole reference.`,
-      ),
-    );
+  if (next.number < next.of) console.log(paint.dim(say.forHint(again, next.number + 1, next.step)));
+  else console.log(paint.dim(say.lastHint(next.step, `${COURSE} solution ${lesson.number}`)));
 }
 
 async function reset(lesson: LessonInfo, yes: boolean): Promise<void> {
@@ -183,24 +168,24 @@ async function reset(lesson: LessonInfo, yes: boolean): Promise<void> {
     return !existsSync(path) || readFileSync(path, 'utf8') !== content;
   });
   if (changed.length === 0) {
-    console.log(`Lesson ${lesson.number}'s exercise/ is already the starter as shipped.`);
+    console.log(say.alreadyStarter(lesson.number));
     return;
   }
-  console.log(`These files of lesson ${lesson.number} differ from the starter:`);
+  console.log(say.theseDiffer(lesson.number));
   for (const [name] of changed) console.log(`  lessons/${lesson.id}/exercise/${name}`);
-  if (!(await confirm('Put the starter back? Your changes to them will be lost.', yes))) {
-    console.log('Nothing changed.');
+  if (!(await confirm(say.putBack, yes))) {
+    console.log(say.nothingChanged);
     return;
   }
   for (const [name, content] of changed) writeFileSync(join(exercise, name), content);
   const progress = loadProgress();
   forgetRuns(progress, lesson);
   saveProgress(progress);
-  console.log(paint.green(`Lesson ${lesson.number} is back to its starter.`));
+  console.log(paint.green(say.backToStarter(lesson.number)));
 }
 
 async function solution(lesson: LessonInfo, yes: boolean): Promise<void> {
-  if (!(await confirm(`This shows the reference solution of lesson ${lesson.number}. Look?`, yes))) return;
+  if (!(await confirm(say.lookAtSolution(lesson.number), yes))) return;
   const starter = starterFiles(lesson);
   for (const name of starter.keys()) {
     const mine = join(lesson.dir, 'exercise', name);
@@ -211,8 +196,8 @@ async function solution(lesson: LessonInfo, yes: boolean): Promise<void> {
       relative(ROOT, theirs),
       existsSync(mine) ? readFileSync(mine, 'utf8') : '',
       readFileSync(theirs, 'utf8'),
-      'your code',
-      'the solution',
+      say.yourCode,
+      say.theSolution,
     );
     for (const line of patch.split('\n')) {
       if (line.startsWith('+') && !line.startsWith('+++')) console.log(paint.green(line));
@@ -226,7 +211,7 @@ async function solution(lesson: LessonInfo, yes: boolean): Promise<void> {
 function run(lesson: LessonInfo, program: string | undefined, args: string[]): Promise<number> {
   const programs = lesson.meta.programs ?? [];
   if (!program || !programs.includes(program)) {
-    throw new UsageError(`lesson ${lesson.number}'s programs are: ${programs.join(', ')}`);
+    throw new UsageError(say.programsAre(lesson.number, programs));
   }
   const useSolution = args.includes('--solution');
   const file = join(lesson.dir, useSolution ? 'solution' : 'exercise', `${program}.ts`);
@@ -270,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
     case 'snapshot': {
       // Run on `npm install`: keeps the shipped starters for `course reset`.
       const taken = snapshotStarters(lessons);
-      if (taken.length && !rest.includes('--quiet')) console.log(`kept the starters of ${taken.join(', ')}`);
+      if (taken.length && !rest.includes('--quiet')) console.log(say.keptStarters(taken));
       return 0;
     }
     case 'nc':
@@ -281,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(USAGE);
       return 0;
     default:
-      throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
+      throw new UsageError(`${say.unknownCommand(command)}\n\n${USAGE}`);
   }
 }
 

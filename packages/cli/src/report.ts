@@ -1,6 +1,10 @@
 /** What `npm test` and the course command print: one screen, for a learner. */
+
+import { learnerLanguage, metaIn } from '@course/model/editions';
 import { type LessonInfo, listLessons } from '@course/model/lessons';
-import { describeState, type LessonState, nextLesson, type Progress, stateOf } from '@course/model/progress';
+import { type LessonState, nextLesson, type Progress, stateOf } from '@course/model/progress';
+import { stepCount } from '@course/model/steps';
+import { displayWidth, words } from '@course/words';
 import { paint } from './paint.ts';
 import type { LessonResult } from './run-tests.ts';
 
@@ -10,10 +14,14 @@ export const COURSE = 'npm run course --';
 export const passedAll = (r: LessonResult): boolean =>
   r.failed.length === 0 && r.loadErrors.length === 0 && r.stray.length === 0 && r.passed > 0;
 
+/** The learner's words (COURSE_LANG, or the system's language). */
+const learner = learnerLanguage();
+const say = words(learner).course;
+
 /** What to do next, in a few words: the first failing test, or why there is none. */
 function nextWords(r: LessonResult): string {
-  if (r.loadErrors.length) return r.total ? 'a test file does not load' : 'the tests do not load';
-  return r.failed[0]?.name ?? 'an error outside the tests (below)';
+  if (r.loadErrors.length) return r.total ? say.aTestFileDoesNotLoad : say.theTestsDoNotLoad;
+  return r.failed[0]?.name ?? say.anErrorOutsideTheTests;
 }
 
 const indent = (text: string, by = '    ') => text.split('\n').join(`\n${by}`);
@@ -23,11 +31,10 @@ export function printResults(results: LessonResult[]): void {
   const width = Math.max(...results.map((r) => r.lesson.id.length));
   for (const r of results) {
     const mark = passedAll(r) ? paint.green('✓') : paint.red('✗');
-    const skipped = r.skipped.length > 0 ? paint.yellow(`, ${r.skipped.length} skipped`) : '';
-    const next = passedAll(r) ? '' : paint.dim(`  next: ${nextWords(r)}`);
-    console.log(
-      `  ${mark} ${r.lesson.id.padEnd(width)}  ${String(r.passed).padStart(3)}/${r.total} passing${skipped}${next}`,
-    );
+    const skipped = r.skipped.length > 0 ? paint.yellow(say.skipped(r.skipped.length)) : '';
+    const next = passedAll(r) ? '' : paint.dim(`  ${say.next(nextWords(r))}`);
+    const passing = say.passing(r.passed, r.total).padStart(say.passing(0, r.total).length + 2);
+    console.log(`  ${mark} ${r.lesson.id.padEnd(width)}  ${passing}${skipped}${next}`);
     for (const line of skippedWhy(r.skipped)) console.log(paint.yellow(`      ${line}`));
   }
 }
@@ -42,11 +49,7 @@ export function skippedWhy(names: string[]): string[] {
     const need = /\(needs ([^)]+)\)\s*$/.exec(name)?.[1] ?? '';
     counts.set(need, (counts.get(need) ?? 0) + 1);
   }
-  return [...counts].map(([need, n]) =>
-    need
-      ? `not run: ${n} test${n === 1 ? '' : 's'} that need${n === 1 ? 's' : ''} ${need}, not found on this machine`
-      : `not run: ${n} test${n === 1 ? '' : 's'} marked to skip`,
-  );
+  return [...counts].map(([need, n]) => (need ? say.notRunNeeds(n, need) : say.notRunMarked(n)));
 }
 
 /**
@@ -54,26 +57,25 @@ export function skippedWhy(names: string[]): string[] {
  * their messages (what was expected, what arrived, a hint) and where to look.
  */
 export function printFailures(result: LessonResult, shown: number): void {
-  console.log(`\n${paint.bold(`Lesson ${result.lesson.number} · ${result.lesson.meta.title}`)}`);
+  const { title } = metaIn(result.lesson.meta, learner);
+  console.log(`\n${paint.bold(say.lesson(result.lesson.number, title))}`);
   for (const error of result.loadErrors) console.log(`\n  ${paint.red('✗')} ${indent(error)}`);
   // Usually the cause of the failures below them: an 'error' event nobody listens to.
   for (const stray of result.stray.slice(0, 2)) {
-    const times = stray.count > 1 ? `, ${stray.count} times` : '';
-    const during = stray.test ? `during ${paint.bold(stray.test)}` : 'outside any test';
-    console.log(`\n  ${paint.red('✗')} an error no code handled (${during}${times}):`);
+    const during = stray.test ? say.during(paint.bold(stray.test)) : say.outsideAnyTest;
+    console.log(`\n  ${paint.red('✗')} ${say.unhandled(during, stray.count)}`);
     console.log(`    ${indent(stray.message)}`);
-    if (stray.where) console.log(`    ${paint.dim(`at ${stray.where}`)}`);
+    if (stray.where) console.log(`    ${paint.dim(say.at(stray.where))}`);
   }
-  if (result.stray.length > 2)
-    console.log(paint.dim(`\n  … and ${result.stray.length - 2} more unhandled errors`));
+  if (result.stray.length > 2) console.log(paint.dim(`\n  ${say.moreUnhandled(result.stray.length - 2)}`));
   for (const failure of result.failed.slice(0, shown)) {
     console.log(`\n  ${paint.red('✗')} ${paint.bold(failure.name)}`);
     console.log(`    ${indent(failure.message)}`);
-    if (failure.where) console.log(`    ${paint.dim(`at ${failure.where}`)}`);
+    if (failure.where) console.log(`    ${paint.dim(say.at(failure.where))}`);
   }
   const more = result.failed.length - shown;
-  if (more > 0) console.log(paint.dim(`\n  … and ${more} more failing`));
-  for (const name of result.skipped) console.log(paint.yellow(`\n  skipped: ${name}`));
+  if (more > 0) console.log(paint.dim(`\n  ${say.moreFailing(more)}`));
+  for (const name of result.skipped) console.log(paint.yellow(`\n  ${say.skippedTest(name)}`));
 }
 
 const MARKS: Record<LessonState, string> = {
@@ -85,8 +87,9 @@ const MARKS: Record<LessonState, string> = {
 
 /** The course at a glance: every lesson with its state, then what to do next. */
 export function printCourse(progress: Progress, lessons: LessonInfo[] = listLessons()): void {
-  const width = Math.max(...lessons.map((l) => l.meta.title.length));
-  console.log(`\n${paint.bold('Sockets, by hand')}: your progress\n`);
+  const title = (lesson: LessonInfo) => metaIn(lesson.meta, learner).title;
+  const width = Math.max(...lessons.map((l) => displayWidth(title(l))));
+  console.log(`\n${paint.bold(words(learner).site.brand)}: ${say.yourProgress}\n`);
   for (const lesson of lessons) {
     const state = stateOf(progress, lesson);
     const colour =
@@ -98,22 +101,26 @@ export function printCourse(progress: Progress, lessons: LessonInfo[] = listLess
             ? paint.red
             : paint.dim;
     console.log(
-      `  ${colour(MARKS[state])} ${lesson.number}  ${lesson.meta.title.padEnd(width)}  ${colour(describeState(progress, lesson, state))}`,
+      `  ${colour(MARKS[state])} ${lesson.number}  ${title(lesson)}${' '.repeat(width - displayWidth(title(lesson)))}  ${colour(stateWords(progress, lesson, state))}`,
     );
   }
   const next = nextLesson(progress, lessons);
   if (!next) {
-    console.log(
-      `\n${paint.green('Every lesson passes. Well done!')} The solutions are in each lesson's solution/.`,
-    );
+    console.log(`\n${paint.green(say.everyLessonPasses)} ${say.solutionsAreIn}`);
     return;
   }
   const dir = `lessons/${next.id}`;
-  console.log(`\n${paint.bold(`Next: lesson ${next.number} · ${next.meta.title}`)}`);
-  console.log(`  read   ${dir}/README.md  (or on the site: npm start)`);
-  console.log(`  edit   ${dir}/exercise/  (the TODOs, in order)`);
-  console.log(
-    `  check  ${paint.cyan(`${COURSE} verify ${next.number}`)}  or keep ${paint.cyan(`${COURSE} watch`)} running`,
-  );
-  console.log(`  stuck? ${paint.cyan(`${COURSE} hint ${next.number}`)}`);
+  console.log(`\n${paint.bold(say.nextLesson(next.number, title(next)))}`);
+  console.log(say.read(dir));
+  console.log(say.edit(dir));
+  console.log(say.check(paint.cyan(`${COURSE} verify ${next.number}`), paint.cyan(`${COURSE} watch`)));
+  console.log(say.stuck(paint.cyan(`${COURSE} hint ${next.number}`)));
+}
+
+/** A lesson's state in the learner's words: `in progress, step 3 of 7`. */
+function stateWords(progress: Progress, lesson: LessonInfo, state: LessonState): string {
+  const entry = progress.lessons[lesson.id];
+  if (state === 'does not compile') return say.doesNotCompile(entry?.compileError ?? '');
+  if (state === 'in progress' && entry?.step) return say.onStep(entry.step, stepCount(lesson));
+  return say.states[state];
 }

@@ -3,12 +3,18 @@
  * exercise/, prints the summary, and moves on to the next lesson when all pass. Keys in a terminal: h = next hint, n = next lesson, q = quit.
  */
 import { PassThrough } from 'node:stream';
+import { learnerLanguage, metaIn } from '@course/model/editions';
 import { type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import { loadProgress, recordRun, saveProgress, stateOf } from '@course/model/progress';
+import { words } from '@course/words';
 import { startVitest } from 'vitest/node';
 import { paint } from './paint.ts';
 import { passedAll, printFailures, printResults } from './report.ts';
 import { resultsReporter, runSummary } from './run-tests.ts';
+
+/** The learner's words (COURSE_LANG, or the system's language). */
+const learner = learnerLanguage();
+const say = words(learner).course;
 
 type Outcome = 'passed' | 'next' | 'quit';
 
@@ -38,9 +44,9 @@ export async function watch(options: WatchOptions): Promise<number> {
     const at = lessons.findIndex((l) => l.id === lesson?.id);
     const notDone = (l: LessonInfo) => stateOf(loadProgress(), l) !== 'done';
     lesson = lessons.slice(at + 1).find(notDone) ?? lessons.find(notDone);
-    if (lesson) console.log(paint.bold(`\nOn to lesson ${lesson.number} · ${lesson.meta.title}`));
+    if (lesson) console.log(paint.bold(`\n${say.onTo(lesson.number, metaIn(lesson.meta, learner).title)}`));
   }
-  console.log(paint.green('\nEvery lesson passes. Well done!'));
+  console.log(paint.green(`\n${say.everyLessonPasses}`));
   return 0;
 }
 
@@ -54,10 +60,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
       const took =
         changedAt === undefined
           ? ''
-          : paint.dim(
-              ` (re-ran ${Math.round(performance.now() - changedAt)} ms after the save;` +
-                ` the tests themselves ${Math.round(testsMs)} ms)`,
-            );
+          : paint.dim(say.reran(Math.round(performance.now() - changedAt), Math.round(testsMs)));
       changedAt = undefined;
       const progress = loadProgress();
       recordRun(progress, lesson, runSummary(result));
@@ -65,13 +68,11 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
       console.log(`\n${paint.bold(new Date().toLocaleTimeString())}${took}`);
       printResults([result]);
       if (passedAll(result)) {
-        console.log(paint.green(paint.bold(`\nLesson ${lesson.number} is done.`)));
+        console.log(paint.green(paint.bold(`\n${say.lessonDone(lesson.number)}`)));
         finish('passed');
       } else {
         printFailures(result, 1);
-        console.log(
-          paint.dim(`\nwatching lessons/${lesson.id}/ · save to re-run · h hint · n next lesson · q quit`),
-        );
+        console.log(paint.dim(`\n${say.watching(lesson.id)}`));
       }
     });
     const reporter = {
@@ -109,7 +110,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
     ).then((vitest) => {
       const keys = (data: Buffer) => {
         const key = data.toString();
-        if (key === 'h') options.hint(lesson, 'Press h');
+        if (key === 'h') options.hint(lesson, say.pressH);
         if (key === 'n') finish('next');
         if (key === 'q' || key === '\u0003') finish('quit');
       };

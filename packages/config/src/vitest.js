@@ -45,7 +45,9 @@ export function lessonConfig(configFileUrl) {
  *   bounds, for browsers; how many `test.concurrent` tests run at once
  */
 export function packageConfig(name, overrides = {}) {
-  return defineConfig({ test: { ...testOptions(), name, ...overrides } });
+  // The course's own tests read its English words, whatever the machine's language; the lessons'
+  // tests speak the learner's (COURSE_LANG, or the system's locale).
+  return defineConfig({ test: { ...testOptions(), name, env: { COURSE_LANG: 'en' }, ...overrides } });
 }
 
 // COURSE_SHUFFLE=<seed> runs test files and tests in an order shuffled from that seed: a test

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { escapeBytes } from '@course/program';
+import { displayWidth, words } from '@course/words';
 
 const MAX_SHOWN = 96;
 
@@ -110,8 +111,12 @@ export function asHex(bytes: Uint8Array): string {
 
 /** Two indented lines, text then hex, or `nothing (0 bytes)`. */
 export function describeBytes(bytes: Uint8Array, indent = '  '): string {
-  if (bytes.length === 0) return `${indent}nothing (0 bytes)`;
-  return `${indent}text: ${asText(bytes)}\n${indent}hex:  ${asHex(bytes)}  (${bytes.length} byte${bytes.length === 1 ? '' : 's'})`;
+  const say = words().harness;
+  if (bytes.length === 0) return `${indent}${say.nothing}`;
+  // The two labels padded to one width, so that the text and its hex line up.
+  const width = Math.max(displayWidth(say.text), displayWidth(say.hex));
+  const label = (l: string) => `${l}:${' '.repeat(width - displayWidth(l) + 1)}`;
+  return `${indent}${label(say.text)}${asText(bytes)}\n${indent}${label(say.hex)}${asHex(bytes)}  (${say.bytes(bytes.length)})`;
 }
 
 /** Payloads whose escaped text is longer than this are sent from a file, not --send. */

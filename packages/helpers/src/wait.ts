@@ -3,6 +3,7 @@
  * error tells a learner what was expected, what arrived (text and hex), a hint, and a shell line
  * to try the same exchange by hand.
  */
+import { words } from '@course/words';
 import { describeBytes } from './show.ts';
 
 /**
@@ -38,17 +39,20 @@ export class WireError extends Error {
   }
 }
 
+/** The labels in the learner's language (COURSE_LANG, or the system's); the bytes as they are. */
+const say = words().harness;
+
 export function formatExplanation(headline: string, e: Explanation): string {
-  const lines = [headline, `  expected: ${e.expected}`];
+  const lines = [headline, `  ${say.expected}: ${e.expected}`];
   if (e.received !== undefined) {
     lines.push(
       typeof e.received === 'string'
-        ? `  received: ${e.received}`
-        : `  received:\n${describeBytes(e.received, '    ')}`,
+        ? `  ${say.received}: ${e.received}`
+        : `  ${say.received}:\n${describeBytes(e.received, '    ')}`,
     );
   }
-  if (e.hint) lines.push(`  hint: ${e.hint}`);
-  if (e.repro) lines.push(`  try it yourself:\n    ${e.repro.split('\n').join('\n    ')}`);
+  if (e.hint) lines.push(`  ${say.hint}: ${e.hint}`);
+  if (e.repro) lines.push(`  ${say.tryIt}:\n    ${e.repro.split('\n').join('\n    ')}`);
   return lines.join('\n');
 }
 

@@ -108,19 +108,6 @@ export function stateOf(
   return 'in progress';
 }
 
-/** The state in words: `in progress, step 2 of 7`, `does not compile: exercise/client.ts:12 …`. */
-export function describeState(
-  progress: Progress,
-  lesson: LessonInfo,
-  state = stateOf(progress, lesson),
-): string {
-  const entry = progress.lessons[lesson.id];
-  if (state === 'does not compile') return `does not compile: ${entry?.compileError}`;
-  if (state === 'in progress' && entry?.step)
-    return `in progress, step ${entry.step} of ${stepCount(lesson)}`;
-  return state;
-}
-
 /**
  * The lesson to work on: the one the learner ran last, while it is not done; after a done one,
  * the next not done after it (a learner who skipped ahead is not sent back to the first gap);

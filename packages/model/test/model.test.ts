@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { learnerLanguage, parity, sourceHash } from '@course/model/editions';
 import { findLesson, type LessonInfo, type LessonMeta, listLessons } from '@course/model/lessons';
-import { describeState, type Progress, recordRun, stateOf } from '@course/model/progress';
+import { type Progress, recordRun, stateOf } from '@course/model/progress';
 import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
 import { describe, expect, test } from 'vitest';
 
@@ -66,17 +66,14 @@ describe("a lesson's state", () => {
   test('in progress names the step of the first failing test, of the lesson’s steps', () => {
     const progress = run(['step 3: answer › to its sender', 'step 2: bind › a port']);
     expect(stateOf(progress, lesson, edited)).toBe('in progress');
-    expect(describeState(progress, lesson, 'in progress')).toBe(
-      `in progress, step 2 of ${stepCount(lesson)}`,
-    );
+    expect(progress.lessons[lesson.id]?.step).toBe(2);
+    expect(stepCount(lesson)).toBeGreaterThanOrEqual(3);
   });
 
   test('code that does not compile says so, with the place, and is never done', () => {
     const progress = run([], "exercise/server.ts:12 ';' expected.");
     expect(stateOf(progress, lesson, edited)).toBe('does not compile');
-    expect(describeState(progress, lesson, 'does not compile')).toBe(
-      "does not compile: exercise/server.ts:12 ';' expected.",
-    );
+    expect(progress.lessons[lesson.id]?.compileError).toBe("exercise/server.ts:12 ';' expected.");
   });
 });
 

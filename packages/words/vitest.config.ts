@@ -1,0 +1,3 @@
+import { packageConfig } from '@course/config/vitest';
+
+export default packageConfig('words');
