@@ -71,15 +71,20 @@ for (const lesson of listLessons()) {
       ` · starter fails ${r.starter.failed} · ${caught}/${r.mistakes.length} caught` +
       ` · ladder ${r.ladder.ok ? `${r.ladder.steps}/${r.ladder.steps}` : paint.red('✗')} · ${r.words} words` +
       Object.entries(r.editions ?? {})
-        .map(([lang, state]) => ` · ${lang} ${state === 'in sync' ? state : paint.red(state)}`)
+        .map(
+          ([lang, state]) =>
+            ` · ${lang} ${state === 'in sync' ? state : state === 'missing' ? paint.yellow(state) : paint.red(state)}`,
+        )
         .join(''),
   );
 }
 // The top-level README is translated too; the lessons' translations are checked with their lesson.
 for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
   const { state, problems } = parity(ROOT, lang);
-  const mark = state === 'in sync' ? paint.green('✓') : paint.red('✗');
+  const mark =
+    state === 'in sync' ? paint.green('✓') : state === 'missing' ? paint.yellow('·') : paint.red('✗');
   console.log(`  ${mark} ${'README'.padEnd(20)} ${lang} ${state}`);
+  if (state === 'missing') continue;
   for (const problem of problems) console.log(`      ${problem}`);
   failed += problems.length;
 }

@@ -102,19 +102,21 @@ describe('navigation', () => {
     await context.close();
   });
 
-  test('every internal link and anchor on every page leads somewhere', async () => {
+  // Every page of both editions, each loaded once: a minute and more on a busy machine.
+  test('every internal link and anchor on every page leads somewhere', { timeout: 180_000 }, async () => {
     const { page, context } = await open('index.html');
     const broken: string[] = [];
     const ids = new Map<string, Set<string>>();
+    const links = new Map<string, string[]>();
     for (const file of PAGES) {
       await page.goto(new URL(file, base).href);
       ids.set(file, new Set(await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id))));
+      links.set(
+        file,
+        await page.locator('a[href]').evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? '')),
+      );
     }
-    for (const file of PAGES) {
-      await page.goto(new URL(file, base).href);
-      const hrefs = await page
-        .locator('a[href]')
-        .evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? ''));
+    for (const [file, hrefs] of links) {
       for (const href of hrefs) {
         if (/^(https?:|mailto:)/.test(href)) continue;
         const target = new URL(href, new URL(file, base));
@@ -287,7 +289,9 @@ describe('looks', () => {
     await context.close();
   });
 
-  test('on a phone the page never scrolls sideways, and the lessons are a menu', async () => {
+  test('on a phone the page never scrolls sideways, and the lessons are a menu', {
+    timeout: 180_000,
+  }, async () => {
     const { page, context } = await open('index.html', {
       viewport: { width: 360, height: 740 },
       isMobile: true,

@@ -61,10 +61,10 @@ async function copyOfCourse(): Promise<string> {
  * Runs the course command to its end. A liveness bound: a verify runs a whole lesson's tests,
  * which CI's busy machine (all lessons checked at once) makes several times slower.
  */
-function course(dir: string, args: string[], ms = 60_000) {
+function course(dir: string, args: string[], ms = 60_000, env: NodeJS.ProcessEnv = {}) {
   return startCommand(process.execPath, [join(dir, 'packages/cli/bin/course.mjs'), ...args], {
     cwd: dir,
-    env: { COURSE_TARGET: '' },
+    env: { COURSE_TARGET: '', ...env },
   }).exit(ms);
 }
 
@@ -125,6 +125,26 @@ describe('course', () => {
       passed: Number(passed),
       total: tests - skipped,
     });
+  });
+
+  test('with COURSE_LANG=zh-CN it speaks Chinese, with the lesson’s Chinese title and hints', async () => {
+    const dir = await copyOfCourse();
+    const zh = { COURSE_LANG: 'zh-CN' };
+    const meta = JSON.parse(readFileSync(join(dir, 'lessons/01-tcp-client/lesson.json'), 'utf8'));
+    const { title, hints } = meta.translations['zh-CN'];
+    const status = await course(dir, [], 60_000, zh);
+    expect(status.stdout).toContain('你的进度');
+    const line = status.stdout.split('\n').find((l) => l.includes('· 01 ')) ?? '';
+    expect(line).toContain(title);
+    expect(line).toMatch(/未开始$/);
+    expect(status.stdout).toContain(`下一课：第 01 课 · ${title}`);
+    const hint = await course(dir, ['hint', '01'], 60_000, zh);
+    expect(hint.stdout).toContain(`第 1 步，提示 1/${hints[0].hints.length}`);
+    expect(stripVTControlCharacters(hint.stdout)).toContain(hints[0].hints[0]);
+    const red = await course(dir, ['verify', '01'], 60_000, zh);
+    expect(red.code).toBe(1);
+    expect(red.stdout).toMatch(/ \d+\/\d+ 通过/);
+    expect(red.stdout).toContain('卡住了？');
   });
 
   test('a type error in the learner’s code is shown first', async () => {

@@ -40,9 +40,8 @@ export class WireError extends Error {
 }
 
 /** The labels in the learner's language (COURSE_LANG, or the system's); the bytes as they are. */
-const say = words().harness;
-
 export function formatExplanation(headline: string, e: Explanation): string {
+  const say = words().harness;
   const lines = [headline, `  ${say.expected}: ${e.expected}`];
   if (e.received !== undefined) {
     lines.push(

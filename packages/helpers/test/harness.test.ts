@@ -267,6 +267,37 @@ describe('adversarial clients', () => {
 });
 
 describe('lines for learners', () => {
+  test('the labels of an explanation follow COURSE_LANG; the bytes and the line stay as they are', () => {
+    const explain = () =>
+      new WireError('no reply', {
+        expected: 'HELLO',
+        received: Buffer.from('he'),
+        hint: 'write the reply',
+        repro: "npx course nc --send 'hi' 127.0.0.1 9000",
+      }).message;
+    const before = process.env.COURSE_LANG;
+    try {
+      process.env.COURSE_LANG = 'zh-CN';
+      const zh = explain();
+      for (const label of [
+        '期望: HELLO',
+        '实际收到:',
+        '文本:',
+        '十六进制: 68 65  (2 字节)',
+        '提示: write the reply',
+      ])
+        expect(zh).toContain(label);
+      expect(zh).toContain("自己试一试:\n    npx course nc --send 'hi' 127.0.0.1 9000");
+      process.env.COURSE_LANG = 'en';
+      expect(explain()).toContain(
+        '  expected: HELLO\n  received:\n    text: "he"\n    hex:  68 65  (2 bytes)',
+      );
+    } finally {
+      if (before === undefined) delete process.env.COURSE_LANG;
+      else process.env.COURSE_LANG = before;
+    }
+  });
+
   test('asText cuts a long text between characters, never inside one', () => {
     const text = asText(Buffer.from(`${'a'.repeat(95)}你好`));
     expect(text).toBe(`"${'a'.repeat(95)}" … (6 more bytes)`);
