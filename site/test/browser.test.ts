@@ -204,23 +204,24 @@ describe('two editions', () => {
     page
       .locator('main :is(h1, h2, h3, h4, h5, h6)[id]')
       .evaluateAll((hs, wanted) => [hs.findIndex((h) => h.id === wanted), hs.length], id);
+  const NAGLE = 'nagle-setnodelay-cork-none-of-them-makes-boundaries';
 
   test('the switch leads to the same section of the Chinese page, and back', async () => {
-    const { page, context } = await open('02-tcp-server.html#the-listen-backlog');
-    const [english, count] = await headingIndex(page, 'the-listen-backlog');
+    const { page, context } = await open(`07-sticky-packets.html#${NAGLE}`);
+    const [english, count] = await headingIndex(page, NAGLE);
     expect(english).toBeGreaterThan(0);
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     expect(await page.locator('link[rel=alternate][hreflang="zh-CN"]').getAttribute('href')).toBe(
-      'zh-CN/02-tcp-server.html',
+      'zh-CN/07-sticky-packets.html',
     );
     await page.locator('.top .edition').click();
-    await page.waitForURL(/\/zh-CN\/02-tcp-server\.html#/);
+    await page.waitForURL(/\/zh-CN\/07-sticky-packets\.html#/);
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
     expect(await headingIndex(page, id)).toEqual([english, count]);
-    expect(await page.locator(`[id="${id}"]`).textContent()).toMatch(/半连接池/);
+    expect(await page.locator(`[id="${id}"]`).textContent()).toMatch(/都不能/);
     await page.locator('.top .edition').click();
-    await page.waitForURL(/\/02-tcp-server\.html#the-listen-backlog$/);
+    await page.waitForURL(new RegExp(`/07-sticky-packets\\.html#${NAGLE}$`));
     await context.close();
   });
 
@@ -243,22 +244,20 @@ describe('two editions', () => {
     return results;
   };
 
-  test("the Chinese search finds 黏包 in lesson 07, and 半连接池 in lesson 02's backlog section", async () => {
+  test('the Chinese search finds 黏包 in lesson 07, and lands on the section', async () => {
     const { page, context } = await open('zh-CN/index.html');
     const sticky = await searchIn(page, '搜索课程', '黏包');
     expect(await sticky.first().getAttribute('href')).toMatch(/^07-sticky-packets\.html/);
-    const backlog = await searchIn(page, '搜索课程', '半连接池');
-    const href = (await backlog.first().getAttribute('href')) ?? '';
-    expect(href).toMatch(/^02-tcp-server\.html#/);
-    await backlog.first().click();
-    await page.waitForURL(/02-tcp-server\.html#/);
+    const nagle = await searchIn(page, '搜索课程', '都不能划出边界');
+    expect(await nagle.first().getAttribute('href')).toMatch(/^07-sticky-packets\.html#/);
+    await nagle.first().click();
+    await page.waitForURL(/07-sticky-packets\.html#/);
     const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
-    const english = await open('02-tcp-server.html');
-    expect(await headingIndex(page, id)).toEqual(await headingIndex(english.page, 'the-listen-backlog'));
+    const english = await open('07-sticky-packets.html');
+    expect(await headingIndex(page, id)).toEqual(await headingIndex(english.page, NAGLE));
     await english.context.close();
     await context.close();
   });
-
   test('the English search finds Chinese terms too, through the glossary', async () => {
     const { page, context } = await open('index.html');
     const sticky = await searchIn(page, 'Search the course', '黏包');
