@@ -34,6 +34,7 @@ import { build } from 'esbuild';
 import * as lp from 'it-length-prefixed';
 import { createChatServer } from '../lessons/06-chat/solution/server.ts';
 import { LineDecoder } from '../lessons/07-sticky-packets/solution/line-decoder.ts';
+import { measureCores } from '../lessons/10-concurrency/measure-cores.ts';
 
 const { values, positionals } = parseArgs({
   options: { json: { type: 'boolean' }, 'upload-mib': { type: 'string', default: '1024' } },
@@ -759,6 +760,19 @@ async function concurrency(): Promise<void> {
       },
     );
   }
+  // The floor under those ratios: the same hashing with no server, two threads against two
+  // processes (OpenSSL's locks are shared by the threads of one process; lesson 10's README).
+  const floor = await measureCores();
+  for (const [what, ratio] of [
+    ['two worker threads of one process', floor.threads],
+    ['two processes', floor.processes],
+  ] as const)
+    rows.push({
+      group: 'concurrency',
+      what: `floor, no server: ${what} hashing, against one thread`,
+      value: ratio,
+      unit: '× as fast',
+    });
 }
 
 // ── Upload (lesson 09) ─────────────────────────────────────────────────────────────────────────
