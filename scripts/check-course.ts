@@ -23,7 +23,9 @@ import { passedAll } from '@course/cli/report';
 import { runLessonTests, type Target } from '@course/cli/run-tests';
 import { LANGUAGES, type Parity, parity, SOURCE_LANGUAGE } from '@course/model/editions';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
+import { exerciseFiles, starterParity } from '@course/model/starter-comments';
 import { stepCount } from '@course/model/steps';
+import { readTestWords, staleTestWords, testSources } from '@course/words/tests';
 import { checkLadder } from './ladder.ts';
 
 /** The most words a README's main text may hold: a lesson read in one sitting. */
@@ -49,6 +51,19 @@ for (const lesson of lessons as LessonInfo[]) {
     // A translation not begun is shown in the summary, not failed: a lesson may come out in
     // English first. One begun is held to its English, and kept up with it.
     if (state !== 'missing') found.push(...differences);
+    // The starter's comments in that language, held the same way.
+    const starter = starterParity(lesson.dir, lang, exerciseFiles(lesson.dir));
+    editions[`${lang} starter`] = starter.state;
+    if (starter.state !== 'missing') found.push(...starter.problems);
+    // The tests' sentences in that language: each one a test still says, its holes kept.
+    const sentences = readTestWords(lesson.dir, lang) ?? {};
+    for (const gone of staleTestWords(sentences, testSources(lesson.dir)))
+      found.push(`lessons/${lesson.id}/test.${lang}.json: no test says ${JSON.stringify(gone)} any more`);
+    for (const [from, to] of Object.entries(sentences))
+      if (to.split('{}').length !== from.split('{}').length)
+        found.push(
+          `lessons/${lesson.id}/test.${lang}.json: ${JSON.stringify(from)} and its translation differ in {} holes`,
+        );
   }
   if (!values['structure-only']) {
     const { problems: behaviour, record } = await checkBehaviour(lesson);
@@ -227,7 +242,7 @@ export interface CheckRecord {
   ladder: { steps: number; ok: boolean };
   /** The README's main text, in words (outside code blocks and <details>). */
   words: number;
-  /** Each translation against the English (packages/model's editions.ts), by language. */
+  /** Each translation against the English, by language (`zh-CN`) and of the starter (`zh-CN starter`). */
   editions: Record<string, Parity['state']>;
   problems: number;
 }

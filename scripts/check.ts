@@ -2,8 +2,8 @@
  * `npm run check`: the course's own check, the one CI runs. Turbo runs, and caches, for every
  * package: lint, typecheck, the harness's own tests, and per lesson the course check
  * (scripts/check-course.ts: solution passes, starter and mistakes fail, the steps turn green in
- * order, files complete); then the short soak (scripts/soak.ts), the diagrams check
- * (scripts/diagrams.ts) and the portability scan (scripts/portability.ts); then one table of what each
+ * order, files complete); then, one at a time, the short soak (scripts/soak.ts), the diagrams
+ * check (scripts/diagrams.ts) and the portability scan (scripts/portability.ts); then one table of what each
  * lesson's check found, the slowest tasks, and a closing line of totals.
  */
 import { spawnSync } from 'node:child_process';
@@ -33,20 +33,23 @@ const run = spawnSync(
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
 );
 
-// The short robustness run: every solution server against hostile traffic and a flood.
-const soak = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/soak.ts', '--short'], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
-// The committed diagrams are what the build records, and nothing calls what only POSIX has.
-const diagrams = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/diagrams.ts', '--check'], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
-const portable = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/portability.ts'], {
-  cwd: ROOT,
-  stdio: 'inherit',
-});
+// Then, one at a time and cached the same way: the short robustness run (every solution server
+// against hostile traffic and a flood, alone on the machine), the committed diagrams against
+// what the build records, and the scan for what only POSIX has.
+const after = spawnSync(
+  process.execPath,
+  [
+    turbo,
+    'run',
+    'soak:short',
+    'diagrams:check',
+    'portability',
+    '--concurrency=1',
+    '--continue',
+    '--summarize',
+  ],
+  { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } },
+);
 
 let passed = 0;
 let failed = 0;
@@ -89,8 +92,7 @@ for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
   failed += problems.length;
 }
 printSlowest();
-const ok =
-  run.status === 0 && soak.status === 0 && diagrams.status === 0 && portable.status === 0 && failed === 0;
+const ok = run.status === 0 && after.status === 0 && failed === 0;
 console.log(`\ncheck: ${passed} passed, ${failed} failed`);
 if (!ok) console.log(paint.red('The course check failed: see the messages above.'));
 process.exitCode = ok ? 0 : 1;
@@ -99,19 +101,25 @@ process.exitCode = ok ? 0 : 1;
 function printSlowest(count = 5): void {
   const runs = join(ROOT, '.turbo', 'runs');
   if (!existsSync(runs)) return;
+  // This check's two turbo runs: the packages' tasks, then the soak, diagrams and scan.
   const latest = readdirSync(runs)
     .filter((f) => f.endsWith('.json'))
     .map((f) => join(runs, f))
-    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
-  if (!latest) return;
-  const summary = JSON.parse(readFileSync(latest, 'utf8')) as {
-    tasks: {
-      taskId: string;
-      cache: { status: string };
-      execution?: { startTime: number; endTime: number };
-    }[];
-  };
-  const timed = summary.tasks
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+    .slice(0, 2);
+  const tasks = latest.flatMap(
+    (file) =>
+      (
+        JSON.parse(readFileSync(file, 'utf8')) as {
+          tasks: {
+            taskId: string;
+            cache: { status: string };
+            execution?: { startTime: number; endTime: number };
+          }[];
+        }
+      ).tasks,
+  );
+  const timed = tasks
     .filter((t) => t.execution && t.cache.status !== 'HIT')
     .map((t) => ({ id: t.taskId, ms: (t.execution?.endTime ?? 0) - (t.execution?.startTime ?? 0) }))
     .sort((a, b) => b.ms - a.ms)

@@ -9,14 +9,25 @@
  *       from what a build records, each README reference without its file, each SVG no README
  *       shows, and each `<!-- wire|figure: NAME -->` line (GitHub shows nothing there)
  *
+ * Each diagram is drawn in every language too: where its words make the drawing differ from the
+ * English one, its file is NAME.zh-CN.svg (only then), and the translated README must show that
+ * file (GitHub then shows the labels in the README's language).
+ *
  * Recording runs each lesson's solution on loopback, one lesson at a time; every recording is
  * deterministic (fixed seeds; no ports, dates or timings in what is drawn), so the check is too.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { LANGUAGES, readmeName } from '@course/model/editions';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
-import { diagramReferences, lessonDiagrams, standaloneSvg } from '../site/src/diagrams/lesson.ts';
+import {
+  compareFolder,
+  diagramFiles,
+  diagramReferences,
+  imageProblems,
+  lessonDiagrams,
+} from '../site/src/diagrams/lesson.ts';
 
 const { values, positionals } = parseArgs({
   options: { write: { type: 'boolean' }, check: { type: 'boolean' } },
@@ -51,6 +62,7 @@ for (const lesson of lessons) {
   const onDisk = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.svg')) : [];
 
   for (const reference of references) {
+    if (reference.lang) continue; // imageProblems, below
     if (reference.form !== 'image')
       problems.push(
         `${where}:${reference.line}: <!-- ${reference.form}: ${reference.name} --> shows nothing on GitHub; ` +
@@ -67,37 +79,49 @@ for (const lesson of lessons) {
 
   let drawn: Awaited<ReturnType<typeof lessonDiagrams>>;
   try {
-    drawn = await lessonDiagrams(lesson.dir, readme, where);
+    drawn = await lessonDiagrams(lesson.dir, readme, where, LANGUAGES);
   } catch (error) {
     problems.push(`${where}: recording its diagrams failed: ${(error as Error).message}`);
     continue;
   }
-  const wanted = new Set<string>();
-  for (const diagram of drawn.values()) {
-    const file = join(folder, `${diagram.name}.svg`);
-    wanted.add(`${diagram.name}.svg`);
-    const svg = standaloneSvg(diagram.svg);
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-    if (old === svg) {
-      same++;
-      continue;
-    }
-    if (values.write) {
+  const files = diagramFiles(drawn.values());
+  const onDiskFiles = new Map(onDisk.map((f) => [f, readFileSync(join(folder, f), 'utf8')]));
+  for (const { file: name, svg, state, lang } of compareFolder(files, onDiskFiles)) {
+    const file = join(folder, name);
+    if (state === 'same') same++;
+    else if (values.write && svg !== undefined) {
       mkdirSync(folder, { recursive: true });
       writeFileSync(file, svg);
       written++;
       console.log(`diagrams: wrote ${rel(file)}`);
-    } else if (old !== undefined) {
-      problems.push(`${rel(file)} differs from what the build records (${firstDifference(old, svg)})`);
-    }
+    } else if (values.write) {
+      rmSync(file);
+      const why = state === 'unneeded' ? 'the same as the English' : 'no README shows it';
+      console.log(`diagrams: removed ${rel(file)} (${why})`);
+    } else if (state === 'differs' && svg !== undefined)
+      problems.push(
+        `${rel(file)} differs from what the build records (${firstDifference(onDiskFiles.get(name) ?? '', svg)})`,
+      );
+    else if (state === 'missing' && lang)
+      // (A missing English file is reported above, at the README line that shows it.)
+      problems.push(
+        `${rel(file)} does not exist: the diagram's words in its language make it differ from the English`,
+      );
+    else if (state === 'unneeded')
+      problems.push(
+        `${rel(file)}: no longer needed (in its language the drawing is the same as the English)`,
+      );
+    else if (state === 'unknown')
+      problems.push(`${rel(file)}: no diagram of ${where} is called that (a stale file?)`);
   }
-  for (const file of onDisk.filter((f) => !wanted.has(f))) {
-    if (values.write) {
-      rmSync(join(folder, file));
-      console.log(`diagrams: removed ${rel(join(folder, file))} (no README shows it)`);
-    } else {
-      problems.push(`${rel(join(folder, file))}: no diagram of ${where} is called that (a stale file?)`);
-    }
+
+  // Each README shows each diagram in its own language, where there is a file for it (GitHub then
+  // shows the words in the README's language).
+  for (const lang of LANGUAGES) {
+    const file = join(lesson.dir, readmeName(lang));
+    if (!existsSync(file)) continue;
+    for (const { line, problem } of imageProblems(readFileSync(file, 'utf8'), lang, new Set(files.keys())))
+      problems.push(`${rel(file)}:${line}: ${problem}`);
   }
 }
 

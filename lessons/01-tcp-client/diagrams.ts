@@ -6,9 +6,13 @@ import net from 'node:net';
 import { recordExchange, type WireEvent } from '@course/helpers/wire';
 import { request } from './solution/client.ts';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'request-reply': {
     title: "request() sends hello, half-closes, and reads the server's reply until the server closes",
+    'zh-CN': { title: 'request() 发送 hello，半关闭，然后读取服务端的回复，直到服务端关闭' },
     record: () =>
       recordExchange({
         server: upperCaseServer(),

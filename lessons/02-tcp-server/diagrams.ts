@@ -8,9 +8,13 @@ import { createUpperServer } from './solution/server.ts';
 /** What the client sends: two-byte é and three-byte 你 and 好, so that cuts fall inside characters. */
 export const REQUEST = 'héllo 你好';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'request-reply': {
     title: 'héllo 你好 reaches the server in pieces of at most 4 bytes; the reply comes back whole',
+    'zh-CN': { title: 'héllo 你好 分成每块至多 4 字节到达服务端；回复完整地返回' },
     // The seed is fixed, so the cuts, and the diagram, are the same on every build.
     record: () =>
       recordExchange({

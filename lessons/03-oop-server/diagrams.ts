@@ -34,9 +34,13 @@ function withFixedDate(event: WireEvent): WireEvent {
   return fixed === text ? event : { ...event, bytes: Buffer.from(fixed, 'latin1') };
 }
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'get-in-pieces': {
     title: 'GET / arrives in six pieces, its empty line cut in two; the response comes back whole',
+    'zh-CN': { title: 'GET / 分六块到达，其中的空行被切成两半；响应完整地返回' },
     // The seed is fixed, so the cuts, and the diagram, are the same on every build: the first
     // piece is `GET /`, the last one the final \n of the empty line.
     record: async () => {
@@ -55,6 +59,7 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
   },
   'stop-idle': {
     title: 'stop() with an idle client connected: the server sends FIN, the client closes too',
+    'zh-CN': { title: '有一个空闲客户端连接时的 stop()：服务端发送 FIN，客户端也随之关闭' },
     record: () => {
       const web = new WebServer();
       return recordExchange({

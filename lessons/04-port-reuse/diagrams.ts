@@ -6,10 +6,16 @@ import net from 'node:net';
 import { recordExchange, type WireEvent } from '@course/helpers/wire';
 import { createHelloServer } from './solution/server.ts';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'hello-then-fin': {
     title:
       'The server sends its one line and closes first (FIN); the client closes after it, so the server’s side waits in TIME_WAIT',
+    'zh-CN': {
+      title: '服务端发出它的一行后先关闭（FIN）；客户端随后关闭，因此服务端一侧在 TIME_WAIT 中等待',
+    },
     record: async () => {
       const events = await recordExchange({
         server: createHelloServer(),

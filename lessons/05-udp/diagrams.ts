@@ -9,10 +9,16 @@ import type { WireEvent } from '@course/helpers/wire';
 import { request } from './solution/client.ts';
 import { createUpperServer } from './solution/server.ts';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'lost-request': {
     title:
       'The first hello is lost on the way (the proxy drops it); after 1000 ms without a reply the client sends it again, and HELLO comes back',
+    'zh-CN': {
+      title: '第一个 hello 在路上丢失（代理把它丢掉了）；1000 ms 没有回复后，客户端重发，HELLO 返回',
+    },
     record: () =>
       recordDatagrams({
         server: createUpperServer(),
@@ -27,6 +33,7 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
   },
   boundaries: {
     title: 'Three datagrams, three replies: each arrives whole, never joined to the next or split',
+    'zh-CN': { title: '三个数据报，三个回复：每个都完整到达，从不与下一个连在一起，也从不被拆开' },
     record: () =>
       recordDatagrams({
         server: createUpperServer(),

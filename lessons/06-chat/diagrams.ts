@@ -52,9 +52,13 @@ class Person {
   }
 }
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'three-people': {
     title: "Bob's connection (client) to the chat server while Alice and Carol talk in the same room",
+    'zh-CN': { title: 'Bob 的连接（客户端）连到聊天服务端，同时 Alice 和 Carol 在同一个房间里聊天' },
     record: () => {
       const server = createChatServer();
       return recordExchange({

@@ -10,10 +10,14 @@ import { createLineServer } from './solution/server.ts';
 export const LINES = ['hello\n', 'byebye\n', 'again,bye\n'];
 export const ANSWERS = '1 hello\n2 byebye\n3 again,bye\n';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'three-writes-one-read': {
     title:
       'The client writes hello, byebye and again,bye separately; the server reads them as one chunk, and still answers three lines',
+    'zh-CN': { title: '客户端分别写入 hello、byebye 和 again,bye；服务端一次读到它们，仍然回答三行' },
     record: () =>
       recordExchange({
         server: createLineServer(),
@@ -24,6 +28,7 @@ export const diagrams: Record<string, { title: string; record(): Promise<WireEve
   },
   'one-write-many-reads': {
     title: 'The client writes the three lines at once; the server reads them in pieces of 1 to 5 bytes',
+    'zh-CN': { title: '客户端一次写入三行；服务端分成 1 到 5 字节的小块读到' },
     // The seed is fixed, so the cuts, and the diagram, are the same on every build.
     record: () =>
       recordExchange({

@@ -10,9 +10,13 @@ import { createEchoServer } from './solution/server.ts';
 /** Three frames, one of them empty, sent in one write: 4 + 5, 4 + 0 and 4 + 3 bytes. */
 export const PAYLOADS = ['hello', '', 'TCP'];
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'frames-cut': {
     title: 'Three frames sent in one write reach the server cut at random; each comes back whole',
+    'zh-CN': { title: '一次写入发出的三帧在到达服务端时被随机切开；每一帧都完整地返回' },
     // The seed is fixed, so the cuts, and the diagram, are the same on every build.
     record: () =>
       recordExchange({

@@ -37,15 +37,26 @@ async function recordUpload(hashFirst: boolean): Promise<WireEvent[]> {
   }
 }
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'small-upload': {
     title:
       'client.ts --hash-first uploads hello.txt (13 bytes): a header frame with the hash, one body frame, FIN, and the answer frame',
+    'zh-CN': {
+      title:
+        'client.ts --hash-first 上传 hello.txt（13 字节）：一个带哈希的报头帧、一个数据体帧、FIN，以及回答帧',
+    },
     record: () => recordUpload(true),
   },
   'trailer-upload': {
     title:
       'client.ts uploads hello.txt (13 bytes): a header frame without the hash, one body frame, the trailer frame with the hash, FIN, and the answer frame',
+    'zh-CN': {
+      title:
+        'client.ts 上传 hello.txt（13 字节）：一个不带哈希的报头帧、一个数据体帧、带哈希的尾帧、FIN，以及回答帧',
+    },
     record: () => recordUpload(false),
   },
 };

@@ -11,10 +11,16 @@ import { createHashServer } from './solution/server.ts';
 export const REQUESTS = 'sleep 300\nping\n';
 export const REPLIES = 'slept 300\npong\n';
 
-export const diagrams: Record<string, { title: string; record(): Promise<WireEvent[]> }> = {
+export const diagrams: Record<
+  string,
+  { title: string; 'zh-CN'?: { title: string }; record(): Promise<WireEvent[]> }
+> = {
   'pipelined-in-order': {
     title:
       'The client sends sleep 300 and ping in one write; the server answers slept 300, then pong, in the order asked',
+    'zh-CN': {
+      title: '客户端在一次写入中发送 sleep 300 和 ping；服务端按请求的顺序回答，先 slept 300，再 pong',
+    },
     record: () =>
       recordExchange({
         server: createHashServer({ mode: 'inline' }).server,

@@ -7,7 +7,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { LANGUAGES, type Language, metaIn, readmeName, SWITCH_LINE } from '@course/model/editions';
+import {
+  LANGUAGES,
+  type Language,
+  metaIn,
+  readmeName,
+  SOURCE_LANGUAGE,
+  SWITCH_LINE,
+} from '@course/model/editions';
 import { findLesson, listLessons } from '@course/model/lessons';
 import { starterFiles } from '@course/model/starters';
 import { words } from '@course/words';
@@ -76,15 +83,16 @@ function withoutSwitch(markdown: string): string {
 
 /**
  * A file as the course ships it: an exercise/ file as its starter (kept at `npm install`, or from
- * git), whatever the learner has made of it since; any other file as it is.
+ * git) with its comments in `lang`, whatever the learner has made of it since; any other file as
+ * it is.
  */
-export function shippedText(file: string): string {
+export function shippedText(file: string, lang: Language = 'en'): string {
   const [, id = '', name = ''] =
     /^lessons\/([^/]+)\/exercise\/(.+)$/.exec(relative(REPO_ROOT, file).split(sep).join('/')) ?? [];
   const lesson = id ? findLesson(id) : undefined;
   if (lesson) {
     try {
-      const starter = starterFiles(lesson).get(name);
+      const starter = starterFiles(lesson, lang).get(name);
       if (starter !== undefined) return starter;
     } catch {
       // No kept copy and no git: the file as it is is all there is.
@@ -93,10 +101,18 @@ export function shippedText(file: string): string {
   return readFileSync(file, 'utf8');
 }
 
-/** Records and draws every diagram a README shows (site/src/diagrams/lesson.ts), by kind and name. */
-async function diagramsFor(lesson: LessonSource): Promise<Map<string, string>> {
-  const drawn = await lessonDiagrams(lesson.dir, lesson.readme, `lessons/${lesson.id}/README.md`);
-  return new Map([...drawn.values()].map((d) => [`${d.kind}:${d.name}`, d.svg]));
+/**
+ * Records and draws every diagram a README shows (site/src/diagrams/lesson.ts), by kind and name,
+ * in each edition's language (its words: lifelines, labels, titles).
+ */
+async function diagramsFor(lesson: LessonSource): Promise<Record<Language, Map<string, string>>> {
+  const drawn = await lessonDiagrams(lesson.dir, lesson.readme, `lessons/${lesson.id}/README.md`, LANGUAGES);
+  const inLanguage = (lang: Language) =>
+    new Map([...drawn.values()].map((d) => [`${d.kind}:${d.name}`, d.editions[lang]?.svg ?? d.svg]));
+  return Object.fromEntries(LANGUAGES.map((lang) => [lang, inLanguage(lang)])) as Record<
+    Language,
+    Map<string, string>
+  >;
 }
 
 export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: number }> {
@@ -104,9 +120,10 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
   const lessons = readLessons();
   // One lesson's recordings at a time: each is bounded (3 s), and exchanges that share a loaded
   // machine with eight others can miss that bound. The highlighter loads meanwhile. Both editions
-  // show the same diagrams (the check holds a translation to its English's images).
+  // show the same diagrams (the check holds a translation to its English's images), each with its
+  // words in the page's language; a page not translated yet shows them in English, as its text.
   const recordAll = async () => {
-    const out: Map<string, string>[] = [];
+    const out: Record<Language, Map<string, string>>[] = [];
     for (const lesson of lessons) out.push(await diagramsFor(lesson));
     return out;
   };
@@ -135,9 +152,9 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
         dir: lesson.dir,
         pageDepth: folder ? 3 : 2,
         pages,
-        diagrams: diagrams[i] ?? new Map(),
+        diagrams: diagrams[i]?.[translated ? lang : SOURCE_LANGUAGE] ?? new Map(),
         highlighter,
-        read: shippedText,
+        read: (file) => shippedText(file, lang),
         lang,
       });
       const note = translated ? '' : words(lang).site.untranslated;

@@ -10,6 +10,7 @@
  *
  *   ![The client sends hello](diagrams/request-reply.svg)   a diagram of the lesson's diagrams.ts
  *   ![A TCP connection](diagrams/tcp-handshake.svg)          or else a concept figure
+ *   ![一个 TCP 连接](diagrams/tcp-handshake.zh-CN.svg)        the same, its words in Chinese
  *
  * (`<!-- wire: NAME -->` and `<!-- figure: NAME -->`, the older form, still draw on the site.)
  */

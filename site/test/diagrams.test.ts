@@ -8,12 +8,21 @@ import { pathToFileURL } from 'node:url';
 import { showBytes } from '@course/helpers/show';
 import type { WireEvent } from '@course/helpers/wire';
 import { listLessons } from '@course/model/lessons';
+import { words } from '@course/words';
 import { describe, expect, test } from 'vitest';
 import { diagrams as lesson01 } from '../../lessons/01-tcp-client/diagrams.ts';
 import { diagrams as lesson02 } from '../../lessons/02-tcp-server/diagrams.ts';
 import { figures } from '../src/diagrams/figures.ts';
-import { diagramReferences, lessonDiagrams, standaloneSvg } from '../src/diagrams/lesson.ts';
+import {
+  compareFolder,
+  diagramFiles,
+  diagramReferences,
+  imageProblems,
+  lessonDiagrams,
+  standaloneSvg,
+} from '../src/diagrams/lesson.ts';
 import { renderWire } from '../src/diagrams/sequence.ts';
+import { escapeText } from '../src/diagrams/svg.ts';
 import { REPO_ROOT } from '../src/markdown.ts';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -312,6 +321,175 @@ describe('a lesson’s diagrams (lesson.ts)', () => {
     expect(
       file.replace(/<style>[\s\S]*?<\/style>\n<rect class="diagram-background"[^>]*>\n/, '').slice(-2000),
     ).toBe(`${inline}\n`.slice(-2000));
+  });
+});
+
+describe('in Chinese (zh-CN)', () => {
+  /** Every string of a part of the catalogue (not its functions), `site.brand` style. */
+  const strings = (value: unknown): string[] =>
+    typeof value === 'string'
+      ? [value]
+      : typeof value === 'object' && value !== null
+        ? Object.values(value).flatMap(strings)
+        : [];
+  /** The text an SVG shows or says: its text nodes, its title and its description. */
+  const textOf = (svg: string) => [...svg.matchAll(/>([^<]+)</g)].map((m) => m[1]).join('\n');
+  const en = words('en').diagrams;
+  const zh = words('zh-CN').diagrams;
+
+  test('a wire diagram: the lifelines, labels and description in Chinese, no English word left', () => {
+    const svg = renderWire(exchange, { title: '一次被切开的请求', lang: 'zh-CN' });
+    expectGoodSvg(svg);
+    for (const label of ['客户端', '服务端', 'FIN（发送完毕）', '已关闭', '3 字节', '12 字节'])
+      expect(svg).toContain(`>${label}<`);
+    expect(svg).toContain('>一次被切开的请求</title>');
+    expect(descOf(svg)).toMatch(/^时序图，客户端 在左，服务端 在右/);
+    expect(descOf(svg)).toContain('1. 客户端 连接 服务端：三次握手');
+    for (const english of [
+      'client',
+      'server',
+      'done sending',
+      'closed',
+      'bytes',
+      'byte<',
+      'Sequence diagram',
+    ])
+      expect(textOf(svg), english).not.toContain(english);
+    // Bytes, flags and code stay as they are.
+    for (const kept of ['>SYN<', '>SYN-ACK<', '>ACK<', '"lo &lt;a&amp;b&gt;"']) expect(svg).toContain(kept);
+    const cut = renderWire(
+      [
+        { at: 0, from: 'client', kind: 'data', bytes: utf8('hé').subarray(0, 2) },
+        { at: 0, from: 'client', kind: 'data', bytes: utf8('hé').subarray(2) },
+      ],
+      { title: 'cut', lang: 'zh-CN' },
+    );
+    expect(cut).toContain('>"h" c3 (é 的开头)<');
+    expect(cut).toContain('>a9 (é 的结尾)<');
+  });
+
+  test.each(Object.keys(figures))(
+    'figure %s carries the Chinese words of the catalogue, and no English',
+    (name) => {
+      const figure = figures[name];
+      const svg = figure?.render('zh-CN') ?? '';
+      expectGoodSvg(svg);
+      const own = (catalogue: typeof en) =>
+        catalogue.figures[name as Exclude<keyof typeof catalogue.figures, 'steps'>];
+      expect(svg).toContain(`>${escapeText(own(zh).title)}</title>`);
+      expect(figure?.titleIn('zh-CN')).toBe(own(zh).title);
+      const text = textOf(svg);
+      for (const word of strings(own(zh))) expect(text, word).toContain(escapeText(word));
+      const chinese = new Set(strings(own(zh)));
+      for (const word of strings(own(en)).filter((w) => !chinese.has(w)))
+        expect(text, word).not.toContain(escapeText(word));
+      // The same ids in both languages: a page may show either.
+      const ids = (s: string) => [...s.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+      expect(ids(svg)).toEqual(ids(figure?.render() ?? ''));
+    },
+  );
+
+  test('English is the default, and its drawing is the one committed beside the README', () => {
+    for (const figure of Object.values(figures)) expect(figure.render('en')).toBe(figure.render());
+    expect(renderWire(exchange, { title: 't', lang: 'en' })).toBe(renderWire(exchange, { title: 't' }));
+    const committed = readFileSync(
+      join(REPO_ROOT, 'lessons', '01-tcp-client', 'diagrams', 'tcp-layers.svg'),
+      'utf8',
+    );
+    expect(standaloneSvg(figures['tcp-layers']?.render() ?? '')).toBe(committed);
+    expect(committed).toContain('>application<');
+    expect(committed).not.toMatch(/\p{Script=Han}/u);
+  });
+
+  test("a lesson's wire diagram takes its Chinese title from diagrams.ts, its ids from the English", async () => {
+    const drawn = await lessonDiagrams(
+      join(REPO_ROOT, 'lessons', '01-tcp-client'),
+      '![t](diagrams/request-reply.svg)\n![t](diagrams/tcp-layers.svg)\n',
+      'README.md',
+      ['en', 'zh-CN'],
+    );
+    const wire = drawn.get('request-reply');
+    const title = lesson01['request-reply']?.['zh-CN']?.title ?? '';
+    expect(title).toMatch(/\p{Script=Han}/u);
+    expect(wire?.editions['zh-CN']?.title).toBe(title);
+    expect(wire?.editions['zh-CN']?.svg).toContain(`>${escapeText(title)}</title>`);
+    expect(wire?.editions.en?.svg).toBe(wire?.svg);
+    const id = (s = '') => / id="([^"]+)-title"/.exec(s)?.[1];
+    expect(id(wire?.editions['zh-CN']?.svg)).toBe(id(wire?.svg));
+    // Both differ from the English: each has its .zh-CN.svg file.
+    expect([...diagramFiles(drawn.values()).keys()].sort()).toEqual([
+      'request-reply.svg',
+      'request-reply.zh-CN.svg',
+      'tcp-layers.svg',
+      'tcp-layers.zh-CN.svg',
+    ]);
+  });
+
+  test('a drawing the same in both languages has no .zh-CN.svg', () => {
+    const svg = figures['tcp-layers']?.render() ?? '';
+    const same = {
+      name: 'x',
+      kind: 'figure' as const,
+      title: 't',
+      svg,
+      editions: { en: { title: 't', svg }, 'zh-CN': { title: 't', svg } },
+    };
+    expect([...diagramFiles([same]).keys()]).toEqual(['x.svg']);
+  });
+
+  test('the check flags a Chinese file missing, stale, no longer needed, or unknown', () => {
+    const wanted = new Map([
+      ['a.svg', 'A'],
+      ['a.zh-CN.svg', 'A 中文'],
+      ['b.svg', 'B'],
+      ['c.svg', 'C'],
+      ['c.zh-CN.svg', 'C 中文'],
+    ]);
+    const onDisk = new Map([
+      ['a.svg', 'A'],
+      ['a.zh-CN.svg', 'A 旧的'],
+      ['b.svg', 'B'],
+      ['b.zh-CN.svg', 'B 中文'],
+      ['c.svg', 'C'],
+      ['d.zh-CN.svg', 'D'],
+    ]);
+    const states = Object.fromEntries(compareFolder(wanted, onDisk).map((f) => [f.file, f.state]));
+    expect(states).toEqual({
+      'a.svg': 'same',
+      'a.zh-CN.svg': 'differs',
+      'b.svg': 'same',
+      'b.zh-CN.svg': 'unneeded',
+      'c.svg': 'same',
+      'c.zh-CN.svg': 'missing',
+      'd.zh-CN.svg': 'unknown',
+    });
+    expect(compareFolder(new Map([['e.svg', 'E']]), new Map())).toEqual([
+      { file: 'e.svg', svg: 'E', state: 'missing' },
+    ]);
+  });
+
+  test('the check flags a Chinese README that shows the English drawing where a Chinese one exists', () => {
+    const wanted = new Set(['a.svg', 'a.zh-CN.svg', 'b.svg']);
+    const readme = [
+      '![甲](diagrams/a.svg)',
+      '![乙](diagrams/b.svg)',
+      '![甲](diagrams/a.zh-CN.svg)',
+      '![乙](diagrams/b.zh-CN.svg)',
+    ].join('\n');
+    expect(imageProblems(readme, 'zh-CN', wanted)).toEqual([
+      { line: 1, problem: 'shows diagrams/a.svg, whose words are English: show diagrams/a.zh-CN.svg' },
+      {
+        line: 4,
+        problem:
+          'shows diagrams/b.zh-CN.svg, which is not drawn (the drawing is the English one): show diagrams/b.svg',
+      },
+    ]);
+    expect(imageProblems('![a](diagrams/a.zh-CN.svg)', 'en', wanted)).toEqual([
+      { line: 1, problem: 'shows diagrams/a.zh-CN.svg, a drawing in zh-CN' },
+    ]);
+    expect(diagramReferences('![甲](diagrams/a.zh-CN.svg)')).toEqual([
+      { name: 'a', line: 1, form: 'image', lang: 'zh-CN' },
+    ]);
   });
 });
 

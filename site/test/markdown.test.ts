@@ -65,6 +65,13 @@ describe('diagrams', () => {
     expect(html).not.toMatch(/<p>\s*<figure/);
   });
 
+  test('a translated README shows diagrams/NAME.zh-CN.svg: the page draws NAME, in its own language', async () => {
+    // The build hands a Chinese page the Chinese drawings (site/src/build.ts), under the same names.
+    const html = await render('# 标题\n\n![演示图](diagrams/demo.zh-CN.svg)\n');
+    expect(html).toContain('<figure class="diagram figure"><svg><title>demo</title></svg></figure>');
+    expect(html).not.toContain('<img');
+  });
+
   test('an unknown diagram fails the build, naming it; other images keep their path from the page', async () => {
     await expect(render('![x](diagrams/missing.svg)\n')).rejects.toThrow("no diagram called 'missing'");
     const html = await render('See ![the logo](pictures/logo.svg) here.\n');

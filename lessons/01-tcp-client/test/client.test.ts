@@ -9,6 +9,7 @@ import {
   startCommand,
   startProxy,
   startServer,
+  unlessTodo,
   WireError,
   within,
 } from '@course/helpers';
@@ -203,12 +204,6 @@ async function outcomeOf(options: RequestOptions, hint: string, ms = 2_500): Pro
     }),
     { ms },
   );
-}
-
-/** For an error that is a starter's `TODO(n)`: the hint is to do that step, whatever the test. */
-function unlessTodo(error: unknown, hint: string | undefined): string | undefined {
-  const todo = /TODO\(\d+\)/.exec(String(error))?.[0];
-  return todo ? `${todo} is still to do: see the README step it names` : hint;
 }
 
 /** Fails unless the request resolved with exactly `expected`. */

@@ -7,6 +7,7 @@ import {
   startUdpProxy,
   startUdpServer,
   udpPeer,
+  unlessTodo,
   WireError,
   within,
 } from '@course/helpers';
@@ -50,12 +51,6 @@ function bounded<T>(promise: Promise<T>, expected: string, ms = 2_500): Promise<
     }),
     { ms },
   );
-}
-
-/** For an error that is a starter's `TODO(n)`: the hint is to do that step, whatever the test. */
-function unlessTodo(error: unknown, hint: string): string {
-  const todo = /TODO\(\d+\)/.exec(String(error))?.[0];
-  return todo ? `${todo} is still to do: see the README step it names` : hint;
 }
 
 /**

@@ -9,14 +9,24 @@
  *   course solution <lesson>        the difference between your files and the solution
  *   course run <lesson> <program> [--solution] [flags]   run one of the lesson's programs
  *   course nc [-u] [-l] HOST PORT   a netcat that runs wherever Node does (see nc.ts)
+ *   course lang [en|zh-CN]          the course's language, kept in .course/; the untouched
+ *                                   starters' comments follow it
  *
  * Lessons are named by number (01, 1) or name (tcp-client). Run through npm: `npm run course -- verify 01`.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { learnerLanguage, metaIn } from '@course/model/editions';
+import {
+  LANGUAGE_FILE,
+  LANGUAGES,
+  type Language,
+  learnerLanguage,
+  metaIn,
+  SOURCE_LANGUAGE,
+  savedLanguage,
+} from '@course/model/editions';
 import { closestLessons, findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import {
   forgetRuns,
@@ -26,7 +36,8 @@ import {
   recordRun,
   saveProgress,
 } from '@course/model/progress';
-import { snapshotStarters, starterFiles } from '@course/model/starters';
+import { readCatalogue } from '@course/model/starter-comments';
+import { snapshotStarters, starterFiles, starterLanguage, writeStarters } from '@course/model/starters';
 import { words } from '@course/words';
 import { createTwoFilesPatch } from 'diff';
 import { ncCommand } from './nc.ts';
@@ -161,7 +172,7 @@ function hint(lesson: LessonInfo, again = say.runAgain): void {
 }
 
 async function reset(lesson: LessonInfo, yes: boolean): Promise<void> {
-  const starter = starterFiles(lesson);
+  const starter = starterFiles(lesson, learner);
   const exercise = join(lesson.dir, 'exercise');
   const changed = [...starter].filter(([name, content]) => {
     const path = join(exercise, name);
@@ -208,6 +219,35 @@ async function solution(lesson: LessonInfo, yes: boolean): Promise<void> {
   }
 }
 
+/**
+ * `course lang [LANG]`: saves the course's language and writes the untouched starters in it
+ * (their comments; the code is the same). Without LANG, says which it is and how to change it.
+ */
+function language(name: string | undefined): number {
+  const lang = LANGUAGES.find((l) => l.toLowerCase() === name?.toLowerCase());
+  if (name === undefined || !lang) {
+    if (name !== undefined) throw new UsageError(say.noSuchLanguage(name, LANGUAGES));
+    console.log(say.languageIs(learner, `${COURSE} lang ${LANGUAGES.find((l) => l !== learner)}`));
+    return 0;
+  }
+  mkdirSync(dirname(LANGUAGE_FILE), { recursive: true });
+  writeFileSync(LANGUAGE_FILE, `${lang}\n`);
+  const now = words(lang as Language).course;
+  const { written, kept } = writeStarters(lang, lessons);
+  console.log(now.languageSet);
+  if (process.env.COURSE_LANG && learnerLanguage() !== lang)
+    console.log(now.courseLangWins(process.env.COURSE_LANG));
+  if (written.length) console.log(now.startersWritten(written.map((l) => l.number)));
+  if (kept.length)
+    console.log(
+      now.startersKept(
+        kept.map((l) => l.number),
+        `${COURSE} reset`,
+      ),
+    );
+  return 0;
+}
+
 function run(lesson: LessonInfo, program: string | undefined, args: string[]): Promise<number> {
   const programs = lesson.meta.programs ?? [];
   if (!program || !programs.includes(program)) {
@@ -236,7 +276,16 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'status':
       printCourse(loadProgress(), lessons);
+      // A learner whose system speaks Chinese, and who has not chosen: the starters can too.
+      if (
+        learner !== SOURCE_LANGUAGE &&
+        !savedLanguage() &&
+        lessons.some((l) => readCatalogue(l.dir, learner) && starterLanguage(l) === SOURCE_LANGUAGE)
+      )
+        console.log(`\n${paint.dim(say.startersCanFollow(`${COURSE} lang ${learner}`))}`);
       return 0;
+    case 'lang':
+      return language(rest[0]);
     case 'verify':
       return (await verify(lessonNamed(names[0], currentLesson()))) ? 0 : 1;
     case 'watch':
@@ -256,6 +305,9 @@ async function main(argv: string[]): Promise<number> {
       // Run on `npm install`: keeps the shipped starters for `course reset`.
       const taken = snapshotStarters(lessons);
       if (taken.length && !rest.includes('--quiet')) console.log(say.keptStarters(taken));
+      // A language chosen on purpose (COURSE_LANG, or `course lang`) reaches the starters too.
+      if (learner !== SOURCE_LANGUAGE && (process.env.COURSE_LANG || savedLanguage()))
+        writeStarters(learner, lessons);
       return 0;
     }
     case 'nc':

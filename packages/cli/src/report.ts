@@ -1,6 +1,6 @@
 /** What `npm test` and the course command print: one screen, for a learner. */
 
-import { learnerLanguage, metaIn } from '@course/model/editions';
+import { learnerLanguage, metaIn, SOURCE_LANGUAGE, stepHeadings } from '@course/model/editions';
 import { type LessonInfo, listLessons } from '@course/model/lessons';
 import { type LessonState, nextLesson, type Progress, stateOf } from '@course/model/progress';
 import { stepCount } from '@course/model/steps';
@@ -21,7 +21,19 @@ const say = words(learner).course;
 /** What to do next, in a few words: the first failing test, or why there is none. */
 function nextWords(r: LessonResult): string {
   if (r.loadErrors.length) return r.total ? say.aTestFileDoesNotLoad : say.theTestsDoNotLoad;
-  return r.failed[0]?.name ?? say.anErrorOutsideTheTests;
+  const first = r.failed[0];
+  return first ? testName(r.lesson, first.name) : say.anErrorOutsideTheTests;
+}
+
+/**
+ * A test's name for the learner: its step (`step 3: read the reply › …`) as the README in their
+ * language heads it (`第 3 步：读取回复 › …`); the test's own words stay as written.
+ */
+export function testName(lesson: LessonInfo, name: string, lang = learner): string {
+  if (lang === SOURCE_LANGUAGE) return name;
+  const step = /^step (\d+): [^›]*›/.exec(name);
+  const heading = step && stepHeadings(lesson.dir, lang).get(Number(step[1]));
+  return step && heading ? `${heading} ›${name.slice(step[0].length)}` : name;
 }
 
 const indent = (text: string, by = '    ') => text.split('\n').join(`\n${by}`);
@@ -62,14 +74,16 @@ export function printFailures(result: LessonResult, shown: number): void {
   for (const error of result.loadErrors) console.log(`\n  ${paint.red('✗')} ${indent(error)}`);
   // Usually the cause of the failures below them: an 'error' event nobody listens to.
   for (const stray of result.stray.slice(0, 2)) {
-    const during = stray.test ? say.during(paint.bold(stray.test)) : say.outsideAnyTest;
+    const during = stray.test
+      ? say.during(paint.bold(testName(result.lesson, stray.test)))
+      : say.outsideAnyTest;
     console.log(`\n  ${paint.red('✗')} ${say.unhandled(during, stray.count)}`);
     console.log(`    ${indent(stray.message)}`);
     if (stray.where) console.log(`    ${paint.dim(say.at(stray.where))}`);
   }
   if (result.stray.length > 2) console.log(paint.dim(`\n  ${say.moreUnhandled(result.stray.length - 2)}`));
   for (const failure of result.failed.slice(0, shown)) {
-    console.log(`\n  ${paint.red('✗')} ${paint.bold(failure.name)}`);
+    console.log(`\n  ${paint.red('✗')} ${paint.bold(testName(result.lesson, failure.name))}`);
     console.log(`    ${indent(failure.message)}`);
     if (failure.where) console.log(`    ${paint.dim(say.at(failure.where))}`);
   }

@@ -3,7 +3,7 @@
 import { type LessonInfo, listLessons } from '@course/model/lessons';
 import { nextLesson, type Progress } from '@course/model/progress';
 import { describe, expect, test } from 'vitest';
-import { skippedWhy } from '../src/report.ts';
+import { skippedWhy, testName } from '../src/report.ts';
 import { errorText, type LessonResult, runSummary, strayHint } from '../src/run-tests.ts';
 
 describe('a run as progress', () => {
@@ -118,5 +118,15 @@ describe('the next lesson', () => {
         .map((l) => [l.id, { done: true, lastRun: `2026-01-01T1${(l.meta.order ?? 0) % 10}:00:00Z` }]),
     );
     expect(next(progress(rest))?.id).toBe(first.id);
+  });
+});
+
+describe("a test's name in the learner's language", () => {
+  test('its step reads as the Chinese README heads it; the rest as written', () => {
+    const [lesson] = listLessons() as [LessonInfo];
+    const name = 'step 2: send and half-close › the server receives the message';
+    expect(testName(lesson, name, 'en')).toBe(name);
+    expect(testName(lesson, name, 'zh-CN')).toMatch(/^第 2 步：.+ › the server receives the message$/);
+    expect(testName(lesson, 'a test outside the steps', 'zh-CN')).toBe('a test outside the steps');
   });
 });

@@ -53,6 +53,7 @@ export {
   formatExplanation,
   LIVENESS_MS,
   type Outcome,
+  unlessTodo,
   type WaitOptions,
   WireError,
   waitUntil,

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { implPath } from '@course/config/target';
+import { words } from '@course/words';
 import { expect, onTestFinished } from 'vitest';
 import { closeAfterTest } from './cleanup.ts';
 import { askToStop, killTree, programStdio, type StopHow } from './platform.ts';
@@ -308,10 +309,10 @@ export class RunningProgram {
     // A starter's TODO stopped the program: that step, not the test's own advice, comes first.
     const todo = /TODO\((\d+)\)/.exec(this.stderr)?.[1];
     if (todo) {
-      hint = `the program stopped at TODO(${todo}) in your code: finish step ${todo} first (its own tests say what is missing); this test runs the whole program`;
+      hint = words().harness.programAtTodo(todo);
     }
     const out = [
-      `${this.result ? exitWords(this.result) : 'still running'}`,
+      `${this.result ? exitWords(this.result) : words().harness.stillRunning}`,
       `    stdout: ${quoteOutput(this.stdout)}`,
       `    stderr: ${quoteOutput(this.stderr)}`,
     ].join('\n');

@@ -3,7 +3,9 @@
  * error tells a learner what was expected, what arrived (text and hex), a hint, and a shell line
  * to try the same exchange by hand.
  */
+import { learnerLanguage } from '@course/model/editions';
 import { words } from '@course/words';
+import { testWords } from '@course/words/tests';
 import { describeBytes } from './show.ts';
 
 /**
@@ -39,20 +41,31 @@ export class WireError extends Error {
   }
 }
 
-/** The labels in the learner's language (COURSE_LANG, or the system's); the bytes as they are. */
+/**
+ * The labels and the test's sentences in the learner's language (COURSE_LANG, or the system's;
+ * the sentences from the lesson's test.LANG.json); the bytes and the shell line as they are.
+ */
 export function formatExplanation(headline: string, e: Explanation): string {
-  const say = words().harness;
-  const lines = [headline, `  ${say.expected}: ${e.expected}`];
+  const lang = learnerLanguage();
+  const say = words(lang).harness;
+  const t = (text: string) => testWords(text, lang);
+  const lines = [t(headline), `  ${say.expected}: ${t(e.expected)}`];
   if (e.received !== undefined) {
     lines.push(
       typeof e.received === 'string'
-        ? `  ${say.received}: ${e.received}`
+        ? `  ${say.received}: ${t(e.received)}`
         : `  ${say.received}:\n${describeBytes(e.received, '    ')}`,
     );
   }
-  if (e.hint) lines.push(`  ${say.hint}: ${e.hint}`);
+  if (e.hint) lines.push(`  ${say.hint}: ${t(e.hint)}`);
   if (e.repro) lines.push(`  ${say.tryIt}:\n    ${e.repro.split('\n').join('\n    ')}`);
   return lines.join('\n');
+}
+
+/** For an error that is a starter's `TODO(n)`: the hint is to do that step, whatever the test. */
+export function unlessTodo<T extends string | undefined>(error: unknown, hint: T): string | T {
+  const todo = /TODO\(\d+\)/.exec(String(error))?.[0];
+  return todo ? words().harness.todoFirst(todo) : hint;
 }
 
 export interface WaitOptions {

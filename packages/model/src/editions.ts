@@ -16,14 +16,27 @@ export const LANGUAGES = ['en', 'zh-CN'] as const;
 export type Language = (typeof LANGUAGES)[number];
 export const SOURCE_LANGUAGE: Language = 'en';
 
+/** Where `course lang` keeps the learner's choice (ignored by git, like the rest of .course/). */
+export const LANGUAGE_FILE = join(ROOT, '.course', 'language');
+
+/** The language `course lang` saved, if any. */
+export function savedLanguage(file = LANGUAGE_FILE): Language | undefined {
+  const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return LANGUAGES.find((lang) => lang === text);
+}
+
 /**
- * The learner's language: `COURSE_LANG` if set, else the system's locale (`LC_ALL`,
- * `LC_MESSAGES`, `LANG` on Linux and macOS; the locale Node reports, which is Windows' own), as
- * the closest edition; English when none is close.
+ * The learner's language: `COURSE_LANG` if set, else the one `course lang` saved, else the
+ * system's locale (`LC_ALL`, `LC_MESSAGES`, `LANG` on Linux and macOS; the locale Node reports,
+ * which is Windows' own), as the closest edition; English when none is close.
  */
-export function learnerLanguage(env: NodeJS.ProcessEnv = process.env): Language {
+export function learnerLanguage(
+  env: NodeJS.ProcessEnv = process.env,
+  saved: Language | undefined = savedLanguage(),
+): Language {
   const locale =
     env.COURSE_LANG ||
+    saved ||
     env.LC_ALL ||
     env.LC_MESSAGES ||
     env.LANG ||
@@ -209,4 +222,25 @@ function metaProblems(meta: LessonMeta, lang: Language, at: string): string[] {
 /** The code a hint shows: its `code spans`, which a translation keeps byte for byte. */
 function codeOf(hint = ''): string[] {
   return [...hint.matchAll(/(`+)([\s\S]*?[^`])\1(?!`)/g)].map((m) => m[2] ?? '');
+}
+
+/**
+ * A lesson's step headings in `lang`, by step number: `Step 3: read the reply` in English, and
+ * the heading at the same place in the translation (`第 3 步：读取回复`), which keeps the
+ * English's headings in order. Empty when the lesson has no README in that language.
+ */
+export function stepHeadings(dir: string, lang: Language): Map<number, string> {
+  const read = (name: string) => {
+    const file = join(dir, name);
+    return existsSync(file) ? outline(readFileSync(file, 'utf8')).headings : [];
+  };
+  const english = read('README.md');
+  const translated = lang === SOURCE_LANGUAGE ? english : read(readmeName(lang));
+  const out = new Map<number, string>();
+  if (translated.length !== english.length) return out;
+  english.forEach((heading, i) => {
+    const step = /^Step (\d+)\b/.exec(heading.text)?.[1];
+    if (step) out.set(Number(step), translated[i]?.text ?? heading.text);
+  });
+  return out;
 }

@@ -1,10 +1,18 @@
 /** The course model: steps, and a lesson's state from its files and its last run. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { learnerLanguage, parity, sourceHash } from '@course/model/editions';
 import { findLesson, type LessonInfo, type LessonMeta, listLessons } from '@course/model/lessons';
 import { type Progress, recordRun, stateOf } from '@course/model/progress';
+import {
+  catalogueFile,
+  codeOnly,
+  commentBlocks,
+  starterParity,
+  translateComments,
+} from '@course/model/starter-comments';
+import { starterFiles } from '@course/model/starters';
 import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
 import { describe, expect, test } from 'vitest';
 
@@ -218,6 +226,100 @@ describe("the learner's language", () => {
     [{ LANG: 'zhx' }, 'en'],
     [{ LANG: 'C' }, 'en'],
   ] as const)('%j is %s', ([env, lang]) => {
-    expect(learnerLanguage(env)).toBe(lang);
+    expect(learnerLanguage(env, undefined)).toBe(lang);
+  });
+
+  test('a language saved by `course lang` comes after COURSE_LANG and before the locale', () => {
+    expect(learnerLanguage({ LANG: 'en_US.UTF-8' }, 'zh-CN')).toBe('zh-CN');
+    expect(learnerLanguage({ LANG: 'zh_CN.UTF-8' }, 'en')).toBe('en');
+    expect(learnerLanguage({ COURSE_LANG: 'en' }, 'zh-CN')).toBe('en');
+  });
+});
+
+describe("the starter's comments in another language", () => {
+  const source = [
+    '/**',
+    ' * Lesson 99: a file.',
+    ' *',
+    ' *   npx tsx file.ts',
+    ' */',
+    "import net from 'node:net'; // why net",
+    '',
+    '// region step-1',
+    'export function f(): string {',
+    '  // TODO(1): return a URL.',
+    '  // Look at the docs.',
+    "  const url = 'http://example.com/*not a comment*/';",
+    '  const re = /\\/\\/ not a comment/;',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a template literal's source, as a string
+    '  return `// ${url} ${re}`; /** a block after code */',
+    '}',
+    '// endregion step-1',
+    '',
+  ].join('\n');
+
+  test('finds each comment, with its text, and leaves strings, templates, regexes and regions alone', () => {
+    expect(commentBlocks(source).map((b) => [b.style, b.text])).toEqual([
+      ['block', 'Lesson 99: a file.\n\n  npx tsx file.ts'],
+      ['trailing', 'why net'],
+      ['line', 'TODO(1): return a URL.\nLook at the docs.'],
+      ['trailing', 'a block after code'],
+    ]);
+  });
+
+  test('writes each translation in the style and indent of its comment, and the code stays the same', () => {
+    const { text, untranslated } = translateComments(source, [
+      { en: 'Lesson 99: a file.\n\n  npx tsx file.ts', zh: '第 99 课：一个文件。\n\n  npx tsx file.ts' },
+      { en: 'TODO(1): return a URL.\nLook at the docs.', zh: 'TODO(1)：返回一个网址。\n看文档。' },
+      { en: 'why net', zh: '为什么用 net' },
+    ]);
+    expect(untranslated).toEqual(['a block after code']);
+    expect(text).toContain('/**\n * 第 99 课：一个文件。\n *\n *   npx tsx file.ts\n */');
+    expect(text).toContain('  // TODO(1)：返回一个网址。\n  // 看文档。\n');
+    expect(text).toContain("import net from 'node:net'; // 为什么用 net");
+    expect(text).toContain('// region step-1');
+    expect(codeOnly(text)).toBe(codeOnly(source));
+    expect(() => translateComments(source, [{ en: 'why net', zh: 'a */ b' }])).toThrow(/\*\//);
+  });
+
+  const translated = listLessons().filter((l) => existsSync(catalogueFile(l.dir, 'zh-CN')));
+  test.for(translated.map((l) => l.id))(
+    "%s: the Chinese starter is the English one's code, every comment translated, each TODO(n) kept",
+    (id) => {
+      const lesson = findLesson(id) as LessonInfo;
+      const english = starterFiles(lesson, 'en');
+      const parityNow = starterParity(lesson.dir, 'zh-CN', english);
+      expect(parityNow.problems).toEqual([]);
+      for (const [name, text] of starterFiles(lesson, 'zh-CN')) {
+        const original = english.get(name) as string;
+        expect(codeOnly(text), name).toBe(codeOnly(original));
+        const todos = (t: string) => t.match(/TODO\(\d+\)/g) ?? [];
+        expect(todos(text), name).toEqual(todos(original));
+      }
+    },
+  );
+
+  test('a catalogue that does not match the starter is stale, and one that drops a TODO(n) differs', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'starter-'));
+    try {
+      const files = new Map([['a.ts', '// TODO(2): do it.\nexport {};\n']]);
+      writeFileSync(
+        join(dir, 'exercise.zh-CN.json'),
+        JSON.stringify({ 'a.ts': [{ en: 'Old.', zh: '旧。' }] }),
+      );
+      expect(starterParity(dir, 'zh-CN', files).state).toBe('stale');
+      writeFileSync(
+        join(dir, 'exercise.zh-CN.json'),
+        JSON.stringify({ 'a.ts': [{ en: 'TODO(2): do it.', zh: '做吧。' }] }),
+      );
+      expect(starterParity(dir, 'zh-CN', files)).toMatchObject({ state: 'different' });
+      writeFileSync(
+        join(dir, 'exercise.zh-CN.json'),
+        JSON.stringify({ 'a.ts': [{ en: 'TODO(2): do it.', zh: 'TODO(2)：做吧。' }] }),
+      );
+      expect(starterParity(dir, 'zh-CN', files).state).toBe('in sync');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,6 +3,8 @@
  * language has exactly these keys (TypeScript checks it), and a function wherever a value is
  * built from numbers or names.
  */
+import { diagramsEn } from './diagrams.en.ts';
+
 export const en = {
   /** The site's frame around the lesson texts (site/src). */
   site: {
@@ -125,6 +127,18 @@ export const en = {
       `lesson ${number}'s programs are: ${programs.join(', ')}`,
     unknownCommand: (command: string) => `unknown command '${command}'`,
     keptStarters: (ids: string[]) => `kept the starters of ${ids.join(', ')}`,
+    languageIs: (lang: string, other: string) =>
+      `The course speaks ${lang === 'en' ? 'English' : '简体中文'}. \`${other}\` changes it (the site: the switch at the top of each page).`,
+    noSuchLanguage: (name: string, languages: readonly string[]) =>
+      `there is no language '${name}': choose ${languages.join(' or ')}`,
+    languageSet: 'The course speaks English from now on (COURSE_LANG still wins when set).',
+    courseLangWins: (value: string) =>
+      `COURSE_LANG=${value} is set in this shell, and wins over this choice.`,
+    startersWritten: (numbers: string[]) =>
+      `The starters of lessons ${numbers.join(', ')} now have their comments in English.`,
+    startersKept: (numbers: string[], reset: string) =>
+      `Lessons ${numbers.join(', ')} are your work and stay as they are (\`${reset} NN\` puts back the starter, in English).`,
+    startersCanFollow: (command: string) => `The starters' comments can be in your language too: ${command}`,
     onTo: (number: string, title: string) => `On to lesson ${number} · ${title}`,
     reran: (afterSave: number, tests: number) =>
       ` (re-ran ${afterSave} ms after the save; the tests themselves ${tests} ms)`,
@@ -137,6 +151,7 @@ export const en = {
                                 (default: the lesson you are on; keys: h hint, n next, q quit)
   hint [lesson]                 the next hint for the step you are on, one at a time
   reset <lesson> [--yes]        put the lesson's starter back, exactly as shipped
+  lang [en|zh-CN]               the course's language; the untouched starters' comments follow it
   solution <lesson> [--yes]     show how your files differ from the solution
   run <lesson> <program> [--solution] [flags]
                                 run one of the lesson's programs, e.g. run 02 server --port 9000
@@ -145,7 +160,7 @@ export const en = {
                                 stdout (nc --help for more)
 
 A lesson is named by number (01 or 1) or by name (tcp-client).
-The course speaks English or 简体中文: COURSE_LANG=en or COURSE_LANG=zh-CN (default: your system's language).`,
+The course speaks English or 简体中文: \`lang\` chooses, COURSE_LANG=en or zh-CN overrides (default: your system's language).`,
   },
 
   /** The labels of a failed test's explanation (packages/helpers). */
@@ -158,5 +173,12 @@ The course speaks English or 简体中文: COURSE_LANG=en or COURSE_LANG=zh-CN (
     text: 'text',
     hex: 'hex',
     bytes: (n: number) => `${n} byte${n === 1 ? '' : 's'}`,
+    todoFirst: (todo: string) => `${todo} is still to do: see the README step it names`,
+    programAtTodo: (step: string) =>
+      `the program stopped at TODO(${step}) in your code: finish step ${step} first (its own tests say what is missing); this test runs the whole program`,
+    stillRunning: 'still running',
   },
+
+  /** The words of the diagrams (site/src/diagrams): diagrams.en.ts. */
+  diagrams: diagramsEn,
 };

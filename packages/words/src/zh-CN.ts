@@ -2,6 +2,7 @@
  * 简体中文: the same keys as en.ts (`satisfies Words` refuses a missing or extra one). Terms as
  * in the Chinese lesson texts: 套接字, 服务端, 客户端, 半关闭, 黏包.
  */
+import { diagramsZhCN } from './diagrams.zh-CN.ts';
 import type { Words } from './index.ts';
 
 export const zhCN = {
@@ -120,6 +121,16 @@ export const zhCN = {
     programsAre: (number: string, programs: string[]) => `第 ${number} 课的程序有：${programs.join('、')}`,
     unknownCommand: (command: string) => `未知命令 '${command}'`,
     keptStarters: (ids: string[]) => `已保存 ${ids.join('、')} 的起始代码`,
+    languageIs: (lang: string, other: string) =>
+      `课程现在说${lang === 'en' ? ' English' : '简体中文'}。\`${other}\` 可以切换（网站：每页顶部的语言切换）。`,
+    noSuchLanguage: (name: string, languages: readonly string[]) =>
+      `没有叫 '${name}' 的语言：请选择 ${languages.join(' 或 ')}`,
+    languageSet: '从现在起，课程说简体中文（设置了 COURSE_LANG 时仍以它为准）。',
+    courseLangWins: (value: string) => `这个终端里设置了 COURSE_LANG=${value}，它优先于这个选择。`,
+    startersWritten: (numbers: string[]) => `第 ${numbers.join('、')} 课的起始代码，注释已换成简体中文。`,
+    startersKept: (numbers: string[], reset: string) =>
+      `第 ${numbers.join('、')} 课是你改过的代码，保持不变（\`${reset} NN\` 会恢复简体中文注释的起始代码）。`,
+    startersCanFollow: (command: string) => `起始代码的注释也有简体中文版：${command}`,
     onTo: (number: string, title: string) => `进入第 ${number} 课 · ${title}`,
     reran: (afterSave: number, tests: number) => `（保存后 ${afterSave} ms 重新运行；测试本身 ${tests} ms）`,
     watching: (id: string) => `正在监视 lessons/${id}/ · 保存即重新运行 · h 提示 · n 下一课 · q 退出`,
@@ -131,6 +142,7 @@ export const zhCN = {
                                 （默认：你正在学的那一课；按键：h 提示，n 下一课，q 退出）
   hint [课]                     你当前这一步的下一条提示，一次一条
   reset <课> [--yes]            把这一课恢复成发布时的起始代码
+  lang [en|zh-CN]               课程的语言；未改动的起始代码的注释随之切换
   solution <课> [--yes]         显示你的文件与参考答案的差别
   run <课> <程序> [--solution] [参数]
                                 运行这一课的某个程序，例如 run 02 server --port 9000
@@ -139,7 +151,7 @@ export const zhCN = {
                                 标准输出（更多见 nc --help）
 
 课用编号（01 或 1）或名字（tcp-client）指定。
-课程可以说 English 或简体中文：COURSE_LANG=en 或 COURSE_LANG=zh-CN（默认跟随系统语言）。`,
+课程可以说 English 或简体中文：用 \`lang\` 选择，COURSE_LANG=en 或 zh-CN 优先（默认跟随系统语言）。`,
   },
 
   harness: {
@@ -151,5 +163,11 @@ export const zhCN = {
     text: '文本',
     hex: '十六进制',
     bytes: (n: number) => `${n} 字节`,
+    todoFirst: (todo: string) => `${todo} 还没有完成：先看 README 里它所说的那一步`,
+    programAtTodo: (step: string) =>
+      `程序停在了你代码里的 TODO(${step})：先完成第 ${step} 步（那一步自己的测试会说缺什么）；这个测试运行的是整个程序`,
+    stillRunning: '仍在运行',
   },
+
+  diagrams: diagramsZhCN,
 } satisfies Words;

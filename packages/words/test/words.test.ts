@@ -1,5 +1,8 @@
 /** Every catalogue says everything English says, and nothing is left empty. */
+import { join, relative } from 'node:path';
+import { listLessons, ROOT } from '@course/model/lessons';
 import { CATALOGUES, words } from '@course/words';
+import { readTestWords, staleTestWords, testSources, translator } from '@course/words/tests';
 import { describe, expect, test } from 'vitest';
 
 /** `site.brand`, `course.passing()`, …: every leaf of a catalogue, with what it holds. */
@@ -35,4 +38,48 @@ describe.for(Object.entries(CATALOGUES))('%s', ([, catalogue]) => {
 test('COURSE_LANG or the locale chooses the catalogue; English is the fallback', () => {
   expect(words('zh-CN').course.states.done).toBe('已完成');
   expect(words('en').course.states.done).toBe('done');
+});
+
+describe("the tests' sentences in another language", () => {
+  const translate = translator([
+    {
+      'request() to settle (its timeoutMs is {} ms)': 'request() 应当结束（它的 timeoutMs 是 {} ms）',
+      'the server to close the connection': '服务端关闭连接',
+      'a reply of {} bytes': '{} 字节的回复',
+      'a reply of {} bytes, then {}': '{} 字节的回复，然后是 {}',
+    },
+  ]);
+
+  test('a sentence is translated whole, with the parts the test filled in kept as they are', () => {
+    expect(translate('the server to close the connection')).toBe('服务端关闭连接');
+    expect(translate('request() to settle (its timeoutMs is 300 ms)')).toBe(
+      'request() 应当结束（它的 timeoutMs 是 300 ms）',
+    );
+    expect(translate('a reply of 12 bytes, then FIN')).toBe('12 字节的回复，然后是 FIN');
+    expect(translate('a reply of 12 bytes')).toBe('12 字节的回复');
+    expect(translate('a sentence no catalogue has')).toBe('a sentence no catalogue has');
+  });
+
+  test('an entry no test file says any more is stale', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a test file's source, as a string
+    const sources = 'expected: `request() to settle (its timeoutMs is ${ms} ms)`';
+    expect(
+      staleTestWords({ 'request() to settle (its timeoutMs is {} ms)': '…', 'gone away': '…' }, sources),
+    ).toEqual(['gone away']);
+  });
+
+  // The harness's catalogue, then each lesson's.
+  const folders = [join(ROOT, 'packages', 'helpers'), ...listLessons().map((l) => l.dir)].filter((dir) =>
+    readTestWords(dir, 'zh-CN'),
+  );
+  test.for(folders.map((dir) => relative(ROOT, dir)))(
+    '%s: every entry is said by a test, with its holes kept',
+    (folder) => {
+      const dir = join(ROOT, folder);
+      const catalogue = readTestWords(dir, 'zh-CN') as Record<string, string>;
+      expect(staleTestWords(catalogue, testSources(dir))).toEqual([]);
+      for (const [from, to] of Object.entries(catalogue))
+        expect(to.split('{}').length, from).toBe(from.split('{}').length);
+    },
+  );
 });

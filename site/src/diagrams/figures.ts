@@ -6,16 +6,24 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WireEvent } from '@course/helpers/wire';
+import type { Language } from '@course/model/editions';
 import { LESSONS_DIR } from '@course/model/lessons';
+import { type Words, words } from '@course/words';
 import { renderWire } from './sequence.ts';
 import { arrow, box, el, frame, line, polyline, text, textWidth } from './svg.ts';
 
 export interface Figure {
-  /** The figure's accessible name. */
+  /** The figure's accessible name, in English. */
   title: string;
-  /** The figure as an inline `<svg>`. */
-  render(): string;
+  /** Its accessible name in `lang`. */
+  titleIn(lang: Language): string;
+  /** The figure as an inline `<svg>`, its words in `lang` (English by default). */
+  render(lang?: Language): string;
 }
+
+/** The words of the figures in one language (packages/words, diagrams.figures). */
+type FigureWords = Words['diagrams']['figures'];
+type Named = Exclude<keyof FigureWords, 'steps'>;
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -30,87 +38,67 @@ const handshakeEvents: WireEvent[] = [
   { at: 6, from: 'server', kind: 'close', bytes: new Uint8Array() },
 ];
 
-/** A figure whose render() needs no `this`: it can be passed around on its own. */
-function figure(title: string, draw: (title: string) => string): Figure {
-  return { title, render: () => draw(title) };
+/**
+ * A figure whose render() needs no `this`: it can be passed around on its own. Its title and words
+ * are the catalogue's, `name` in `diagrams.figures` of packages/words.
+ */
+function figure<N extends Named>(
+  name: N,
+  draw: (title: string, w: FigureWords[N], lang: Language, all: FigureWords) => string,
+): Figure {
+  const wordsIn = (lang: Language) => words(lang).diagrams.figures;
+  return {
+    title: wordsIn('en')[name].title,
+    titleIn: (lang) => wordsIn(lang)[name].title,
+    render: (lang = 'en') => draw(wordsIn(lang)[name].title, wordsIn(lang)[name], lang, wordsIn(lang)),
+  };
 }
 
 export const figures: Record<string, Figure> = {
-  'tcp-handshake': figure(
-    'A TCP connection from start to end: handshake, request, reply, and a FIN each way',
-    (title) => renderWire(handshakeEvents, { title, id: 'figure-tcp-handshake' }),
+  'tcp-handshake': figure('tcp-handshake', (title, _, lang) =>
+    renderWire(handshakeEvents, { title, id: 'figure-tcp-handshake', lang }),
   ),
-  'client-steps': figure("The five steps of a TCP client, and Node's call for each", (title) =>
-    stepsFigure({
-      id: 'figure-client-steps',
-      title,
-      intro: 'The five steps of a TCP client, top to bottom, as the Python tutorial names them,',
-      steps: ['socket()', 'connect()', 'send()', 'recv()', 'close()'],
-      calls: [
-        {
-          steps: [0, 1],
-          code: 'net.connect({ host, port })',
-          notes: ['one call creates the socket and connects;', "'connect' fires once the handshake is done"],
-        },
-        { steps: [2, 2], code: 'socket.end(message)', notes: ['writes the message, then FIN: done sending'] },
-        {
-          steps: [3, 3],
-          code: "'data' … 'end'",
-          notes: ["'data': whatever had arrived;", "'end': the server's FIN"],
-        },
-        {
-          steps: [4, 4],
-          code: 'automatic, or socket.destroy()',
-          notes: ["Node closes it after both FINs ('close');", 'destroy() ends it at once'],
-        },
-      ],
-    }),
+  'client-steps': figure('client-steps', (title, w, _, all) =>
+    stepsFigure(
+      {
+        id: 'figure-client-steps',
+        title,
+        intro: w.intro,
+        steps: ['socket()', 'connect()', 'send()', 'recv()', 'close()'],
+        calls: [
+          { steps: [0, 1], code: 'net.connect({ host, port })', notes: w.notes[0] ?? [] },
+          { steps: [2, 2], code: 'socket.end(message)', notes: w.notes[1] ?? [] },
+          { steps: [3, 3], code: "'data' … 'end'", notes: w.notes[2] ?? [] },
+          { steps: [4, 4], code: 'automatic, or socket.destroy()', notes: w.notes[3] ?? [] },
+        ],
+      },
+      all.steps,
+    ),
   ),
-  'server-steps': figure("The seven steps of a TCP server, and Node's call for each", (title) =>
-    stepsFigure({
-      id: 'figure-server-steps',
-      title,
-      intro: 'The seven steps of a TCP server, top to bottom, as the Python tutorial names them,',
-      steps: ['socket()', 'bind()', 'listen()', 'accept()', 'recv()', 'send()', 'close()'],
-      calls: [
-        // net.createServer(handler) only makes an object: no socket exists before listen().
-        {
-          steps: [0, 2],
-          code: 'server.listen({ host, port })',
-          notes: ['socket, bind and listen in one call', '(createServer() made no socket yet)'],
-        },
-        {
-          steps: [3, 3],
-          code: 'handler(socket)',
-          notes: ['Node accepts and calls your handler', 'with a new socket for this client'],
-        },
-        { steps: [4, 4], code: "'data' … 'end'", notes: ["chunks, until the client's FIN"] },
-        {
-          steps: [5, 6],
-          code: 'socket.end(reply)',
-          notes: ['writes the reply, then FIN;', "'close' once both sides are done"],
-        },
-      ],
-      loop: { steps: [3, 6], label: 'for each client (Node serves many at once)' },
-    }),
+  'server-steps': figure('server-steps', (title, w, _, all) =>
+    stepsFigure(
+      {
+        id: 'figure-server-steps',
+        title,
+        intro: w.intro,
+        steps: ['socket()', 'bind()', 'listen()', 'accept()', 'recv()', 'send()', 'close()'],
+        calls: [
+          // net.createServer(handler) only makes an object: no socket exists before listen().
+          { steps: [0, 2], code: 'server.listen({ host, port })', notes: w.notes[0] ?? [] },
+          { steps: [3, 3], code: 'handler(socket)', notes: w.notes[1] ?? [] },
+          { steps: [4, 4], code: "'data' … 'end'", notes: w.notes[2] ?? [] },
+          { steps: [5, 6], code: 'socket.end(reply)', notes: w.notes[3] ?? [] },
+        ],
+        loop: { steps: [3, 6], label: w.loop },
+      },
+      all.steps,
+    ),
   ),
-  'tcp-layers': figure('Where a socket sits: the four layers of TCP/IP', renderLayers),
-  'tcp-close': figure(
-    'Closing a TCP connection: the states of each side, and who waits in TIME_WAIT',
-    renderClose,
-  ),
-  'backlog-queues': figure(
-    'Behind listen(backlog): the SYN queue and the accept queue of a listening socket',
-    renderBacklog,
-  ),
-  nagle: figure(
-    "Nagle's algorithm: small writes wait for the ACK of the first, then leave together",
-    renderNagle,
-  ),
-  'ping-latency': figure(
-    'How long a ping waits while four clients hash: inline against worker threads (a recorded run)',
-    renderPingLatency,
-  ),
+  'tcp-layers': figure('tcp-layers', renderLayers),
+  'tcp-close': figure('tcp-close', renderClose),
+  'backlog-queues': figure('backlog-queues', renderBacklog),
+  nagle: figure('nagle', renderNagle),
+  'ping-latency': figure('ping-latency', renderPingLatency),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -129,7 +117,7 @@ interface StepsSpec {
 
 const STEPS_WIDTH = 480;
 
-function stepsFigure(spec: StepsSpec): string {
+function stepsFigure(spec: StepsSpec, w: FigureWords['steps']): string {
   const boxX = spec.loop ? 36 : 16;
   const boxWidth = 124;
   const boxHeight = 40;
@@ -222,19 +210,17 @@ function stepsFigure(spec: StepsSpec): string {
     }
   }
 
-  const words = spec.calls.map((call) => {
+  const calls = spec.calls.map((call) => {
     const [first, end] = call.steps;
     const names = spec.steps.slice(first, end + 1).map((s, k) => `${first + k + 1}. ${s}`);
-    return `${names.join(' and ')}: ${call.code} — ${call.notes.join(' ')}`;
+    return w.call(names, call.code, call.notes);
   });
-  const loop = spec.loop
-    ? ` Steps ${spec.loop.steps[0] + 1} to ${spec.loop.steps[1] + 1} repeat ${spec.loop.label}.`
-    : '';
+  const loop = spec.loop ? w.loop(spec.loop.steps[0] + 1, spec.loop.steps[1] + 1, spec.loop.label) : '';
   return frame({
     id: spec.id,
     kind: 'figure',
     title: spec.title,
-    desc: `${spec.intro} with Node's call for each. ${words.join('. ')}.${loop}`,
+    desc: w.desc(spec.intro, calls, loop),
     width: STEPS_WIDTH,
     height,
     body,
@@ -244,15 +230,8 @@ function stepsFigure(spec: StepsSpec): string {
 // ---------------------------------------------------------------------------------------------
 // The layers: application above the socket API, TCP, IP and the link below it, in the kernel.
 
-const LAYERS = [
-  { name: 'application', what: 'your code: what to send, how to read the reply' },
-  { name: 'transport', what: 'TCP: ports, the handshake, order, retransmission' },
-  { name: 'network', what: 'IP: addresses (127.0.0.1), routing between machines' },
-  { name: 'link', what: 'Ethernet, Wi-Fi, or the loopback device (lo)' },
-];
-const SOCKET_API = "the socket API: net.connect · write · end · 'data'";
-
-function renderLayers(title: string): string {
+function renderLayers(title: string, w: FigureWords['tcp-layers']): string {
+  const { layers: LAYERS, socketApi: SOCKET_API } = w;
   const width = 560;
   const x = 16;
   const boxWidth = 400;
@@ -306,14 +285,13 @@ function renderLayers(title: string): string {
       );
     });
   };
-  side((tops[0] ?? 0) + 4, (tops[0] ?? 0) + boxHeight - 4, ['your program', '(this course)']);
-  side((tops[1] ?? 0) + 4, (tops[3] ?? 0) + boxHeight - 4, ['the kernel', 'and drivers:', 'done for you']);
+  side((tops[0] ?? 0) + 4, (tops[0] ?? 0) + boxHeight - 4, w.program);
+  side((tops[1] ?? 0) + 4, (tops[3] ?? 0) + boxHeight - 4, w.kernel);
 
-  const desc =
-    'Four stacked layers, top to bottom. ' +
-    LAYERS.map((l) => `${l.name}: ${l.what}.`).join(' ') +
-    ` Between application and transport runs the border, ${SOCKET_API.replaceAll(' ·', ',')}. ` +
-    'Above it is your program; below it the kernel and the drivers do the networking for you.';
+  const desc = w.desc(
+    LAYERS.map((l) => w.layer(l.name, l.what)),
+    SOCKET_API.replaceAll(' ·', ','),
+  );
   return frame({ id: 'figure-tcp-layers', kind: 'figure', title, desc, width, height, body });
 }
 
@@ -330,30 +308,33 @@ function stateBox(x: number, y: number, name: string, anchor: 'start' | 'end'): 
   );
 }
 
+type CloseNote = keyof FigureWords['tcp-close']['notes'];
+
 const CLOSE_ROWS: {
   /** The segment sent in this row, and who sends it. */
   segment?: { label: string; from: 'active' | 'passive' };
-  /** A state (and a note under it) that a side enters in this row. */
-  active?: [string, string];
-  passive?: [string, string];
+  /** A state (and the note under it, if any) that a side enters in this row. */
+  active?: [string, CloseNote?];
+  passive?: [string, CloseNote?];
 }[] = [
-  { active: ['ESTABLISHED', 'both sides send and receive'], passive: ['ESTABLISHED', ''] },
-  { segment: { label: 'FIN', from: 'active' }, active: ['FIN_WAIT_1', 'end(): done sending'] },
+  { active: ['ESTABLISHED', 'established'], passive: ['ESTABLISHED'] },
+  { segment: { label: 'FIN', from: 'active' }, active: ['FIN_WAIT_1', 'finWait1'] },
   {
     segment: { label: 'ACK', from: 'passive' },
-    active: ['FIN_WAIT_2', 'waits for the other FIN'],
-    passive: ['CLOSE_WAIT', "'end' fires; may still send"],
+    active: ['FIN_WAIT_2', 'finWait2'],
+    passive: ['CLOSE_WAIT', 'closeWait'],
   },
-  { segment: { label: 'FIN', from: 'passive' }, passive: ['LAST_ACK', 'end() too: done sending'] },
+  { segment: { label: 'FIN', from: 'passive' }, passive: ['LAST_ACK', 'lastAck'] },
   {
     segment: { label: 'ACK', from: 'active' },
-    active: ['TIME_WAIT', '60 s on Linux, ~120 s on Windows'],
-    passive: ['CLOSED', 'the port is free'],
+    active: ['TIME_WAIT', 'timeWait'],
+    passive: ['CLOSED', 'passiveClosed'],
   },
-  { active: ['CLOSED', 'then the connection is gone'] },
+  { active: ['CLOSED', 'activeClosed'] },
 ];
 
-function renderClose(title: string): string {
+function renderClose(title: string, w: FigureWords['tcp-close']): string {
+  const note = (key: CloseNote | undefined) => (key ? w.notes[key] : '');
   const width = 640;
   const left = 232;
   const right = 408;
@@ -363,8 +344,8 @@ function renderClose(title: string): string {
   const body: string[] = [];
   const height = first + CLOSE_ROWS.length * rowHeight + 4;
   const heads: [number, string, string][] = [
-    [left, 'closes first', '(active close)'],
-    [right, 'closes second', '(passive close)'],
+    [left, w.active[0] ?? '', w.active[1] ?? ''],
+    [right, w.passive[0] ?? '', w.passive[1] ?? ''],
   ];
   for (const [x, name, note] of heads) {
     body.push(
@@ -393,33 +374,33 @@ function renderClose(title: string): string {
       body.push(stateBox(left - 12, y + 4, row.active[0], 'end'));
       if (row.active[1])
         body.push(
-          text(left - 12, y + 22, row.active[1], { anchor: 'end', size: 11, className: 'diagram-muted' }),
+          text(left - 12, y + 22, note(row.active[1]), {
+            anchor: 'end',
+            size: 11,
+            className: 'diagram-muted',
+          }),
         );
     }
     if (row.passive) {
       body.push(stateBox(right + 12, y + 4, row.passive[0], 'start'));
       if (row.passive[1])
         body.push(
-          text(right + 12, y + 22, row.passive[1], { anchor: 'start', size: 11, className: 'diagram-muted' }),
+          text(right + 12, y + 22, note(row.passive[1]), {
+            anchor: 'start',
+            size: 11,
+            className: 'diagram-muted',
+          }),
         );
     }
   });
-  const words = CLOSE_ROWS.map((row, i) => {
+  const rows = CLOSE_ROWS.map((row, i) => {
     const parts: string[] = [];
-    if (row.segment)
-      parts.push(
-        `the side that closes ${row.segment.from === 'active' ? 'first' : 'second'} sends ${row.segment.label}`,
-      );
-    if (row.active)
-      parts.push(`the first enters ${row.active[0]}${row.active[1] ? ` (${row.active[1]})` : ''}`);
-    if (row.passive)
-      parts.push(`the second enters ${row.passive[0]}${row.passive[1] ? ` (${row.passive[1]})` : ''}`);
-    return `${i + 1}. ${parts.join('; ')}.`;
+    if (row.segment) parts.push(w.sends[row.segment.from](row.segment.label));
+    if (row.active) parts.push(w.enters.active(row.active[0], note(row.active[1])));
+    if (row.passive) parts.push(w.enters.passive(row.passive[0], note(row.passive[1])));
+    return w.row(i + 1, parts);
   });
-  const desc =
-    'Two lifelines, the side that closes first on the left, the other side on the right, time going down. ' +
-    words.join(' ') +
-    ' Only the side that sent the first FIN waits in TIME_WAIT.';
+  const desc = w.desc(rows);
   return frame({ id: 'figure-tcp-close', kind: 'figure', title, desc, width, height, body });
 }
 
@@ -447,7 +428,7 @@ function queueSlots(x: number, y: number, slots: number, used: number, label: st
   return parts.join('');
 }
 
-function renderBacklog(title: string): string {
+function renderBacklog(title: string, w: FigureWords['backlog-queues']): string {
   const width = 640;
   const body: string[] = [];
   const kernel = { x: 168, y: 12, width: 300, height: 232 };
@@ -459,19 +440,19 @@ function renderBacklog(title: string): string {
 
   body.push(
     box(kernel.x, kernel.y, kernel.width, kernel.height),
-    text(kernel.x + 12, kernel.y + 20, 'the kernel: listening socket :9000', {
+    text(kernel.x + 12, kernel.y + 20, w.kernel, {
       size: 12,
       className: 'diagram-muted',
     }),
-    queueSlots(slotsX, synY, 6, 2, 'SYN queue'),
-    text(slotsX, synY + 40, 'SYN came, SYN-ACK sent: half-open', { size: 11, className: 'diagram-muted' }),
-    queueSlots(slotsX, acceptY, 6, 3, 'accept queue'),
-    text(slotsX, acceptY + 40, 'handshake done, not accepted yet', { size: 11, className: 'diagram-muted' }),
-    text(slotsX, acceptY + 55, 'its length: listen(backlog), capped', {
+    queueSlots(slotsX, synY, 6, 2, w.synQueue),
+    text(slotsX, synY + 40, w.synNote, { size: 11, className: 'diagram-muted' }),
+    queueSlots(slotsX, acceptY, 6, 3, w.acceptQueue),
+    text(slotsX, acceptY + 40, w.acceptNote, { size: 11, className: 'diagram-muted' }),
+    text(slotsX, acceptY + 55, w.length[0] ?? '', {
       size: 11,
       className: 'diagram-accent',
     }),
-    text(slotsX, acceptY + 68, 'by net.core.somaxconn (Node: 511)', {
+    text(slotsX, acceptY + 68, w.length[1] ?? '', {
       size: 11,
       className: 'diagram-accent',
     }),
@@ -480,7 +461,7 @@ function renderBacklog(title: string): string {
   // The handshake: SYN into the SYN queue, SYN-ACK back, the last ACK moves it on.
   body.push(
     box(clients.x, clients.y, clients.width, clients.height),
-    text(clients.x + clients.width / 2, clients.y + 22, 'clients', { anchor: 'middle', bold: true }),
+    text(clients.x + clients.width / 2, clients.y + 22, w.clients, { anchor: 'middle', bold: true }),
     text(clients.x + clients.width / 2, clients.y + 40, 'connect()', {
       anchor: 'middle',
       size: 12,
@@ -506,7 +487,7 @@ function renderBacklog(title: string): string {
   const queueEnd = slotsX + 6 * 30;
   body.push(
     box(program.x, program.y, program.width, program.height),
-    text(program.x + program.width / 2, program.y + 20, 'your server', { anchor: 'middle', bold: true }),
+    text(program.x + program.width / 2, program.y + 20, w.yourServer, { anchor: 'middle', bold: true }),
     text(program.x + program.width / 2, program.y + 38, "'connection'", {
       anchor: 'middle',
       size: 12,
@@ -523,21 +504,13 @@ function renderBacklog(title: string): string {
     text(queueEnd + 8, acceptY + 4, 'accept()', { size: 11, code: true }),
   );
   body.push(
-    text(program.x, 40, 'Full accept queue:', { size: 11, bold: true }),
-    text(program.x, 55, 'Linux drops the SYN', { size: 11, className: 'diagram-muted' }),
-    text(program.x, 69, '(the client retries),', { size: 11, className: 'diagram-muted' }),
-    text(program.x, 83, 'or the last ACK:', { size: 11, className: 'diagram-muted' }),
-    text(program.x, 97, 'connect() succeeds,', { size: 11, className: 'diagram-muted' }),
-    text(program.x, 111, 'then nothing answers', { size: 11, className: 'diagram-muted' }),
+    text(program.x, 40, w.full, { size: 11, bold: true }),
+    ...w.fullNotes.map((note, i) =>
+      text(program.x, 55 + i * 14, note, { size: 11, className: 'diagram-muted' }),
+    ),
   );
   const height = kernel.y + kernel.height + 12;
-  const desc =
-    'Clients on the left, the kernel in the middle, your server on the right. 1. A client sends SYN: the kernel ' +
-    "puts the half-open connection in the SYN queue and 2. answers SYN-ACK. 3. The client's ACK completes the " +
-    'handshake: the connection moves to the accept queue, whose length is the backlog given to listen() ' +
-    "(capped by net.core.somaxconn; Node's default is 511). Node accepts from the front of that queue and " +
-    "calls your handler with a new socket ('connection'). When the accept queue is full, Linux drops the SYN " +
-    "(the client retries later) or the handshake's last ACK, so the client's connect() succeeds and then nothing answers.";
+  const desc = w.desc;
   return frame({ id: 'figure-backlog-queues', kind: 'figure', title, desc, width, height, body });
 }
 
@@ -546,7 +519,7 @@ function renderBacklog(title: string): string {
 
 const NAGLE_WRITES = ['h', 'e', 'l', 'l', 'o'];
 
-function renderNagle(title: string): string {
+function renderNagle(title: string, w: FigureWords['nagle']): string {
   const width = 640;
   const axisLeft = 150;
   const pitch = 64;
@@ -556,8 +529,8 @@ function renderNagle(title: string): string {
   const laneHeight = 164;
   const lanes = [
     {
-      name: 'Nagle on',
-      note: 'the default: noDelay false',
+      name: w.on,
+      note: w.onNote,
       // The first byte leaves at once; the rest wait for its ACK, then leave as one segment.
       segments: [
         { from: [0], x: writeX(0), text: '"h"' },
@@ -582,8 +555,8 @@ function renderNagle(title: string): string {
         size: 12,
         className: 'diagram-muted',
       }),
-      text(16, writesY + 16, 'your writes', { size: 12, className: 'diagram-muted' }),
-      text(16, wireY + 16, 'segments sent', { size: 12, className: 'diagram-muted' }),
+      text(16, writesY + 16, w.writes, { size: 12, className: 'diagram-muted' }),
+      text(16, wireY + 16, w.sent, { size: 12, className: 'diagram-muted' }),
       line(axisLeft, wireY + 30, width - 16, wireY + 30, 'diagram-lifeline'),
     );
     NAGLE_WRITES.forEach((w, i) => {
@@ -609,7 +582,7 @@ function renderNagle(title: string): string {
         '<g class="diagram-server">',
         arrow(ackX - 40, wireY + 46, ackX - 40, wireY + 32, { head: 6, width: 1 }),
         '</g>',
-        text(ackX - 46, wireY + 46, 'ACK of "h": one round trip later', {
+        text(ackX - 46, wireY + 46, w.ack, {
           anchor: 'end',
           size: 11,
           className: 'diagram-muted',
@@ -617,14 +590,9 @@ function renderNagle(title: string): string {
       );
     }
   });
-  body.push(text(axisLeft, 12 + 2 * laneHeight + 6, 'time →', { size: 11, className: 'diagram-muted' }));
+  body.push(text(axisLeft, 12 + 2 * laneHeight + 6, w.time, { size: 11, className: 'diagram-muted' }));
   const height = 12 + 2 * laneHeight + 14;
-  const desc =
-    'The same five one-byte writes, h, e, l, l, o, drawn twice, time going right. With Nagle on, the default ' +
-    'for a net socket: "h" leaves at once in its own segment; e, l, l and o wait in the send buffer until the ' +
-    'ACK of "h" comes back, one round trip later, then leave together as one segment, "ello". With ' +
-    'setNoDelay(true): each write leaves at once in a segment of its own, five segments. Either way the ' +
-    'receiver may read the bytes in any pieces.';
+  const desc = w.desc;
   return frame({ id: 'figure-nagle', kind: 'figure', title, desc, width, height, body });
 }
 
@@ -639,7 +607,7 @@ interface LatencyRun {
   rows: { mode: string; pingsMs: number[]; p50: number; p99: number }[];
 }
 
-function renderPingLatency(title: string): string {
+function renderPingLatency(title: string, w: FigureWords['ping-latency']): string {
   const run = JSON.parse(
     readFileSync(join(LESSONS_DIR, '10-concurrency', 'diagrams', 'ping-latency.json'), 'utf8'),
   ) as LatencyRun;
@@ -702,13 +670,8 @@ function renderPingLatency(title: string): string {
     run.rows.find((r) => r.mode === 'workers'),
   ];
   const desc =
-    `Each dot is one ping, sent every 20 ms while ${2 * run.cores} clients hashed ${run.rounds} rounds each, on ` +
-    `a log scale from 0.1 ms to 1 s. ` +
-    (inline
-      ? `Inline, every ping waited behind the hashes: ${inline.pingsMs.length} answers, p50 ${Math.round(inline.p50)} ms. `
-      : '') +
-    (workers
-      ? `With worker threads, ${workers.pingsMs.length} answers, p50 ${workers.p50.toFixed(1)} ms and p99 ${workers.p99.toFixed(1)} ms: the event loop only passed messages.`
-      : '');
+    w.run(2 * run.cores, run.rounds) +
+    (inline ? w.inline(inline.pingsMs.length, String(Math.round(inline.p50))) : '') +
+    (workers ? w.workers(workers.pingsMs.length, workers.p50.toFixed(1), workers.p99.toFixed(1)) : '');
   return frame({ id: 'figure-ping-latency', kind: 'figure', title, desc, width, height, body });
 }

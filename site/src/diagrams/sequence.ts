@@ -11,17 +11,21 @@
 // message write the same bytes the same way.
 import { type ByteChar, byteChars, hexBytes, quotedChar } from '@course/helpers/show';
 import type { WireEvent } from '@course/helpers/wire';
+import type { Language } from '@course/model/editions';
+import { type Words, words } from '@course/words';
 import { arrow, box, el, frame, isWide, line, points, slug, text, textWidth } from './svg.ts';
 
 export interface WireOptions {
   /** The diagram's accessible name; its id (and so the ids inside it) derives from it. */
   title: string;
-  /** Label of the client's lifeline, default `client`. */
+  /** Label of the client's lifeline, default `client` in `lang`. */
   client?: string;
-  /** Label of the server's lifeline, default `server`. */
+  /** Label of the server's lifeline, default `server` in `lang`. */
   server?: string;
   /** The id of the SVG's parts, when two diagrams on one page share a title. */
   id?: string;
+  /** The language of its words (lifelines, labels, description): English by default. */
+  lang?: Language;
 }
 
 const WIDTH = 560;
@@ -42,12 +46,13 @@ interface Row {
 
 /** A sequence diagram of `events` as an inline `<svg>`. */
 export function renderWire(events: WireEvent[], options: WireOptions): string {
+  const w = words(options.lang ?? 'en').diagrams.wire;
   const names: Record<Side, string> = {
-    client: options.client ?? 'client',
-    server: options.server ?? 'server',
+    client: options.client ?? w.client,
+    server: options.server ?? w.server,
   };
   const x: Record<Side, number> = { client: MARGIN, server: WIDTH - MARGIN };
-  const labels = dataLabels(events);
+  const labels = dataLabels(events, w);
   const other = (side: Side): Side => (side === 'client' ? 'server' : 'client');
 
   const rows: Row[] = [];
@@ -59,7 +64,7 @@ export function renderWire(events: WireEvent[], options: WireOptions): string {
     const who = names[from];
     switch (event.kind) {
       case 'connect': {
-        sentences.push(`${who} connects to ${names[to]}: the three-way handshake, SYN, SYN-ACK, ACK.`);
+        sentences.push(w.connects(who, names[to]));
         const steps: [Side, string][] = [
           [from, 'SYN'],
           [to, 'SYN-ACK'],
@@ -79,15 +84,15 @@ export function renderWire(events: WireEvent[], options: WireOptions): string {
       }
       case 'data': {
         const segments = labels.get(i) ?? [];
-        const count = byteCount(event.bytes.length);
-        sentences.push(`${who} sends ${count}: ${formatSegments(segments, 120)}.`);
+        const count = w.bytes(event.bytes.length);
+        sentences.push(w.sends(who, count, formatSegments(segments, 120)));
         rows.push(dataRow(from, formatSegments(segments, LABEL_COLUMNS), count));
         break;
       }
       case 'fin':
-        sentences.push(`${who} sends FIN: done sending.`);
+        sentences.push(w.sendsFin(who));
         rows.push(
-          signal(from, 'FIN (done sending)', {
+          signal(from, w.fin, {
             group: `diagram-fin diagram-${from}`,
             label: 'diagram-text',
             height: 32,
@@ -97,14 +102,14 @@ export function renderWire(events: WireEvent[], options: WireOptions): string {
         );
         break;
       case 'reset':
-        sentences.push(`${who} resets the connection: RST.`);
+        sentences.push(w.resets(who));
         rows.push(
           signal(from, 'RST', { group: 'diagram-reset', label: 'diagram-reset', height: 32, size: 12 }),
         );
         break;
       case 'close': {
-        sentences.push(`${who}'s socket closes.`);
-        const row = closeRow(from);
+        sentences.push(w.closes(who));
+        const row = closeRow(from, w.closed);
         rows.push({
           height: row.height,
           draw(top, xs) {
@@ -146,13 +151,12 @@ export function renderWire(events: WireEvent[], options: WireOptions): string {
   }
   body.push(...drawn);
 
-  const sides = `${names.client} on the left, ${names.server} on the right`;
-  const summary = events.length === 0 ? 'Nothing crossed the wire.' : numbered(sentences);
+  const summary = events.length === 0 ? w.nothing : numbered(sentences);
   return frame({
     id: `wire-${options.id ?? slug(options.title)}`,
     kind: 'wire',
     title: options.title,
-    desc: `Sequence diagram, ${sides}, top to bottom. ${summary}`,
+    desc: w.desc(names.client, names.server, summary),
     width: WIDTH,
     height,
     body,
@@ -208,7 +212,7 @@ function dataRow(from: Side, label: string, count: string): Row {
 }
 
 /** A socket closing: a small × on its lifeline, `closed` beside it, outside the diagram's middle. */
-function closeRow(side: Side): Row {
+function closeRow(side: Side, closed: string): Row {
   return {
     height: 22,
     draw(top, x) {
@@ -223,7 +227,7 @@ function closeRow(side: Side): Row {
           stroke: 'currentColor',
           'stroke-width': 2,
         }),
-        text(cx + outward * 11, cy + 4, 'closed', {
+        text(cx + outward * 11, cy + 4, closed, {
           anchor: side === 'client' ? 'end' : 'start',
           size: 11,
           className: 'diagram-muted',
@@ -232,10 +236,6 @@ function closeRow(side: Side): Row {
       ].join('');
     },
   };
-}
-
-function byteCount(length: number): string {
-  return `${length.toLocaleString('en-US')} ${length === 1 ? 'byte' : 'bytes'}`;
 }
 
 function numbered(sentences: string[]): string {
@@ -250,8 +250,11 @@ function numbered(sentences: string[]): string {
 /** Text (its characters as written between quotes); or bytes in hex, with the character they are part of. */
 export type Segment = { kind: 'text'; units: string[] } | { kind: 'bytes'; hex: string; note?: string };
 
-/** The segments of every data event, by index in `events`. */
-export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
+/** The segments of every data event, by index in `events`; notes in the words of `w`. */
+export function dataLabels(
+  events: WireEvent[],
+  w: Words['diagrams']['wire'] = words('en').diagrams.wire,
+): Map<number, Segment[]> {
   const out = new Map<number, Segment[]>();
   for (const side of ['client', 'server'] as const) {
     const pieces = events.flatMap((event, index) =>
@@ -279,7 +282,7 @@ export function dataLabels(events: WireEvent[]): Map<number, Segment[]> {
           const hex = hexBytes(stream.subarray(from, to));
           const where = from === char.start ? 'start' : to === char.end ? 'end' : 'middle';
           // A whole character that does not print is only its bytes, as in a failure message.
-          const note = whole || char.char === null ? undefined : `${where} of ${shownChar(char.char)}`;
+          const note = whole || char.char === null ? undefined : w.partOf[where](shownChar(char.char));
           if (note === undefined && last?.kind === 'bytes' && last.note === undefined) last.hex += ` ${hex}`;
           else segments.push(note === undefined ? { kind: 'bytes', hex } : { kind: 'bytes', hex, note });
         }
