@@ -258,6 +258,17 @@ describe('two editions', () => {
     await english.context.close();
     await context.close();
   });
+  test("the Chinese search finds 半连接池 in lesson 02's backlog section", async () => {
+    const { page, context } = await open('zh-CN/index.html');
+    const backlog = await searchIn(page, '搜索课程', '半连接池');
+    expect(await backlog.first().getAttribute('href')).toMatch(/^02-tcp-server\.html#/);
+    await backlog.first().click();
+    await page.waitForURL(/02-tcp-server\.html#/);
+    const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
+    expect(await page.locator(`[id="${id}"]`).textContent()).toMatch(/半连接池/);
+    await context.close();
+  });
+
   test('the English search finds Chinese terms too, through the glossary', async () => {
     const { page, context } = await open('index.html');
     const sticky = await searchIn(page, 'Search the course', '黏包');

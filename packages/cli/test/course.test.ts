@@ -227,6 +227,35 @@ describe('course', () => {
     expect(readFileSync(exerciseFile(dir), 'utf8')).toBe(starter);
   });
 
+  test("`course lang zh-CN` writes the untouched starters' comments in Chinese, keeps the learner's work, and reset follows it", async () => {
+    const dir = await copyOfCourse();
+    const english = readFileSync(exerciseFile(dir), 'utf8');
+    const catalogue = JSON.parse(
+      readFileSync(join(dir, 'lessons/01-tcp-client/exercise.zh-CN.json'), 'utf8'),
+    );
+    const chinese = (catalogue['client.ts'] as { zh: string }[])[0]?.zh.split('\n')[0] as string;
+    const server02 = join(dir, 'lessons/02-tcp-server/exercise/server.ts');
+    writeFileSync(server02, `${readFileSync(server02, 'utf8')}\n// my work\n`);
+    // COURSE_LANG unset: the saved choice decides.
+    const chosen = await course(dir, ['lang', 'zh-CN'], 60_000, { COURSE_LANG: '' });
+    expect(chosen.code).toBe(0);
+    expect(chosen.stdout).toContain('第 01 课的起始代码，注释已换成简体中文');
+    expect(chosen.stdout).toContain('第 02 课是你改过的代码，保持不变');
+    const starter = readFileSync(exerciseFile(dir), 'utf8');
+    expect(starter).toContain(chinese);
+    expect(readFileSync(server02, 'utf8')).toContain('// my work');
+    const status = await course(dir, [], 60_000, { COURSE_LANG: '' });
+    expect(status.stdout, 'a Chinese starter is a starter: not started').toMatch(/· 01 .*未开始/);
+
+    solve01(dir);
+    expect((await course(dir, ['reset', '01', '--yes'], 60_000, { COURSE_LANG: '' })).code).toBe(0);
+    expect(readFileSync(exerciseFile(dir), 'utf8'), 'reset puts back the Chinese starter').toBe(starter);
+
+    expect((await course(dir, ['lang', 'en'], 60_000, { COURSE_LANG: '' })).code).toBe(0);
+    expect(readFileSync(exerciseFile(dir), 'utf8')).toBe(english);
+    expect((await course(dir, ['lang', 'fr'])).stderr).toContain("there is no language 'fr'");
+  });
+
   test('an unknown lesson suggests the closest ones; a corrupt progress file is replaced with a warning', async () => {
     const dir = await copyOfCourse();
     const unknown = await course(dir, ['verify', 'tcp-clinet']);
