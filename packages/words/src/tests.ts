@@ -73,9 +73,11 @@ export function testWords(text: string, lang: Language): string {
  * each English sentence must appear in the lesson's test sources (`sources`).
  */
 export function staleTestWords(words: TestWords, sources: string): string[] {
+  // A sentence written as 'one part ' +\n 'the next' reads as one.
+  const joined = sources.replace(/(['"`])\s*\+\s*\n\s*\1/g, '');
   return Object.keys(words).filter((from) => {
     const longest = from.split('{}').sort((a, b) => b.length - a.length)[0] ?? '';
-    return !sources.includes(longest);
+    return !joined.includes(longest);
   });
 }
 
