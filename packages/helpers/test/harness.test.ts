@@ -288,6 +288,12 @@ describe('lines for learners', () => {
       ])
         expect(zh).toContain(label);
       expect(zh).toContain("自己试一试:\n    npx course nc --send 'hi' 127.0.0.1 9000");
+      // The harness's own sentences come from packages/helpers/test.zh-CN.json, holes filled in.
+      const waited = new WireError('gave up after waiting 1500 ms', {
+        expected: 'a reply, then the server closing the connection',
+      }).message;
+      expect(waited).toContain('等了 1500 ms 后放弃');
+      expect(waited).toContain('期望: 一个回复，然后服务端关闭连接');
       process.env.COURSE_LANG = 'en';
       expect(explain()).toContain(
         '  expected: HELLO\n  received:\n    text: "he"\n    hex:  68 65  (2 bytes)',

@@ -6,7 +6,7 @@
  *
  *   { "request() to settle (its timeoutMs is {} ms)": "request() 应当结束（它的 timeoutMs 是 {} ms）" }
  *
- * The harness's own sentences are in packages/helpers/test.LANG.json. The harness
+ * The harness's own sentences are in packages/helpers/src/test.LANG.json. The harness
  * (formatExplanation) translates each part of an explanation on its way to the screen; a
  * sentence no catalogue has is shown as written. Holes keep their order.
  */
@@ -53,6 +53,9 @@ export function readTestWords(lessonDir: string, lang: Language): TestWords | un
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as TestWords) : undefined;
 }
 
+/** Where the harness's catalogue lives, beside the code that says its sentences. */
+export const HARNESS = join(ROOT, 'packages', 'helpers', 'src');
+
 const translators = new Map<Language, (text: string) => string>();
 
 /** `text` in `lang` when a lesson's catalogue has it (its holes filled in), else as it is. */
@@ -60,8 +63,8 @@ export function testWords(text: string, lang: Language): string {
   if (lang === SOURCE_LANGUAGE || text === '') return text;
   let translate = translators.get(lang);
   if (!translate) {
-    // The harness's own sentences (packages/helpers/test.LANG.json), then each lesson's.
-    const folders = [join(ROOT, 'packages', 'helpers'), ...listLessons().map((l) => l.dir)];
+    // The harness's own sentences, then each lesson's.
+    const folders = [HARNESS, ...listLessons().map((l) => l.dir)];
     translate = translator(folders.flatMap((dir) => readTestWords(dir, lang) ?? ([] as TestWords[])));
     translators.set(lang, translate);
   }
@@ -74,7 +77,7 @@ export function testWords(text: string, lang: Language): string {
  */
 export function staleTestWords(words: TestWords, sources: string): string[] {
   // A sentence written as 'one part ' +\n 'the next' reads as one.
-  const joined = sources.replace(/(['"`])\s*\+\s*\n\s*\1/g, '');
+  const joined = sources.replace(/['"`]\s*\+\s*\n\s*['"`]/g, '');
   return Object.keys(words).filter((from) => {
     const longest = from.split('{}').sort((a, b) => b.length - a.length)[0] ?? '';
     return !joined.includes(longest);
@@ -83,7 +86,7 @@ export function staleTestWords(words: TestWords, sources: string): string[] {
 
 /** Where a lesson's failure sentences are written: its test files, and the harness's. */
 export function testSources(lessonDir: string): string {
-  const folders = [join(lessonDir, 'test'), join(ROOT, 'packages', 'helpers', 'src')];
+  const folders = [join(lessonDir, 'test'), HARNESS].filter((folder) => existsSync(folder));
   return folders
     .flatMap((folder) =>
       readdirSync(folder)

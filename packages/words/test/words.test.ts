@@ -2,7 +2,7 @@
 import { join, relative } from 'node:path';
 import { listLessons, ROOT } from '@course/model/lessons';
 import { CATALOGUES, words } from '@course/words';
-import { readTestWords, staleTestWords, testSources, translator } from '@course/words/tests';
+import { HARNESS, readTestWords, staleTestWords, testSources, translator } from '@course/words/tests';
 import { describe, expect, test } from 'vitest';
 
 /** `site.brand`, `course.passing()`, …: every leaf of a catalogue, with what it holds. */
@@ -69,9 +69,7 @@ describe("the tests' sentences in another language", () => {
   });
 
   // The harness's catalogue, then each lesson's.
-  const folders = [join(ROOT, 'packages', 'helpers'), ...listLessons().map((l) => l.dir)].filter((dir) =>
-    readTestWords(dir, 'zh-CN'),
-  );
+  const folders = [HARNESS, ...listLessons().map((l) => l.dir)].filter((dir) => readTestWords(dir, 'zh-CN'));
   test.for(folders.map((dir) => relative(ROOT, dir)))(
     '%s: every entry is said by a test, with its holes kept',
     (folder) => {
