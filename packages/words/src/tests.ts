@@ -39,7 +39,11 @@ export function translator(catalogues: TestWords[]): (text: string) => string {
       const holes = pattern.exec(text);
       if (!holes) continue;
       let i = 1;
-      return to.replace(/\{\}/g, () => holes[i++] ?? '');
+      // A hole that is itself a known sentence (`the reply` in `{} is not what was expected`) too.
+      return to.replace(/\{\}/g, () => {
+        const hole = holes[i++] ?? '';
+        return exact.get(hole) ?? hole;
+      });
     }
     return text;
   };
@@ -76,8 +80,8 @@ export function testWords(text: string, lang: Language): string {
  * each English sentence must appear in the lesson's test sources (`sources`).
  */
 export function staleTestWords(words: TestWords, sources: string): string[] {
-  // A sentence written as 'one part ' +\n 'the next' reads as one.
-  const joined = sources.replace(/['"`]\s*\+\s*\n\s*['"`]/g, '');
+  // A sentence written as 'one part ' +\n 'the next' reads as one, and 'it\'s' as it's.
+  const joined = sources.replace(/['"`]\s*\+\s*\n\s*['"`]/g, '').replace(/\\(['"`])/g, '$1');
   return Object.keys(words).filter((from) => {
     const longest = from.split('{}').sort((a, b) => b.length - a.length)[0] ?? '';
     return !joined.includes(longest);

@@ -47,6 +47,8 @@ describe("the tests' sentences in another language", () => {
       'the server to close the connection': '服务端关闭连接',
       'a reply of {} bytes': '{} 字节的回复',
       'a reply of {} bytes, then {}': '{} 字节的回复，然后是 {}',
+      '{} is not what was expected': '{} 不是期望的内容',
+      'the reply': '回复',
     },
   ]);
 
@@ -57,6 +59,7 @@ describe("the tests' sentences in another language", () => {
     );
     expect(translate('a reply of 12 bytes, then FIN')).toBe('12 字节的回复，然后是 FIN');
     expect(translate('a reply of 12 bytes')).toBe('12 字节的回复');
+    expect(translate('the reply is not what was expected')).toBe('回复 不是期望的内容');
     expect(translate('a sentence no catalogue has')).toBe('a sentence no catalogue has');
   });
 
