@@ -81,7 +81,7 @@ export function testWords(text: string, lang: Language): string {
  */
 export function staleTestWords(words: TestWords, sources: string): string[] {
   // A sentence written as 'one part ' +\n 'the next' reads as one, and 'it\'s' as it's.
-  const joined = sources.replace(/['"`]\s*\+\s*\n\s*['"`]/g, '').replace(/\\(['"`])/g, '$1');
+  const joined = sources.replace(/['"`]\s*\+\s*\n\s*['"`]/g, '').replace(/\\([\\'"`])/g, '$1');
   return Object.keys(words).filter((from) => {
     const longest = from.split('{}').sort((a, b) => b.length - a.length)[0] ?? '';
     return !joined.includes(longest);
