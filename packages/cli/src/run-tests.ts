@@ -4,9 +4,11 @@
  */
 import { relative } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { learnerLanguage } from '@course/model/editions';
 import { type LessonInfo, ROOT } from '@course/model/lessons';
 import type { RunSummary } from '@course/model/progress';
 import { stepOf } from '@course/model/steps';
+import { testWords } from '@course/words/tests';
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import { startVitest } from 'vitest/node';
 
@@ -203,8 +205,12 @@ const invisible = (text: string) =>
 
 /** A failure's text as a learner reads it: bounded, plain, with vitest's advice replaced. */
 export function errorText(error: SerializedErrorLike): string {
-  const message = (error.message ?? String(error)).trimEnd();
   const head = error.name && error.name !== 'Error' && error.name !== 'WireError' ? `${error.name}: ` : '';
+  let message = (error.message ?? String(error)).trimEnd();
+  // expect(value, 'what it means').toBe(…) fails as `what it means: expected …`: the test's own
+  // words in the learner's language (the lesson's test.LANG.json), vitest's as they are.
+  const said = error.name === 'AssertionError' ? /^([\s\S]+?): (expected [\s\S]*)$/.exec(message) : null;
+  if (said?.[1] && said[2]) message = `${testWords(said[1], learnerLanguage())}: ${said[2]}`;
   // Vitest's diff adds nothing to our own byte-level explanations; keep it for plain expect()s,
   // and spell out characters it prints raw (`"hello\r"` and `"hello"` look alike).
   let diff = error.diff && !message.includes('\n  expected:') ? `\n${error.diff}` : '';

@@ -130,3 +130,19 @@ describe("a test's name in the learner's language", () => {
     expect(testName(lesson, 'a test outside the steps', 'zh-CN')).toBe('a test outside the steps');
   });
 });
+
+describe("an assertion's own words in the learner's language", () => {
+  test("expect(x, 'what it means') fails with its words translated, vitest's kept", () => {
+    const failure = { name: 'AssertionError', message: 'use socket.end(message): expected 1 to be 2' };
+    const before = process.env.COURSE_LANG;
+    try {
+      process.env.COURSE_LANG = 'zh-CN';
+      expect(errorText(failure)).toBe('AssertionError: 用 socket.end(message): expected 1 to be 2');
+      process.env.COURSE_LANG = 'en';
+      expect(errorText(failure)).toBe('AssertionError: use socket.end(message): expected 1 to be 2');
+    } finally {
+      if (before === undefined) delete process.env.COURSE_LANG;
+      else process.env.COURSE_LANG = before;
+    }
+  });
+});
