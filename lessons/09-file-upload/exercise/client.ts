@@ -100,8 +100,8 @@ export async function hashFile(path: string): Promise<{ size: number; sha256: st
   // TODO(7): the file's size and SHA-256 (hex), read as a stream in chunks of READ_CHUNK_BYTES
   // (not the default 64 KiB), never whole: readFile() would hold a 200 MB file in 200 MB of
   // memory. A read stream is async-iterable, and a hash (node:crypto) takes one chunk at a time.
-  // A missing file rejects with the stream's own error (ENOENT): fine. README "Streaming: never
-  // the whole file in memory", step 7.
+  // A missing file rejects with the stream's own error (ENOENT): fine. README "Streaming: one
+  // read, the hash in a trailer", step 7.
   throw new Error('TODO(7): hash the file in hashFile() — see README step 7');
 }
 // endregion step-7

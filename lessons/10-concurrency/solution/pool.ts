@@ -2,8 +2,9 @@
  * Lesson 10: a fixed pool of worker threads with a bounded queue. Each thread hashes one job at a
  * time; jobs wait in a queue of at most maxQueue, and one more is refused at once (the caller
  * answers `ERR busy`): a flood cannot grow memory or threads without bound. A job can be
- * cancelled (its client has gone): a queued one is dropped, a running one ends with its thread,
- * which is replaced, so the pool is never left short.
+ * cancelled (its client has gone): a queued one is dropped, and a running one is told through
+ * memory shared with its thread, which stops hashing and takes the next job. A thread that fails
+ * is replaced, so the pool is never left short.
  */
 import { Worker } from 'node:worker_threads';
 import type { HashDone, HashJob, HashWorkerData } from './hash-worker.ts';
