@@ -7,9 +7,15 @@
 // mutant active it records nothing: the instrumented code reads the active mutant from the
 // environment by itself.
 //
+// Node runs a preload in the main thread only, so in the dry run every worker thread the program
+// starts (lesson 10's pool) is made to load this file first: what only a thread runs is covered too.
+//
 // Either way, the process exits when the test worker that started it is gone (a run cut short by
 // Ctrl-C kills the worker before the harness could stop its programs).
 import { appendFileSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 
 const COVERAGE_ENV = 'COURSE_MUTATION_COVERAGE';
 const TEST_ID_ENV = 'COURSE_MUTATION_TEST_ID';
@@ -34,9 +40,28 @@ if (file && !process.env[ACTIVE_MUTANT_ENV]) {
   );
   // Stryker's instrumented code counts a hit in `static` when no test id is set, as here.
   globalThis.__stryker__ = { mutantCoverage: { static: record, perTest: {} } };
+  if (isMainThread) loadInEveryThread();
+}
+
+/** Makes each `new Worker(code or file)` of this process import this file before its code. */
+function loadInEveryThread() {
+  const threads = createRequire(import.meta.url)('node:worker_threads');
+  const Worker = threads.Worker;
+  const preload = JSON.stringify(import.meta.url);
+  threads.Worker = class extends Worker {
+    constructor(what, options = {}) {
+      const code = options.eval
+        ? `import(${preload}).then(() => { ${what} })`
+        : `import(${preload}).then(() => import(${JSON.stringify(what instanceof URL ? what.href : pathToFileURL(String(what)).href)}))`;
+      super(code, { ...options, eval: true });
+    }
+  };
+  // `import { Worker } from 'node:worker_threads'` in the program now gets this one.
+  syncBuiltinESMExports();
 }
 
 const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) process.exit(1);
-}, 500).unref();
+if (isMainThread)
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 500).unref();

@@ -342,11 +342,17 @@ describe('accessibility', () => {
   // two of them keep both cores busy where one page at a time left one idle.
   test.concurrent.for(cases)(
     'axe finds no violations on %s in %s',
-    // axe reads every node of the page: the longest lesson takes 20 s and more on a busy machine.
+    // axe reads every node of the page: the longest lesson takes 10 s and more on a busy machine.
     { timeout: 90_000 },
     async ([file, colorScheme], { expect, onTestFailed }) => {
       const { page, context } = await open(file, { colorScheme }, onTestFailed);
-      const { violations } = await new AxeBuilder({ page }).analyze();
+      // Legacy mode runs axe in the page itself: the default opens a second page to merge what
+      // each frame found, and these pages have no frames. Asking for violations only spares the
+      // details of every check passed. Together: 2.5 times faster (4.9 s against 12 s a lesson).
+      const { violations } = await new AxeBuilder({ page })
+        .setLegacyMode(true)
+        .options({ resultTypes: ['violations'] })
+        .analyze();
       const found = violations.map(
         (v) =>
           `${v.id}: ${v.help} (${v.nodes

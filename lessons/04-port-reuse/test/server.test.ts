@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -427,7 +427,9 @@ describe('step 4: restart on the same port, TIME_WAIT and all', () => {
     const stopped = createHelloServer();
     const onPipe = createHelloServer();
     closeServerAfterTest(onPipe);
-    const pipe = join(mkdtempSync(join(tmpdir(), 'lesson04-')), 'hello.sock');
+    const dir = mkdtempSync(join(tmpdir(), 'lesson04-'));
+    closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
+    const pipe = join(dir, 'hello.sock');
     await new Promise<void>((resolve) => onPipe.listen(pipe, resolve));
     for (const [old, what] of [
       [stopped, 'a server that is not listening (address() is null)'],

@@ -58,4 +58,53 @@ describe('the program: server.ts', () => {
       `Ctrl-C mid-hash took ${Math.round(took)} ms: terminate the threads (worker.terminate()) instead of waiting for the hash`,
     ).toBeLessThan(5_000);
   });
+
+  test('inline too, Ctrl-C stops the program cleanly (exit 0)', async () => {
+    const server = await lesson.startServer('server', ['--mode', 'inline']);
+    const result = await server.stop('SIGINT');
+    expect(result.code, `Ctrl-C with --mode inline (no pool to close); stderr: ${result.stderr}`).toBe(0);
+  });
+
+  test('--help gives each flag with its default; a value out of range exits 2 and names the range', async () => {
+    const refused: [string[], string][] = [
+      [['--workers', '257'], '--workers must be a whole number from 1 to 256'],
+      [['--max-queue=-1'], '--max-queue must be a whole number of at least 0'],
+      [['--max-rounds', '0'], '--max-rounds must be a whole number of at least 1'],
+      [['--max-line', '16777217'], '--max-line must be a whole number from 1 to 16777216'],
+      [['--max-connections', '0'], '--max-connections must be a whole number of at least 1'],
+      [['--timeout', '0'], '--timeout must be a whole number from 1 to 2147483647'],
+      [['--mode', 'processes', '--processes', '65'], '--processes must be a whole number from 1 to 64'],
+    ];
+    const [help, ...runs] = await Promise.all([
+      lesson.run('server', ['--help']),
+      ...refused.map(([args]) => lesson.run('server', args)),
+    ]);
+    expect(help?.stdout, '--help says what the program does').toMatch(
+      /^Answers ping, hash .+ stats, many clients at once\.$/m,
+    );
+    for (const [flag, value, fallback] of [
+      ['mode', 'MODE', 'workers'],
+      ['processes', 'N', ': os.availableParallelism()'],
+      ['workers', 'N', ': os.availableParallelism()'],
+      ['max-queue', 'N', '1000'],
+      ['max-rounds', 'N', '10000000'],
+      ['max-line', 'BYTES', '65536'],
+      ['max-connections', 'N', '1000'],
+      ['timeout', 'MS', '30000'],
+    ])
+      expect(help?.stdout, `--help: --${flag}, what it is for and its default`).toMatch(
+        new RegExp(
+          `^  --${flag} ${value} +\\S.* \\(default ?${fallback?.replace(/[().]/g, '\\$&')}\\)$`,
+          'm',
+        ),
+      );
+    for (const [i, [args, message]] of refused.entries()) {
+      expect(runs[i]?.code, `${args.join(' ')}: bad usage, exit 2`).toBe(2);
+      expect(runs[i]?.stderr, `${args.join(' ')}: one line that names the range`).toMatch(
+        new RegExp(
+          `^server\\.ts: ${message.replace(/[-.]/g, '\\$&')}, not '[^']*' \\(see server\\.ts --help\\)\\n$`,
+        ),
+      );
+    }
+  });
 });

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as pause } from 'node:timers/promises';
-import { connect, LIVENESS_MS, lessonOf, type Peer, reproSetup, WireError } from '@course/helpers';
+import { connect, LIVENESS_MS, lessonOf, type Peer, reproSetup, trickle, WireError } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 
 const lesson = lessonOf(import.meta.url);
@@ -22,11 +22,11 @@ function expectedHash(rounds: number, text: string): string {
 }
 
 /** Starts server.ts with `args` and connects `n` clients to it. */
-async function start(args: string[], n = 1): Promise<{ port: number; peers: Peer[] }> {
+async function start(args: string[], n = 1) {
   reproSetup({ serverArgs: args });
   const server = await lesson.startServer('server', args);
   const peers = await Promise.all(Array.from({ length: n }, () => connect(server.port)));
-  return { port: server.port, peers };
+  return { port: server.port, peers, server };
 }
 
 /** Asks `stats` on `peer` (which has had `asked` lines answered so far) and parses the answer. */
@@ -95,6 +95,100 @@ describe('step 1: the line protocol', () => {
     const received = await peer.closed({ ms: LIVENESS_MS, allowReset: true });
     expect(received.toString()).toBe('pong\nERR line too long\n');
   });
+
+  test('a line of exactly --max-line bytes passes, with \\r\\n too, even cut before its \\n', async () => {
+    const args = ['--mode', 'inline', '--max-line', '4'];
+    reproSetup({ serverArgs: args });
+    const server = await lesson.startServer('server', args);
+    const [peer, over] = await Promise.all([connect(server.port), connect(server.port)]);
+    await peer.write('ping\nping\r\nping\r');
+    await pause(50); // 5 bytes held, one over the limit: they may end in the \r of a \r\n
+    await peer.write('\n');
+    expect(await peer.lines(3, { hint: 'the limit counts the line without its \\n or \\r\\n' })).toEqual([
+      'pong',
+      'pong',
+      'pong',
+    ]);
+    await over.write('pingx\n');
+    expect((await over.closed({ ms: LIVENESS_MS, allowReset: true })).toString(), 'a 5-byte line').toBe(
+      'ERR line too long\n',
+    );
+    await server.waitForLine(
+      / sent a line longer than 4 bytes: closing$/,
+      'a log line for the line too long',
+    );
+  });
+
+  test('a line must end within --timeout of its first byte: trickled for ever, it is cut off; on time, it is not', async () => {
+    const args = ['--mode', 'inline', '--timeout', '1000'];
+    reproSetup({ serverArgs: args, trickleMs: 50 });
+    const server = await lesson.startServer('server', args);
+    const slow = await trickle(server.port, 'p'.repeat(400), 50); // 20 s of bytes, never a \n
+    const onTime = await connect(server.port);
+    for (const piece of ['p', 'i', 'n', 'g\n']) {
+      await onTime.write(piece);
+      await pause(50);
+    }
+    await pause(1_500); // idle, nothing pending, for longer than --timeout: no deadline runs
+    await onTime.write('ping\n');
+    expect(
+      await onTime.lines(2, {
+        ms: LIVENESS_MS,
+        hint: 'the deadline runs from the first byte of a line to its \\n, and stops there',
+      }),
+      'a line in four pieces well within --timeout, then a pause longer than it between lines',
+    ).toEqual(['pong', 'pong']);
+    expect(
+      (await slow.closed({ ms: LIVENESS_MS, allowReset: true })).toString(),
+      'a line trickled for ever',
+    ).toBe('ERR line not complete after 1000 ms\n');
+  });
+
+  test('--max-connections 1: one more is told so and let go, even if it stays; a freed place is taken again; the log tells', async () => {
+    const args = ['--mode', 'inline', '--max-connections', '1'];
+    reproSetup({ serverArgs: args });
+    const server = await lesson.startServer('server', args);
+    const first = await connect(server.port);
+    await first.write('ping\n');
+    await first.lines(1, { ms: LIVENESS_MS });
+    const [rude, stays] = await Promise.all([connect(server.port), connect(server.port)]);
+    for (const peer of [rude, stays])
+      expect(await peer.lines(1, { ms: LIVENESS_MS })).toEqual(['ERR too many connections']);
+    rude.reset(); // a refused client that resets does the server no harm
+    // One that stays, writing now and then, is dropped after a moment (2 s) all the same.
+    const poke = setInterval(() => void stays.write('ping\n').catch(() => {}), 250);
+    try {
+      await stays.closed({ ms: LIVENESS_MS, allowReset: true });
+    } finally {
+      clearInterval(poke);
+    }
+    await first.write('ping\n');
+    expect(await first.lines(2, { ms: LIVENESS_MS }), 'the client let in is served all along').toEqual([
+      'pong',
+      'pong',
+    ]);
+    first.reset();
+    // Its place is free once the server has seen it close.
+    let answer = '';
+    for (let tries = 0; tries < 40 && answer !== 'pong'; tries += 1) {
+      const next = await connect(server.port);
+      await next.write('ping\n');
+      answer = (await next.lines(1, { ms: LIVENESS_MS }))[0] ?? '';
+      next.socket.destroy();
+      if (answer !== 'pong') await pause(50);
+    }
+    expect(answer, 'a new client once the only one has gone').toBe('pong');
+    for (const [pattern, what] of [
+      [/^client connected from 127\.0\.0\.1:\d+$/, 'client connected from <address>'],
+      [/^client 127\.0\.0\.1:\d+ refused: 1 connections already open$/, 'client <address> refused: …'],
+      [
+        /^client 127\.0\.0\.1:\d+ failed: connection reset by peer \(ECONNRESET\)$/,
+        'client <address> failed: …',
+      ],
+      [/^client 127\.0\.0\.1:\d+ closed$/, 'client <address> closed'],
+    ] as const)
+      await server.waitForLine(pattern, `a log line: ${what}`);
+  });
 });
 
 describe('step 2: hash', () => {
@@ -153,6 +247,37 @@ describe('step 3: sleep, and replies in order', () => {
     expect(await sleeper.lines(1, { ms: LIVENESS_MS })).toEqual(['slept 2000']);
   });
 
+  test('a client that sends its requests and half-closes still gets every reply, then the server closes', async () => {
+    const { peers } = await start(['--mode', 'inline']);
+    const [peer] = peers as [Peer];
+    await peer.end('sleep 200\nping\n');
+    expect(
+      (
+        await peer.closed({
+          ms: LIVENESS_MS,
+          hint: 'answer everything asked, then end() your side once the client has ended its own',
+        })
+      ).toString(),
+    ).toBe('slept 200\npong\n');
+  });
+
+  test('with 64 requests waiting for their replies, the server reads no more from that client until they go out', async () => {
+    const { peers } = await start(['--mode', 'inline']);
+    const [peer] = peers as [Peer];
+    const started = performance.now();
+    await peer.write('sleep 1000\n'.repeat(64));
+    await pause(200);
+    await peer.write('sleep 1000\n'.repeat(36)); // read only once the first 64 replies have gone
+    const lines = await peer.lines(100, { ms: LIVENESS_MS });
+    const took = performance.now() - started;
+    expect(lines.every((line) => line === 'slept 1000')).toBe(true);
+    // Load can only make this later, never sooner: read at once, the last 36 end after ~1.2 s.
+    expect(
+      took,
+      `the 100th reply came ${Math.round(took)} ms after the first request: the last 36 sleeps began before the first 64 were answered`,
+    ).toBeGreaterThanOrEqual(1_900);
+  });
+
   test('a bad sleep is answered ERR', async () => {
     const { peers } = await start(['--mode', 'inline']);
     const [peer] = peers as [Peer];
@@ -177,9 +302,16 @@ describe('step 4: stats', () => {
     await peer.lines(2, { ms: LIVENESS_MS });
     const after = await stats(peer, 2);
     // 400,000 rounds hold the loop for well over 100 ms on any machine (about 1 s here).
-    expect(after.lag, 'lag_p99_ms after a hash on the loop (monitorEventLoopDelay)').toBeGreaterThanOrEqual(
-      100,
-    );
+    expect(
+      after.lag,
+      "lag_p99_ms after a hash on the loop (watchLag's timer ran late)",
+    ).toBeGreaterThanOrEqual(100);
+    // Since that stats, nothing has held the loop: the next one shows far less, and never minutes.
+    const idle = await stats(peer, 3);
+    expect(idle.lag, 'lag_p99_ms with nothing on the loop since the last stats').toBeLessThan(after.lag);
+    expect(idle.lag, 'lag_p99_ms with nothing on the loop since the last stats').toBeLessThan(60_000);
+    await peer.write('stats now\n');
+    expect((await peer.lines(5, { ms: LIVENESS_MS }))[4], 'stats takes no argument').toMatch(/^ERR \S/);
   });
 });
 
@@ -235,7 +367,7 @@ describe('step 6: a bounded queue, and clients that go away', () => {
 
   test('20 clients that send a big hash and vanish leave the pool whole', async () => {
     const args = ['--workers', '2', '--max-queue', '100'];
-    const { peers } = await start(args, 21);
+    const { peers, server } = await start(args, 21);
     const after = peers[0] as Peer;
     const gone = peers.slice(1);
     for (const peer of gone) await peer.write('hash 10000000 x\n');
@@ -264,6 +396,10 @@ describe('step 6: a bounded queue, and clients that go away', () => {
       last = await stats(after, asked);
     }
     expect(last.workers, 'the pool keeps its two threads').toBe(2);
+    expect(
+      server.lines.filter((line) => /destroyed|after end/.test(line)),
+      'the server wrote nothing to a client already gone (the log shows no such failure)',
+    ).toEqual([]);
   });
 });
 
@@ -277,7 +413,8 @@ describe('step 7: processes sharing one port', () => {
     // Each process prints its own `listening on`: the second may start a moment after the first,
     // so keep asking (bounded) while it starts.
     const until = Date.now() + LIVENESS_MS;
-    while (pids.size < 2 && Date.now() < until) {
+    // At least 8 connections: in turn (Linux, macOS), a third process would have shown by then.
+    for (let asked = 0; (pids.size < 2 || asked < 8) && Date.now() < until; asked += 1) {
       const peer = await connect(server.port);
       pids.add((await stats(peer, 0)).pid);
       peer.socket.destroy();
@@ -286,6 +423,10 @@ describe('step 7: processes sharing one port', () => {
     expect(pids.size, 'different pids in stats: connections served by two processes').toBe(2);
     const result = await server.stop('SIGINT');
     expect(result.code, 'Ctrl-C: the primary and its processes exit 0').toBe(0);
+    expect(
+      result.stdout.match(/^server\.ts: SIGINT, closing/gm)?.length,
+      'each process says it stops: the primary passed Ctrl-C on to both',
+    ).toBe(3);
     const alive = async () => {
       for (let tries = 0; tries < 50; tries += 1) {
         const left = [...pids].filter((pid) => {
@@ -302,5 +443,16 @@ describe('step 7: processes sharing one port', () => {
       return [...pids];
     };
     expect(await alive(), 'processes still running 5 s after Ctrl-C').toEqual([]);
+  });
+
+  test('with --mode processes, a process that dies ends the program (exit 1)', async () => {
+    const args = ['--mode', 'processes', '--processes', '2'];
+    reproSetup({ serverArgs: args });
+    const server = await lesson.startServer('server', args);
+    const peer = await connect(server.port);
+    const { pid } = await stats(peer, 0);
+    process.kill(pid, 'SIGKILL');
+    const result = await server.exit(LIVENESS_MS);
+    expect(result.code, `process ${pid} killed: the primary exits 1`).toBe(1);
   });
 });

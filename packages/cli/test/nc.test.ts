@@ -1,6 +1,6 @@
 /** `course nc`, in-process with its stdin and stdout as streams, against real peers on loopback. */
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,7 @@ describe('course nc over TCP', () => {
     const server = await upperServer();
     const file = join(tmpdir(), `nc-test-${process.pid}.txt`);
     writeFileSync(file, 'a'.repeat(100_000));
+    closeAfterTest(() => rmSync(file, { force: true }));
     const s = streams();
     expect(await run(['--file', file, '127.0.0.1', String(server.port)], s.io)).toBe(0);
     expect(s.stdout()).toBe('A'.repeat(100_000));

@@ -1,6 +1,6 @@
 /**
  * The lesson programs (server.ts, client.ts) run as real child processes, from exercise/ or
- * solution/ as COURSE_TARGET selects, exactly as a learner runs them with tsx.
+ * solution/ as COURSE_TARGET selects, as a learner runs them with tsx (bundled first: bundle.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { implPath } from '@course/config/target';
 import { words } from '@course/words';
 import { expect, onTestFinished } from 'vitest';
+import { nodeArgs } from './bundle.ts';
 import { closeAfterTest } from './cleanup.ts';
 import { askToStop, killTree, programStdio, type StopHow } from './platform.ts';
 import { ncLine } from './show.ts';
 import { Changes, DEFAULT_WAIT_MS, LIVENESS_MS, WireError, waitUntil, within } from './wait.ts';
 
-const TSX = import.meta.resolve('tsx');
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 /** A lesson, found from a test file's `import.meta.url`. */
@@ -48,7 +48,7 @@ export class Lesson {
     options: { ms?: number } = {},
   ): Promise<RunningProgram> {
     const withPort = args.includes('--port') ? args : [...args, '--port', '0'];
-    const child = this.spawn(program, withPort);
+    const child = await this.spawn(program, withPort);
     await child.listening(options.ms);
     return child;
   }
@@ -59,15 +59,15 @@ export class Lesson {
     args: string[] = [],
     options: { stdin?: string; ms?: number } = {},
   ): Promise<ProgramResult> {
-    return this.spawn(program, args, options.stdin).exit(options.ms ?? LIVENESS_MS);
+    return (await this.spawn(program, args, options.stdin)).exit(options.ms ?? LIVENESS_MS);
   }
 
-  private spawn(program: string, args: string[], stdin?: string): RunningProgram {
+  private async spawn(program: string, args: string[], stdin?: string): Promise<RunningProgram> {
     const file = this.file(program);
     if (!existsSync(file)) throw new Error(`${relative(REPO_ROOT, file)} does not exist`);
     // Replayed by hand, a server needs a port that the client line can name.
     const shown = args.map((arg, i) => (args[i - 1] === '--port' && arg === '0' ? '9000' : arg));
-    return new RunningProgram(process.execPath, ['--import', TSX, file, ...args], {
+    return new RunningProgram(process.execPath, await nodeArgs(file, args), {
       cwd: this.dir,
       stdin,
       display: this.command(program, shown),

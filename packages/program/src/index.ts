@@ -10,8 +10,16 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+/**
+ * Where a program bundled by the course's test harness (packages/helpers' bundle.ts) keeps the
+ * URL of its own file: in one bundle, process.argv[1] is the bundle, whichever module asks.
+ */
+export const MAIN_KEY = 'course.program.main';
+
 /** True when the module at `moduleUrl` is the program being run (`tsx server.ts`), not imported. */
 export function isMain(moduleUrl: string): boolean {
+  const bundled = (globalThis as Record<symbol, unknown>)[Symbol.for(MAIN_KEY)];
+  if (typeof bundled === 'string') return bundled === moduleUrl;
   const script = process.argv[1];
   if (!script) return false;
   try {

@@ -1,0 +1,150 @@
+/**
+ * How the tests start a lesson program: bundled once into plain JavaScript by esbuild and run on
+ * bare node, instead of through tsx's loader. tsx costs about 0.3 s a start on an idle machine
+ * and twice that on a busy one (`npm run bench -- feedback` measures both), and a lesson's tests
+ * start its programs dozens of times. What the learner runs by hand stays `npx tsx server.ts`.
+ *
+ * - A bundle is reused while every file it was built from has the same content (their hashes
+ *   are kept beside it), so a saved edit is picked up by the next start.
+ * - Each module keeps its own `import.meta.url` (rewritten to its file's URL at build time), so
+ *   `isMain()` still tells the program from the modules it imports, and a URL built from it
+ *   (lesson 10's worker) still points at the source. The bundle's first line tells `isMain()`
+ *   which file is the program (see MAIN_KEY).
+ * - Stack traces point at the TypeScript files (`--enable-source-maps`, inline maps).
+ * - Anything esbuild cannot bundle (a syntax error mid-edit, say) runs through tsx, as before,
+ *   whose error message the learner then sees. COURSE_BUNDLE=0 runs every program through tsx.
+ */
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MAIN_KEY } from '@course/program';
+import { build, type Plugin } from 'esbuild';
+
+const TSX = import.meta.resolve('tsx');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const CACHE = join(ROOT, 'node_modules', '.cache', 'course-programs');
+
+/** What the cache keeps beside a bundle: the files it was built from, with their content's hash. */
+interface Built {
+  bundle: string;
+  inputs: Record<string, string>;
+}
+
+const building = new Map<string, Promise<string | undefined>>();
+
+/** The node arguments that run `file` (a lesson program) with `args`: its bundle, or tsx. */
+export async function nodeArgs(file: string, args: string[]): Promise<string[]> {
+  if (process.env.COURSE_BUNDLE === '0') return ['--import', TSX, file, ...args];
+  const real = realpathSync(file);
+  let bundle = building.get(real);
+  if (!bundle) {
+    bundle = bundled(real);
+    building.set(real, bundle);
+    void bundle.finally(() => building.delete(real));
+  }
+  const path = await bundle;
+  return path ? ['--enable-source-maps', path, ...args] : ['--import', TSX, file, ...args];
+}
+
+function hashOf(text: string | Uint8Array): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The path of an up-to-date bundle of `entry`, built if need be; undefined if esbuild cannot. */
+async function bundled(entry: string): Promise<string | undefined> {
+  const record = join(CACHE, `${hashOf(entry)}.json`);
+  try {
+    const built = JSON.parse(readFileSync(record, 'utf8')) as Built;
+    const same = Object.entries(built.inputs).every(([path, hash]) => hashOf(readFileSync(path)) === hash);
+    if (same && existsSync(built.bundle)) return built.bundle;
+  } catch {
+    // not built yet, or a file it was built from has gone: build it
+  }
+  try {
+    // A change of npm packages (bundled too) is a change of the lock file.
+    const lock = join(ROOT, 'package-lock.json');
+    const inputs: Record<string, string> = { [lock]: hashOf(readFileSync(lock)) };
+    const entryUrl = pathToFileURL(entry).href;
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      outfile: join(CACHE, 'out.mjs'),
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      banner: { js: `globalThis[Symbol.for(${JSON.stringify(MAIN_KEY)})] = ${JSON.stringify(entryUrl)};` },
+      plugins: [ownUrls(entry, entryUrl, inputs)],
+    });
+    const code = result.outputFiles[0]?.contents;
+    if (!code) return undefined;
+    const bundle = join(CACHE, `${hashOf(entry)}-${hashOf(code)}.mjs`);
+    mkdirSync(CACHE, { recursive: true });
+    // Written under a temporary name, then renamed: a test running beside this one reads either
+    // the old files or the new ones, whole.
+    const temporary = `${bundle}.${process.pid}.tmp`;
+    writeFileSync(temporary, code);
+    renameSync(temporary, bundle);
+    writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ bundle, inputs } satisfies Built));
+    renameSync(`${record}.${process.pid}.tmp`, record);
+    prune(bundle);
+    return bundle;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gives each TypeScript module its own file's URL for `import.meta.url` (the entry exactly the
+ * banner's, whatever case Windows spells its path in), and records each file's hash.
+ */
+function ownUrls(entry: string, entryUrl: string, inputs: Record<string, string>): Plugin {
+  const same = (a: string, b: string) =>
+    process.platform === 'win32' ? a.toLowerCase() === b.toLowerCase() : a === b;
+  return {
+    name: 'course-own-urls',
+    setup(on) {
+      on.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        inputs[args.path] = hashOf(text);
+        const url = same(args.path, entry) ? entryUrl : pathToFileURL(args.path).href;
+        return { contents: text.replaceAll('import.meta.url', JSON.stringify(url)), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * Removes the earlier bundles of the same program once they are an hour old (one per saved edit
+ * would pile up), and anything in the cache not written for a week (programs since moved or
+ * deleted). Not at once: a test started a moment ago may be about to run one.
+ */
+function prune(keep: string): void {
+  const program = basename(keep).slice(0, basename(keep).indexOf('-') + 1);
+  const hourAgo = Date.now() - 3_600_000;
+  const weekAgo = Date.now() - 7 * 24 * 3_600_000;
+  for (const name of readdirSync(CACHE)) {
+    const path = join(CACHE, name);
+    if (path === keep) continue;
+    try {
+      const written = statSync(path).mtimeMs;
+      if (written < weekAgo || (name.startsWith(program) && written < hourAgo)) rmSync(path, { force: true });
+    } catch {
+      // gone already: another test removed it
+    }
+  }
+}

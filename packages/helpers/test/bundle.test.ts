@@ -1,0 +1,92 @@
+/**
+ * bundle.ts: a lesson program bundled for bare node behaves as it does under tsx (each module its
+ * own import.meta.url, isMain() true for the program only, stack traces in the .ts files), is
+ * rebuilt when a file it imports changes, and runs through tsx when esbuild cannot bundle it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { nodeArgs } from '../src/bundle.ts';
+import { closeAfterTest } from '../src/cleanup.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** A program of two modules, in a folder under node_modules (so that @course/program resolves). */
+function program(lib = "export const word = 'one';"): { dir: string; main: string; lib: string } {
+  const base = join(ROOT, 'node_modules', '.cache');
+  mkdirSync(base, { recursive: true });
+  const dir = mkdtempSync(join(base, 'bundle-test-'));
+  closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
+  const files = { main: join(dir, 'main.ts'), lib: join(dir, 'lib.ts') };
+  writeFileSync(
+    files.lib,
+    `import { isMain } from '@course/program';\n${lib}\nexport const libUrl: string = import.meta.url;\nexport const libIsMain = isMain(import.meta.url);\n`,
+  );
+  writeFileSync(
+    files.main,
+    [
+      "import { isMain } from '@course/program';",
+      "import { libIsMain, libUrl, word } from './lib.ts';",
+      'const typed: string = word;',
+      'console.log(JSON.stringify({ word: typed, main: import.meta.url, mainIsMain: isMain(import.meta.url), libUrl, libIsMain, args: process.argv.slice(2) }));',
+      "if (process.argv.includes('--throw')) throw new Error('thrown on purpose');",
+      '',
+    ].join('\n'),
+  );
+  return { dir, ...files };
+}
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  return { ...result, json: result.status === 0 ? JSON.parse(result.stdout) : undefined };
+}
+
+describe('bundled programs', () => {
+  test('run on bare node, each module with its own URL, the program alone isMain', async () => {
+    const { main, lib } = program();
+    const args = await nodeArgs(main, ['--flag', 'x']);
+    expect(args.join(' '), 'no tsx: a bundle').not.toContain('tsx');
+    expect(run(args).json).toEqual({
+      word: 'one',
+      main: pathToFileURL(main).href,
+      mainIsMain: true,
+      libUrl: pathToFileURL(lib).href,
+      libIsMain: false,
+      args: ['--flag', 'x'],
+    });
+    expect(await nodeArgs(main, []), 'unchanged: the same bundle').toContain(
+      args.find((a) => a.endsWith('.mjs')),
+    );
+  });
+
+  test('a change to an imported file is picked up by the next start', async () => {
+    const { main, lib } = program();
+    const before = await nodeArgs(main, []);
+    writeFileSync(
+      lib,
+      "export const word = 'two';\nexport const libUrl = '';\nexport const libIsMain = false;\n",
+    );
+    const after = await nodeArgs(main, []);
+    expect(after, 'rebuilt').not.toEqual(before);
+    expect(run(after).json?.word).toBe('two');
+  });
+
+  test('stack traces point at the TypeScript file', async () => {
+    const { main } = program();
+    const result = run(await nodeArgs(main, ['--throw']));
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('thrown on purpose');
+    expect(result.stderr).toContain(`${main}:5:`);
+  });
+
+  test('a file esbuild cannot parse runs through tsx, whose error the learner sees', async () => {
+    const { main } = program('export const word = ;');
+    const args = await nodeArgs(main, []);
+    expect(args.join(' ')).toContain('tsx');
+    const result = run(args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/lib\.ts:\d+:\d+: ERROR/);
+  });
+});
