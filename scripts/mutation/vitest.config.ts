@@ -13,7 +13,13 @@ const lesson = process.env[LESSON_ENV];
 if (!lesson) throw new Error('COURSE_MUTATION_LESSON is not set: run this through `npm run mutation`');
 const lessonDir = join(process.cwd(), lesson);
 
-export default mergeConfig(lessonConfig(pathToFileURL(join(lessonDir, 'vitest.config.ts')).href), {
-  root: lessonDir,
-  test: { setupFiles: [join(import.meta.dirname, 'vitest-setup.ts')] },
-});
+const own = lessonConfig(pathToFileURL(join(lessonDir, 'vitest.config.ts')).href);
+// Stryker reads each run's results itself: the learner's report would only be printed unread.
+const { reporters: _, ...test } = own.test ?? {};
+export default mergeConfig(
+  { ...own, test },
+  {
+    root: lessonDir,
+    test: { setupFiles: [join(import.meta.dirname, 'vitest-setup.ts')] },
+  },
+);

@@ -117,6 +117,7 @@ describe('step 1: say hello and close first', () => {
 
   test('a client that sends something and half-closes is read to its end: the server closes at once, not after lingerMs', async () => {
     const { port, log } = await startHello({ lingerMs: 60_000 });
+    await expectHello(port); // first the hello (test 1): a server without it fails here, at once
     reproSetup({
       note: 'nc prints the line and returns; the server should log `client ... closed` at once, not 5 s later',
     });
@@ -139,6 +140,7 @@ describe('step 1: say hello and close first', () => {
 
   test('a client that keeps its side open is cut off after lingerMs', async () => {
     const { port, log } = await startHello({ lingerMs: 200 });
+    await expectHello(port); // first the hello (test 1): a server without it fails here, at once
     // This client reads the line and the server's FIN, but never closes its own side.
     const lingering = net.connect({ host: HOST, port, allowHalfOpen: true });
     closeAfterTest(() => lingering.destroy());
@@ -162,6 +164,7 @@ describe('step 1: say hello and close first', () => {
 
   test('a client that keeps sending, and never closes, is cut off after lingerMs all the same', async () => {
     const { port, log } = await startHello({ lingerMs: 300 });
+    await expectHello(port); // first the hello (test 1): a server without it fails here, at once
     // It reads the line and the server's FIN, keeps its own side open, and sends a byte every
     // 20 ms for as long as it can: an idle timer (socket.setTimeout) would never fire.
     const chatty = net.connect({ host: HOST, port, allowHalfOpen: true });

@@ -321,8 +321,12 @@ describe('step 7: the terminal client', () => {
     const done = chat({ port, nick: 'bob', input, output: collector().output });
     done.catch(() => {}); // the test ends it by closing the room
     closeAfterTest(() => room?.destroy());
+    // chat() ending first (a TODO's error, say) fails the test at once, with its error.
+    const ended = done.then(() => {
+      throw new Error('chat() resolved while the room was still open, before pausing its input');
+    });
     await within(
-      paused,
+      Promise.race([paused, ended]),
       () => ({
         expected: 'chat() to pause its input once socket.write() returns false (the room reads nothing)',
         received: `${typed - unread()} of ${typed} bytes typed were read from the input`,

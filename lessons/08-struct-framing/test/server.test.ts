@@ -227,6 +227,7 @@ describe('step 7: respect backpressure', () => {
 
   test("many small frames per chunk from a client that does not read: one 'drain' listener at a time", async () => {
     const { server, port, guard } = await startEcho();
+    await expectEcho(guard, port, frame('echo first'), 'step 6 first: write every frame back');
     // After each chunk the server has handled (this listener comes after the server's own): how
     // many 'drain' listeners its socket has. A server that adds one per write that returned false
     // adds hundreds per chunk here, each to resume() once (Node warns past 10: a leak).

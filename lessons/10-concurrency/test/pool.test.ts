@@ -110,7 +110,13 @@ describe('step 5: a pool of worker threads', () => {
 describe('step 5: a pool of worker threads (given: a thread that crashes)', () => {
   test('a thread that crashes fails its own job only, and a fresh thread takes its place', async () => {
     const pool = newPool(1, 10);
-    expect(await outcome(accepted(pool, 1, 'first'), 'the hash of "first"')).toBe(expectedHash(1, 'first'));
+    const first = accepted(pool, 1, 'first');
+    expect(counters(pool), 'run() on a free thread: it starts (this.start), nothing waits').toEqual({
+      busy: 1,
+      queued: 0,
+      workers: 1,
+    });
+    expect(await outcome(first, 'the hash of "first"')).toBe(expectedHash(1, 'first'));
     // Not a string: the thread's createHash().update() throws, and the thread dies of it.
     const crash = accepted(pool, 1, undefined as unknown as string);
     expect(await outcome(crash, 'rejected: the thread’s error')).toMatch(/^rejected: /);

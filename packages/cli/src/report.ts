@@ -6,7 +6,7 @@ import { type LessonState, nextLesson, type Progress, stateOf } from '@course/mo
 import { stepCount } from '@course/model/steps';
 import { displayWidth, words } from '@course/words';
 import { paint } from './paint.ts';
-import type { LessonResult } from './run-tests.ts';
+import type { FailedTest, LessonResult } from './run-tests.ts';
 
 /** How a learner runs the course command (through npm, which every learner has). */
 export const COURSE = 'npm run course --';
@@ -82,11 +82,19 @@ export function printFailures(result: LessonResult, shown: number): void {
     if (stray.where) console.log(`    ${paint.dim(say.at(stray.where))}`);
   }
   if (result.stray.length > 2) console.log(paint.dim(`\n  ${say.moreUnhandled(result.stray.length - 2)}`));
-  for (const failure of result.failed.slice(0, shown)) {
-    console.log(`\n  ${paint.red('✗')} ${paint.bold(testName(result.lesson, failure.name))}`);
+  // Tests that fail the same way (every test of a starter at its first TODO) are named together,
+  // above their one message.
+  const failures = result.failed.slice(0, shown);
+  failures.forEach((failure, i) => {
+    const previous = failures[i - 1];
+    const next = failures[i + 1];
+    const same = (a?: FailedTest) => a?.message === failure.message && a.where === failure.where;
+    if (!same(previous)) console.log('');
+    console.log(`  ${paint.red('✗')} ${paint.bold(testName(result.lesson, failure.name))}`);
+    if (same(next)) return;
     console.log(`    ${indent(failure.message)}`);
     if (failure.where) console.log(`    ${paint.dim(say.at(failure.where))}`);
-  }
+  });
   const more = result.failed.length - shown;
   if (more > 0) console.log(paint.dim(`\n  ${say.moreFailing(more)}`));
   for (const name of result.skipped) console.log(paint.yellow(`\n  ${say.skippedTest(name)}`));

@@ -101,6 +101,24 @@ describe('course', () => {
     expect(status.stdout).toContain('Next: lesson 02');
   });
 
+  test("vitest run in a lesson's folder prints the course's short report, a shared failure once", async () => {
+    const dir = await copyOfCourse();
+    const vitest = join(dir, 'node_modules', 'vitest', 'vitest.mjs');
+    const result = await startCommand(process.execPath, [vitest, 'run'], {
+      cwd: join(dir, 'lessons/01-tcp-client'),
+      env: { COURSE_TARGET: '' },
+    }).exit(60_000);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('Sockets, by hand: tests against exercise/');
+    expect(result.stdout).toMatch(/✗ 01-tcp-client +\d+\/\d+ passing/);
+    expect(
+      result.stdout.split('TODO(1): connect').length - 1,
+      'the tests stopped at TODO(1), named above it once',
+    ).toBe(1);
+    expect(result.stdout, 'not vitest’s own report').not.toContain('FAIL');
+    expect(result.stdout.length, 'a screen or two, not every stack').toBeLessThan(4096);
+  });
+
   test("an 'error' nobody listens to is shown once, with its count, the test it escaped and the hint", async () => {
     const dir = await copyOfCourse();
     const exercise = join(dir, 'lessons/02-tcp-server/exercise/server.ts');

@@ -4,12 +4,25 @@
  * `#impl/<file>` imports resolve through implPath(), so COURSE_TARGET picks exercise/, solution/
  * or a mistake without a test ever naming a folder. Plain JavaScript so that vitest can load it.
  */
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { currentTarget, implPath } from './target.js';
 
 const IMPL = '#impl/';
+/**
+ * What a learner sees who runs vitest in a lesson's folder: the course's report (packages/cli),
+ * named by path because this package cannot depend on the command that depends on it. A reporter
+ * is a whole run's option: the course's own runs, which load lessons as projects, set theirs.
+ */
+const LESSON_REPORTER = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'cli',
+  'src',
+  'lesson-reporter.ts',
+);
 
 /** @param {string} configFileUrl the lesson's `import.meta.url` */
 export function lessonConfig(configFileUrl) {
@@ -34,7 +47,7 @@ export function lessonConfig(configFileUrl) {
       },
     ],
     // The project's name is the lesson's folder (`02-tcp-server`): reports group by it.
-    test: { ...testOptions(), name: basename(lessonDir) },
+    test: { ...testOptions(), name: basename(lessonDir), reporters: [LESSON_REPORTER] },
   });
 }
 

@@ -26,7 +26,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAIN_KEY } from '@course/program';
 import { build, type Plugin } from 'esbuild';
@@ -87,11 +87,18 @@ async function bundled(entry: string): Promise<string | undefined> {
       sourcemap: 'inline',
       sourcesContent: false,
       logLevel: 'silent',
+      metafile: true,
+      absWorkingDir: ROOT,
       banner: { js: `globalThis[Symbol.for(${JSON.stringify(MAIN_KEY)})] = ${JSON.stringify(entryUrl)};` },
       plugins: [ownUrls(entry, entryUrl, inputs)],
     });
     const code = result.outputFiles[0]?.contents;
     if (!code) return undefined;
+    // The files the plugin did not load itself (JavaScript, JSON) count too.
+    for (const input of Object.keys(result.metafile.inputs)) {
+      const path = resolve(ROOT, input);
+      inputs[path] ??= hashOf(readFileSync(path));
+    }
     const bundle = join(CACHE, `${hashOf(entry)}-${hashOf(code)}.mjs`);
     mkdirSync(CACHE, { recursive: true });
     // Written under a temporary name, then renamed: a test running beside this one reads either

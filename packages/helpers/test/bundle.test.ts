@@ -73,6 +73,15 @@ describe('bundled programs', () => {
     expect(run(after).json?.word).toBe('two');
   });
 
+  test('so is a change to an imported JavaScript file, which esbuild loads itself', async () => {
+    const { dir, main, lib } = program("export { word } from './word.mjs';");
+    const word = join(dir, 'word.mjs');
+    writeFileSync(word, "export const word = 'one';\n");
+    expect(run(await nodeArgs(main, [])).json?.word).toBe('one');
+    writeFileSync(word, "export const word = 'two';\n");
+    expect(run(await nodeArgs(main, [])).json?.word, `${lib} imports word.mjs, now 'two'`).toBe('two');
+  });
+
   test('stack traces point at the TypeScript file', async () => {
     const { main } = program();
     const result = run(await nodeArgs(main, ['--throw']));
