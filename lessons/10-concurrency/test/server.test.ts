@@ -9,7 +9,16 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as pause } from 'node:timers/promises';
-import { connect, LIVENESS_MS, lessonOf, type Peer, reproSetup, trickle, WireError } from '@course/helpers';
+import {
+  connect,
+  LIVENESS_MS,
+  lessonOf,
+  type Peer,
+  reproSetup,
+  slowReader,
+  trickle,
+  WireError,
+} from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 
 const lesson = lessonOf(import.meta.url);
@@ -219,7 +228,9 @@ describe('step 2: hash', () => {
     await peer.write(`${bad.join('\n')}\nhash 50 x\n`);
     const lines = await peer.lines(bad.length + 1, { ms: LIVENESS_MS });
     for (const [i, sent] of bad.entries()) expect(lines[i], `${sent} (--max-rounds 50)`).toMatch(/^ERR \S/);
-    expect(lines[1], 'hash 1 has its rounds but no text: the ERR says what is missing').toMatch(/usage|text/i);
+    expect(lines[1], 'hash 1 has its rounds but no text: the ERR says what is missing').toMatch(
+      /usage|text/i,
+    );
     expect(lines.at(-1), 'hash 50 x is within --max-rounds 50').toBe(expectedHash(50, 'x'));
   });
 });
@@ -277,6 +288,46 @@ describe('step 3: sleep, and replies in order', () => {
       took,
       `the 100th reply came ${Math.round(took)} ms after the first request: the last 36 sleeps began before the first 64 were answered`,
     ).toBeGreaterThanOrEqual(1_900);
+  });
+
+  test('a client that pipelines megabytes and reads nothing: the server stops reading once its replies back up, and reads again once they drain', async () => {
+    const { port } = await start(['--mode', 'inline']);
+    reproSetup({ note: 'the test sends 31 MB without reading; no nc line can replay it' });
+    const peer = await slowReader(port);
+    // 9-byte requests, 65-byte replies: about 10 MB of replies fill both kernel buffers (the
+    // server's send, our receive) long before the requests run out.
+    const requests = Buffer.from('hash 1 x\n'.repeat(3_500_000));
+    // In 64 KiB writes: Node counts a write as unsent until the kernel has taken all of it.
+    for (let at = 0; at < requests.length; at += 65_536)
+      peer.socket.write(requests.subarray(at, at + 65_536));
+    /** The requests not yet taken by the kernel: they shrink only while the server reads. */
+    const unsent = () => peer.socket.writableLength;
+    // Once the requests have not moved for 500 ms, the server has stopped reading (or read all).
+    const deadline = performance.now() + LIVENESS_MS;
+    let [stuck, since] = [unsent(), performance.now()];
+    while (stuck > 0 && performance.now() - since < 500) {
+      if (performance.now() > deadline)
+        throw new WireError(`gave up after waiting ${LIVENESS_MS} ms`, {
+          expected: 'the requests to stop moving once the server pauses',
+          received: `${unsent()} bytes still unsent, and moving`,
+        });
+      await pause(100);
+      if (unsent() !== stuck) [stuck, since] = [unsent(), performance.now()];
+    }
+    expect(
+      stuck,
+      "bytes of requests the server left unread: it must stop reading when socket.write() returns false (socket.pause(), and resume() on 'drain'), not keep every reply in memory",
+    ).toBeGreaterThan(requests.length / 4);
+    // Now we read. What the kernels and the server held when it paused is at most some 11 MB of
+    // replies: 16 MB can only come once the server, drained, reads again.
+    peer.socket.resume();
+    const more = 16_000_000;
+    const reading = performance.now() + LIVENESS_MS;
+    while (peer.socket.bytesRead < more && performance.now() < reading) await pause(50);
+    expect(
+      peer.socket.bytesRead,
+      "bytes of replies read within 10 s of reading again: the server must resume() reading on its socket's 'drain'",
+    ).toBeGreaterThanOrEqual(more);
   });
 
   test('a bad sleep is answered ERR', async () => {
