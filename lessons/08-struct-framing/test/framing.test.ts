@@ -158,6 +158,14 @@ describe('step 2: keep the chunks', () => {
     expect(() => new FrameDecoder({ maxFrameBytes: -1 }), 'maxFrameBytes -1').toThrow(RangeError);
     expect(() => new FrameDecoder({ maxFrameBytes: 2 ** 32 }), 'maxFrameBytes 2 ** 32').toThrow(RangeError);
     expect(
+      new FrameDecoder({ maxFrameBytes: 0 }).maxFrameBytes,
+      'maxFrameBytes 0 (empty frames only) is a limit too',
+    ).toBe(0);
+    expect(
+      new FrameDecoder({ maxFrameBytes: 2 ** 32 - 1 }).maxFrameBytes,
+      'the largest a header can hold',
+    ).toBe(2 ** 32 - 1);
+    expect(
       () => new FrameDecoder({ maxFrameBytes: 1.5 }),
       'the message names the option and the range',
     ).toThrow('maxFrameBytes must be a whole number from 0 to 4294967295, not 1.5');
