@@ -349,13 +349,16 @@ function formatReport(lesson: LessonInfo, mutants: MutantResult[], seconds: numb
  * they change nothing a learner or a peer can observe, each with why:
  *   [{ "file": "solution/client.ts", "mutator": "StringLiteral", "original": "'MS'",
  *      "replacement": "\"\"", "why": "the placeholder of --timeout in --help; no test reads it" }]
- * A mutant is matched by file, mutator, and the text before and after (not by line, which moves).
+ * A mutant is matched by file, mutator, and the text before and after (not by line, which moves);
+ * where that text occurs more than once (`true` → `false`), "line" holds a piece of the source
+ * line the mutant is on, which must match too.
  */
 interface Equivalent {
   file: string;
   mutator: string;
   original: string;
   replacement: string;
+  line?: string;
   why: string;
 }
 
@@ -373,7 +376,7 @@ function readEquivalents(path: string): Equivalent[] {
   return list;
 }
 
-function keyOf(m: MutantResult): Omit<Equivalent, 'why'> {
+function keyOf(m: MutantResult): Omit<Equivalent, 'why' | 'line'> {
   return {
     file: relative(lessonDir, join(ROOT, m.fileName)),
     mutator: m.mutatorName,
@@ -388,7 +391,8 @@ function matches(e: Equivalent, m: MutantResult): boolean {
     e.file === k.file &&
     e.mutator === k.mutator &&
     oneLine(e.original, Number.POSITIVE_INFINITY) === k.original &&
-    oneLine(e.replacement, Number.POSITIVE_INFINITY) === k.replacement
+    oneLine(e.replacement, Number.POSITIVE_INFINITY) === k.replacement &&
+    (e.line === undefined || (sources.get(m.fileName)?.[m.location.start.line - 1] ?? '').includes(e.line))
   );
 }
 

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 import {
   assertBytes,
   closeAfterTest,
@@ -341,6 +342,23 @@ describe('step 6: the WebServer answers real HTTP clients', () => {
       /^127\.0\.0\.1:\d+ \(head over 8 KiB\) 431$/,
       'a log line `127.0.0.1:PORT (head over 8 KiB) 431`',
     );
+    // The same 8192 bytes in two chunks, its empty line cut in two: the search for it starts a few
+    // bytes back in the first chunk, and counts from there (received - tail.length), not past it.
+    const twoChunks = await connect(port);
+    const whole = headOf(MAX_HEAD_BYTES);
+    await twoChunks.write(whole.slice(0, -2));
+    await pause(50); // two reads, not one
+    await twoChunks.write(whole.slice(-2));
+    const hint =
+      "the head's end is at (where the searched window starts in the stream) + (its place in the window); the window starts tail.length bytes before what was received";
+    const reply = await twoChunks.closed({
+      expected: 'a response to an 8192-byte head sent in two chunks',
+      hint,
+    });
+    expectResponse(parseResponse(reply, 'the response to an 8192-byte head in two chunks'), {
+      statusLine: 'HTTP/1.1 200 OK',
+      hint,
+    });
   });
 
   test('a head trickled one byte at a time gets 408 Request Timeout at the deadline; others are served', async () => {

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type net from 'node:net';
 import readline from 'node:readline';
 import { PassThrough } from 'node:stream';
@@ -297,10 +298,17 @@ describe('step 7: the terminal client', () => {
   });
 
   test('typing faster than the server reads pauses the input until the socket drains', async () => {
-    // A room that takes the nickname and then reads nothing: what bob types piles up.
+    // A room that takes the nickname and then reads nothing: what bob types piles up. It counts
+    // what it receives, and reads again when the test says so.
     let room: net.Socket | undefined;
+    let received = 0;
+    const changed = new EventEmitter();
     const port = await startServer((socket) => {
       room = socket;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        changed.emit('data');
+      });
       socket.once('data', () => {
         socket.write('OK bob\n');
         socket.pause();
@@ -341,6 +349,23 @@ describe('step 7: the terminal client', () => {
       warnings.filter((w) => w.includes('MaxListenersExceeded')),
       "one 'drain' listener at a time: add it only when you pause, not for every write() that returns false",
     ).toEqual([]);
+    // The room reads again: the socket drains, and every line typed must follow, to the last.
+    const total = 'bob\n'.length + typed;
+    const all = new Promise<void>((resolve) => {
+      const check = () => (received >= total ? resolve() : undefined);
+      changed.on('data', check);
+      check();
+    });
+    room?.resume();
+    await within(
+      Promise.race([all, ended]),
+      () => ({
+        expected: `the room, reading again, to receive everything bob typed: ${total} bytes`,
+        received: `${received} bytes arrived; ${unread()} bytes typed are still unread by chat()`,
+        hint: "pause only when socket.write() returns false, and rl.resume() on the socket's 'drain': otherwise the input stays paused for good",
+      }),
+      { ms: 10_000 },
+    );
   });
 
   test('a refused connection rejects with `cannot connect to HOST:PORT: connection refused (ECONNREFUSED)`', async () => {
@@ -362,7 +387,7 @@ describe('step 7: the terminal client', () => {
     const server = await scriptedServer((line, socket) => {
       room = socket;
       if (line === 'bob') socket.write('OK bob\n');
-      if (line === 'hello') socket.end('BYE\n');
+      if (line === '/quit') socket.end('BYE\n');
     });
     const screen = new Screen(40);
     const input = new PassThrough();
@@ -391,7 +416,14 @@ describe('step 7: the terminal client', () => {
     await tick();
     room?.write('carol: hey bob\n');
     await shows(['OK bob', 'carol: hey bob', 'bob> hel'], 'the line from the room above the typed `hel`');
+    // Enter: the line goes, and the prompt is drawn again at once, on the next row (the room says nothing).
+    const prompted = shows(
+      ['OK bob', 'carol: hey bob', 'bob> hello', 'bob>'],
+      'after Enter, the prompt `bob> ` again on the next row: reader.prompt() after each line typed',
+    );
     input.write('lo\r');
+    await prompted;
+    input.write('/quit\r');
     await within(done, () => ({
       expected: 'chat() to resolve after BYE',
       received: JSON.stringify(screen.rows),

@@ -10,6 +10,7 @@ import {
   reproSetup,
   runCourseLine,
   startProxy,
+  startServer,
   trickle,
   WireError,
   within,
@@ -22,6 +23,7 @@ import {
   createChatServer,
   LineSplitter,
   MAX_LINE_BYTES,
+  type Member,
 } from '#impl/server.ts';
 import { type Chatter, chatter, chatterFrom, joined } from './support.ts';
 
@@ -187,6 +189,10 @@ describe('step 2: join with a nickname', () => {
       ['\u0430lice', 'a Cyrillic а (U+0430) among Latin letters: two scripts'],
       ['\u3164', 'U+3164 HANGUL FILLER: a letter that shows as nothing'],
       ['ali\u200bce', 'a zero-width space inside'],
+      [
+        'sake\u9152',
+        'Latin letters and a Han character (酒): two scripts, where Japanese mixes only Han and kana',
+      ],
     ]) {
       await c.send(`${bad}\n`);
       const [reply = ''] = await c.next(1, { hint });
@@ -475,7 +481,10 @@ describe('step 4: leave, however the client goes', () => {
       'add every accepted socket to this.connections, joined or not; when this.isFull(), this.turnAway(socket)',
     );
     await third.closed({ hint: 'turn the connection away at once: ERR server full, then socket.end()' });
-    await log.line(/server full/, 'a log line `client IP:PORT refused: server full (2 connections)`');
+    await log.line(
+      /^client 127\.0\.0\.1:\d+ refused: server full \(2 connections\)$/,
+      'a log line `client IP:PORT refused: server full (2 connections)`',
+    );
 
     const lurkerPort = lurker.socket.localPort;
     lurker.peer.reset(); // it goes without a word: its place must be free again
@@ -589,6 +598,12 @@ describe('step 4: one address cannot take every place', () => {
       'OK carol',
       "forget a connection's address on 'close' (untrack): its place is free again",
     );
+    // Alice and carol are open: 127.0.0.1 has its 2 again, however many of its connections came and went.
+    const fifth = await chatter(port, 'fifth');
+    await fifth.expect(
+      'ERR too many connections from your address',
+      "on 'close', delete only that socket from its address's set (untrack); the address's entry goes only when its set is empty",
+    );
   });
 
   test('maxPerAddress 1: the first connection from an address joins, the second is turned away', async () => {
@@ -598,6 +613,22 @@ describe('step 4: one address cannot take every place', () => {
     await first.expect('OK first', 'an address with no connection yet has 0 open: it gets its first place');
     const second = await chatterFrom(port, '127.0.0.4', 'second');
     await second.expect('ERR too many connections from your address');
+  });
+
+  test('openFrom(): a socket destroyed a moment ago no longer counts against its address', () => {
+    const room = new ChatRoom({ maxPerAddress: 1 });
+    // Sockets that never connected have no remoteAddress: track() files them all under ''.
+    const gone = new net.Socket();
+    gone.destroy(); // its 'close' has not come yet: still tracked
+    room.track(gone);
+    const newcomer = new net.Socket();
+    expect(room.openFrom(newcomer), "the address's only connection is destroyed: 0 open").toBe(0);
+    const open = new net.Socket();
+    room.track(open);
+    expect(room.openFrom(newcomer), 'track() counts a connection under its address: 1 open').toBe(1);
+    room.untrack(open);
+    room.untrack(gone);
+    expect(room.byAddress.size, "untrack() of an address's last connection forgets the address").toBe(0);
   });
 
   test('the default: 16 silent connections from one address do not lock out the others', async () => {
@@ -762,6 +793,52 @@ describe('step 5: slow clients must not stall the room', () => {
           "broadcast. Only socket.destroy() there: 'close' comes a moment later and does the leaving",
       });
     }
+  });
+
+  test('send(): a queue of exactly maxQueueBytes is kept; past it, the member is dropped and logged once', async () => {
+    // A connection whose client reads nothing, and the server's side of it.
+    let accepted: (socket: net.Socket) => void = () => {};
+    const onServer = new Promise<net.Socket>((resolve) => {
+      accepted = resolve;
+    });
+    const port = await startServer((socket) => accepted(socket));
+    const client = await connect(port);
+    client.socket.pause();
+    const socket = await within(onServer, () => ({
+      expected: `the test server to accept a connection on ${port}`,
+    }));
+    // Fill the kernel's buffers until Node's own queue holds bytes: from then on, each write()
+    // adds exactly its bytes to socket.writableLength, and nothing leaves while the client does not read.
+    for (let sent = 0; socket.writableLength === 0; sent += 64 * 1024) {
+      if (sent > 256 * 1024 * 1024)
+        throw new Error('the test could not fill the kernel buffers of a connection');
+      socket.write(Buffer.alloc(64 * 1024, 'x'));
+    }
+    const queued = socket.writableLength;
+    const line = 'alice: just enough';
+    const bound = queued + Buffer.byteLength(`${line}\n`);
+    const log = new LogLines();
+    const room = new ChatRoom({ log: log.add, maxQueueBytes: bound });
+    const slow: Member = {
+      socket,
+      peer: '127.0.0.1:9',
+      lines: new LineSplitter(),
+      nick: 'slow',
+      deadline: undefined,
+    };
+    room.send(slow, line); // now exactly `bound` bytes wait
+    expect(
+      socket.destroyed,
+      `${bound} bytes queued with maxQueueBytes ${bound}: that is the bound, not past it. Drop a member only when socket.writableLength > maxQueueBytes`,
+    ).toBe(false);
+    room.send(slow, 'x'); // 2 bytes more: past the bound
+    expect(socket.destroyed, 'past maxQueueBytes, the member is dropped: socket.destroy()').toBe(true);
+    room.send(slow, 'alice: and more'); // the rest of a broadcast, before 'close' takes slow out of the room
+    room.send(slow, 'bob: me too');
+    expect(
+      log.lines,
+      'one log line for the drop; after destroy(), send() writes nothing more and logs nothing more (if (!socket.writable) return)',
+    ).toEqual([`slow is not reading: ${bound + 2} bytes queued (over ${bound}), dropping it`]);
   });
 
   test("a member that does not read gets one 'drain' listener and its input paused, then resumed once it reads", async () => {

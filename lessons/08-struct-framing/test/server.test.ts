@@ -69,6 +69,27 @@ async function expectEcho(guard: Guard, port: number, stream: Buffer, hint?: str
   return peer;
 }
 
+/**
+ * Waits until the server's side of the connection from `clientPort` has read at least `n` bytes:
+ * what the server has taken from a client, whatever it did with them.
+ */
+function serverReads(server: net.Server) {
+  const sides = new Map<number | undefined, net.Socket>();
+  server.on('connection', (socket: net.Socket) => sides.set(socket.remotePort, socket));
+  return (clientPort: number | undefined, n: number, expected: string) =>
+    within(
+      new Promise<void>((resolve) => {
+        const check = () => ((sides.get(clientPort)?.bytesRead ?? 0) >= n ? resolve() : setTimeout(check, 5));
+        check();
+      }),
+      () => ({
+        expected,
+        received: `${sides.get(clientPort)?.bytesRead ?? 0} bytes read`,
+      }),
+      { ms: 10_000 },
+    );
+}
+
 describe('step 6: echo every frame', () => {
   test('a frame comes back unchanged: 00 00 00 05 hello', async () => {
     const { port, guard } = await startEcho();
@@ -118,22 +139,11 @@ describe('step 6: echo every frame', () => {
     await vanish(port);
     // Half a frame, read by the server, then a reset (RST): the server's next read fails with
     // ECONNRESET, an 'error' on its socket.
-    const sides = new Map<number | undefined, net.Socket>();
-    server.on('connection', (socket: net.Socket) => sides.set(socket.remotePort, socket));
+    const readFrom = serverReads(server);
     const resetting = await connect(port);
     const reset = resetting.socket.localPort;
     await resetting.write(frame('half a frame').subarray(0, 7));
-    await within(
-      new Promise<void>((resolve) => {
-        const check = () => ((sides.get(reset)?.bytesRead ?? 0) >= 7 ? resolve() : setTimeout(check, 5));
-        check();
-      }),
-      () => ({
-        expected: 'the server to read the 7 bytes sent',
-        received: `${sides.get(reset)?.bytesRead ?? 0} bytes read`,
-      }),
-      { ms: 10_000 },
-    );
+    await readFrom(reset, 7, 'the server to read the 7 bytes sent');
     resetting.reset();
     await expectEcho(guard, port, frames('still', 'here'), 'keep an "error" listener on every socket');
     const who = `client 127.0.0.1:${reset}`;
@@ -468,31 +478,14 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
     const { server, port, log, guard } = await startEcho({ budgetBytes: BUDGET });
     // The echo itself first (step 6): without it, nothing below can be seen.
     await expectEcho(guard, port, frame('echo first'), 'step 6 first: write every frame back');
-    // How many bytes the server has read from each client, by the client's port.
-    const read = new Map<number, net.Socket>();
-    server.on('connection', (socket: net.Socket) => {
-      if (socket.remotePort !== undefined) read.set(socket.remotePort, socket);
-    });
+    const readFrom = serverReads(server);
     const SIZE = 200 * 1024;
     const big = frame(Buffer.alloc(SIZE, 0x62));
     // A holds 150 KiB of an unfinished frame; the server must hold them (it cannot echo half a frame).
     const first = await connect(port);
     const firstPort = first.socket.localPort as number;
     await first.write(big.subarray(0, 150 * 1024));
-    await guard(
-      within(
-        new Promise<void>((resolve) => {
-          const check = () =>
-            (read.get(firstPort)?.bytesRead ?? 0) >= 150 * 1024 ? resolve() : setTimeout(check, 10);
-          check();
-        }),
-        () => ({
-          expected: 'the server to read the first 150 KiB of a frame',
-          received: `${read.get(firstPort)?.bytesRead ?? 0} bytes read`,
-        }),
-        { ms: 10_000 },
-      ),
-    );
+    await guard(readFrom(firstPort, 150 * 1024, 'the server to read the first 150 KiB of a frame'));
     // B wants as much again: 300 KiB held in all would pass the budget of 256 KiB.
     const second = await connect(port);
     const secondPort = second.socket.localPort;
@@ -535,6 +528,91 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
     ).toHaveLength(1);
   });
 
+  test('a frame that fills the budget exactly is served; a chunk one byte over is refused before the decoder sees it', async () => {
+    const exact = frame('fills it'); // 4 + 8 bytes
+    const { port, log, guard } = await startEcho({ budgetBytes: exact.length });
+    const hint =
+      'in admit(), refuse a chunk only when the total would pass budgetBytes (>, not >=), and refuse it before push(): ' +
+      'a refused chunk is not decoded';
+    await expectEcho(guard, port, exact, hint);
+    // 13 bytes in one write: a header announcing 4 GiB, which push() would refuse too.
+    const over = await connect(port);
+    const overPort = over.socket.localPort;
+    await over.write(Buffer.from(`ffffffff${'00'.repeat(9)}`, 'hex')).catch(() => {});
+    await guard(
+      over.closed({ allowReset: true, expected: 'the server to close a connection over its budget', hint }),
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${overPort} refused: over the budget of ${exact.length} bytes`),
+      `a log line \`client 127.0.0.1:${overPort} refused: over the budget of ${exact.length} bytes for all clients, closing\``,
+      { hint },
+    );
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${overPort}:`)),
+      'log lines from decoding a chunk already refused for the budget (admit() should return false, and the listener stop)',
+    ).toEqual([]);
+  });
+
+  test('echoes queued for a client that does not read count in the budget, and leave it once the kernel has them', async () => {
+    const MIB = 1024 * 1024;
+    const BUDGET = 12 * MIB;
+    const { server, port, log, guard } = await startEcho({ budgetBytes: BUDGET });
+    await expectEcho(guard, port, frame('echo first'), 'step 6 first: write every frame back');
+    const readFrom = serverReads(server);
+    // A sends 8 MiB and reads nothing: the kernel's buffers take a few MiB of the echo, the rest
+    // waits in the server's socket, and socket.writableLength counts the whole write until then.
+    const big = frame(Buffer.alloc(8 * MIB, 0x61));
+    const a = await slowReader(port);
+    await a.write(big);
+    await guard(
+      readFrom(
+        a.socket.localPort,
+        big.length,
+        'the server to read the 8 MiB frame of a client that does not read',
+      ),
+    );
+    // B's first 5 MiB of a frame would fit beside nothing, but not beside A's 8 MiB waiting to be written.
+    const b = await connect(port);
+    const bPort = b.socket.localPort;
+    await b.write(frame(Buffer.alloc(6 * MIB)).subarray(0, 5 * MIB)).catch(() => {}); // cut off mid-write
+    const hint =
+      "a connection's share is decoder.buffered + socket.writableLength: an echo waiting for a slow reader " +
+      'is memory the server holds, counted until the kernel has taken it';
+    await guard(
+      b.closed({
+        allowReset: true,
+        ms: 10_000,
+        expected: `the server to refuse 5 MiB while 8 MiB of echoes wait for a client that does not read (budget ${BUDGET} bytes)`,
+        hint,
+        repro: 'the test holds 8 MiB of echoes unread; no nc line can replay it',
+      }),
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${bPort} refused: over the budget`),
+      `a log line \`client 127.0.0.1:${bPort} refused: over the budget of ${BUDGET} bytes for all clients, closing\``,
+      { hint },
+    );
+    // A reads its echo and stays. Once the kernel has the last byte, A holds nothing: C's
+    // 10 MiB frame fits.
+    a.socket.resume();
+    assertBytes(await guard(receive(a.socket, big.length, 'the echo of 8 MiB once the client reads')), big, {
+      what: 'the echo of the client that read late',
+    });
+    const c = await connect(port);
+    const whole = frame(Buffer.alloc(10 * MIB, 0x63));
+    c.socket.write(whole);
+    const echoed = await guard(
+      receive(
+        c.socket,
+        whole.length,
+        'the echo of a 10 MiB frame sent once the first client had read all of its echo. Refused as over the budget? ' +
+          "The first client's share was never given back: call claim() in each write's callback, which runs once the kernel has taken the echo",
+      ),
+    );
+    expect(echoed.equals(whole), 'the echo should be byte for byte what was sent').toBe(true);
+    expect(a.ending, 'the client that read late should still be connected').toBe('open');
+  });
+
   test('one connection more than maxConnections: logged and closed at once; the others served, and a place freed is taken again', async () => {
     const { port, log, guard } = await startEcho({ maxConnections: 2 });
     const hint =
@@ -553,6 +631,10 @@ describe('step 8: close a connection that breaks the framing or is too slow, log
       `a log line \`client 127.0.0.1:${extraPort} refused: 2 connections already open, closing\``,
       { hint },
     );
+    expect(
+      log.lines,
+      'a connection refused for the limit is not handled: no `client connected from` line for it (return false)',
+    ).not.toContain(`client connected from 127.0.0.1:${extraPort}`);
     await b.end(frame('bye'));
     await guard(b.closed());
     // b's place is free: a newcomer is served, and a is still here.

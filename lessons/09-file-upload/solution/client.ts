@@ -208,6 +208,16 @@ export async function upload(options: UploadOptions): Promise<Stored> {
       if (error) reject(error);
       else resolve(stored as Stored);
     };
+    /** The file could not be read (opened, or read to its end): an UploadError in words. */
+    const readFailed = (error: NodeJS.ErrnoException) =>
+      settle(
+        error instanceof UploadError
+          ? error
+          : new UploadError(`cannot read ${file}: ${fileProblem(error)}`, error.code ?? 'EIO'),
+      );
+    // Heard from the start: the file opens in the background, and an open that fails (a file we
+    // may not read) is an 'error' before sendBody() reads anything, which no one would hear.
+    body?.on('error', readFailed);
 
     socket.setTimeout(timeoutMs, () =>
       settle(new UploadError(`${where} sent nothing for ${timeoutMs} ms (ETIMEDOUT)`, 'ETIMEDOUT')),
@@ -218,22 +228,14 @@ export async function upload(options: UploadOptions): Promise<Stored> {
       onProgress?.(0, size);
       const sending = source ? sendBody(source, socket, { size, frameBytes, onProgress }) : Promise.resolve();
       // FIN after the last body byte (and the trailer): "that is all". The answer comes back on the same socket.
-      sending.then(
-        () => {
-          if (settled) return;
-          if (hash) {
-            sha256 = hash.digest('hex');
-            socket.write(jsonFrame({ sha256 }));
-          }
-          socket.end();
-        },
-        (error: NodeJS.ErrnoException) =>
-          settle(
-            error instanceof UploadError
-              ? error
-              : new UploadError(`cannot read ${file}: ${fileProblem(error)}`, error.code ?? 'EIO'),
-          ),
-      );
+      sending.then(() => {
+        if (settled) return;
+        if (hash) {
+          sha256 = hash.digest('hex');
+          socket.write(jsonFrame({ sha256 }));
+        }
+        socket.end();
+      }, readFailed);
     });
     // The answer may come before the body is all sent (a refused name, say): listen from the start.
     socket.on('data', (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -882,6 +882,7 @@ describe('the client program: progress for people', () => {
       '  FILE             the file to upload',
       '  --timeout MS     give up when the server is silent this long (default 30000)',
       '  --frame-bytes N  size of the body frames (default 65536)',
+      '  --hash-first     hash the file before sending it, the hash in the header (two reads), instead of in a trailer after the body (one read)',
     ]) {
       expect(help.stdout.split('\n'), 'client.ts --help').toContain(line);
     }
@@ -956,6 +957,36 @@ describe('step 10: hash while sending, the hash in a trailer', () => {
       frames.map((f) => JSON.parse(f.toString())),
       explain.hint,
     ).toEqual([{ name: 'empty.txt', size: 0 }, { sha256: sha256('') }]);
+  });
+
+  test('a file that cannot be read while it is sent (a directory; a file we may not open) rejects with its reason', async () => {
+    const { port } = await startUploads();
+    const { root } = tempRoot();
+    // A directory has a size, and opens on Linux and macOS: reading it fails (EISDIR). On
+    // Windows, opening it fails already, before anything is read.
+    const folder = join(root, 'a-folder');
+    mkdirSync(folder);
+    const cases: [string, string][] = [[folder, 'is a directory (EISDIR)']];
+    // A file its owner may not read fails when it is opened, after stat() saw it: not as root,
+    // who may read anything, nor on Windows, where chmod() cannot take the right to read.
+    if (process.getuid?.() !== 0 && process.platform !== 'win32') {
+      const locked = fileOf(Buffer.from('secret'), 'locked.bin');
+      chmodSync(locked, 0o000);
+      cases.push([locked, 'permission denied (EACCES)']);
+    }
+    for (const [file, problem] of cases) {
+      const explain = {
+        hint: "step 10: the read stream's errors are the file's: listen for its 'error' from the start (it opens in the background, before the body is read), and turn a failure of sendBody() that is no UploadError into new UploadError('cannot read ' + file + ': ' + fileProblem(error), error.code)",
+        repro: clientRepro(file),
+      };
+      const error = await rejection(
+        upload({ port, file }),
+        'upload() to reject: the file cannot be read',
+        explain,
+      );
+      const code = /\((\w+)\)$/.exec(problem)?.[1] as string;
+      expectUploadError(error, code, `cannot read ${file}: ${problem}`, explain);
+    }
   });
 
   test('against the server: stored, both ways, and an ok for another hash is rejected', async () => {

@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { closeAfterTest, connect, lessonOf, listen } from '@course/helpers';
-import { describe, expect, test } from 'vitest';
+import { parseCommandLine } from '@course/program';
+import { describe, expect, test, vi } from 'vitest';
+import { serverProgram } from '#impl/server.ts';
 import {
   expectAnswer,
   frame,
@@ -197,6 +199,41 @@ describe('the programs: server.ts and client.ts', () => {
       1,
       `cannot use --dir ${join(root, 'a-file', 'uploads')}: not a directory (ENOTDIR)\n`,
     ]);
+  });
+
+  test('the server: a --dir it may not write to (read-only, permission) says `cannot write to`; others `cannot use`', () => {
+    // Root may write anywhere, and a read-only file system cannot be made in a test: the server
+    // is given a create() that fails as createUploadServer() would, with each error code.
+    const dir = '/srv/uploads';
+    const cases: [string, string][] = [
+      ['EROFS', `cannot write to --dir ${dir}: read-only file system (EROFS)`],
+      ['EACCES', `cannot write to --dir ${dir}: permission denied (EACCES)`],
+      ['EPERM', `cannot write to --dir ${dir}: operation not permitted (EPERM)`],
+      ['ENOTDIR', `cannot use --dir ${dir}: not a directory (ENOTDIR)`],
+    ];
+    const written: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((text) => written.push(String(text)) > 0);
+    vi.spyOn(process, 'exit').mockImplementation((code) => {
+      throw Object.assign(new Error('exit'), { exitCode: code });
+    });
+    closeAfterTest(() => vi.restoreAllMocks());
+    const said = cases.map(([code]) => {
+      written.length = 0;
+      const program = serverProgram(() => {
+        throw Object.assign(new Error(`${code}: it failed, mkdir '${dir}'`), { code });
+      });
+      try {
+        program.create(parseCommandLine(program.spec, ['--dir', dir]));
+        return 'no exit';
+      } catch (error) {
+        return `exit ${(error as { exitCode?: number }).exitCode}: ${written.join('')}`;
+      }
+    });
+    vi.restoreAllMocks();
+    expect(
+      said,
+      'the given serverProgram(): EROFS, EACCES and EPERM say `cannot write to --dir DIR`',
+    ).toEqual(cases.map(([, message]) => `exit 1: ${message}\n`));
   });
 
   test('the server: a flag out of its range is bad usage, exit 2, one line', async () => {

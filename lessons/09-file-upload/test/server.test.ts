@@ -636,6 +636,32 @@ describe('step 5: leave nothing behind when it goes wrong', () => {
     // Once step 5 is done, the next upload is served (stored once step 6 is done too).
     expectOkOrLater(await uploadTo(port, 'next.txt', Buffer.from('next'), explain), { ok: true }, 5, explain);
   });
+
+  test('an openFile() that throws at once is answered, and there is no temporary file to remove', async () => {
+    const { port, log } = await startUploads({
+      openFile: () => {
+        throw new Error('the disk is gone');
+      },
+    });
+    const header = frame({ name: 'nowhere.txt', size: 10, sha256: EMPTY_SHA256 });
+    const explain = {
+      hint: 'step 5: discard() destroys the file stream only when there is one (if (file)): when opening threw, this.file was never set, and there is nothing to destroy',
+      repro: `${NO_REPRO}: the test gives the server an openFile() that throws`,
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    await send(peer, header, explain);
+    expectAnswer(await readAnswer(peer, explain), { ok: false }, explain);
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${client}: "nowhere\\.txt" not stored: `),
+      'a log line `client IP:PORT: "nowhere.txt" not stored: ...`',
+      explain,
+    );
+    expect(
+      log.lines.filter((line) => line.includes('could not remove')),
+      `${explain.hint}: the log`,
+    ).toEqual([]);
+  });
 });
 
 describe('step 6: check, rename, answer', () => {
@@ -726,6 +752,29 @@ describe('step 6: check, rename, answer', () => {
       { ...explain, exact: true },
     );
     expectFiles(dir, [], explain);
+  });
+
+  test('a disk that fills up at the very end (the last flush fails) is answered once; nothing is stored or left', async () => {
+    const disk = new RecordingDisk({ failAtEnd: true });
+    const { port, dir, log } = await startUploads({ openFile: disk.openFile });
+    const explain = {
+      hint: "step 6: a file's 'error' while finish() ends it is answered by the given 'error' listener of begin(); finish() sees the same error and calls fail() again, which must do nothing the second time (the given fail() returns at once when the state is 'done')",
+      repro: `${NO_REPRO}: the test gives the server a disk that fails when the file is closed`,
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    await send(peer, uploadFrames('full.txt', Buffer.from('hello')), explain);
+    await finish(peer, explain);
+    const reason = 'cannot store the file: no space left on device (ENOSPC)';
+    expectAnswer(await readAnswer(peer, explain), { ok: false, error: reason }, { ...explain, exact: true });
+    expectFiles(dir, [], {
+      ...explain,
+      hint: `${explain.hint}; the given fail() answers only once its clean-up is over. ${DISCARD_HINT}`,
+    });
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${client}: `)),
+      `${explain.hint}: one failure, one log line`,
+    ).toEqual([`client 127.0.0.1:${client}: "full.txt" not stored: ${reason}`]);
   });
 
   test('a failed upload leaves the older file of that name untouched', async () => {
@@ -931,6 +980,181 @@ describe('the memory budget', () => {
       `client 127.0.0.1:${ports[refused.i]}: "held${refused.i}.bin" not stored: ${busy}`,
     );
   });
+
+  test('holding exactly the budget is allowed: only going over it is "server busy"', async () => {
+    const budgetBytes = 50_000;
+    const { port, dir } = await startUploads({ budgetBytes });
+    // One body frame of 49,997 bytes: all of it but its last byte is 4 + 49,996 = 50,000 bytes,
+    // the whole budget, held while the frame is being assembled.
+    const body = randomBytes(budgetBytes - 3);
+    const all = uploadFrames('edge.bin', body, { frameBytes: body.length });
+    const explain = {
+      hint: 'the given onData() refuses an upload when what all uploads hold goes OVER the budget (held > limit): exactly the budget is still allowed',
+      repro: `${NO_REPRO}: the program's --budget is at least 3 MiB; the test gives the server 50,000 bytes`,
+    };
+    const peer = await connect(port);
+    await send(peer, all.subarray(0, all.length - 1), explain);
+    // One byte more, from another client: now the budget is over, and that client is refused.
+    const probe = await connect(port);
+    await send(probe, Buffer.from([0]), explain);
+    const busy = `server busy: uploads under way already hold the ${budgetBytes} bytes of memory this server allows them; try again later`;
+    const refused = await beforeClose(
+      peer,
+      readAnswer(probe, explain),
+      'the server to go on with an upload that holds exactly the budget',
+      explain,
+    );
+    expectAnswer(
+      refused,
+      { ok: false, error: busy },
+      { ...explain, exact: true, what: 'to one byte over, the server' },
+    );
+    await send(peer, all.subarray(all.length - 1), explain);
+    await finish(peer, explain);
+    expectAnswer(await readAnswer(peer, explain), { ok: true, name: 'edge.bin', size: body.length }, explain);
+    expectStored(dir, 'edge.bin', body, explain);
+  });
+
+  test('a header or a trailer still being assembled counts too: over the budget, "server busy"', async () => {
+    const budgetBytes = 2_000;
+    const { port, dir } = await startUploads({ budgetBytes });
+    // 3,004 bytes of a 5,000-byte frame: over the 2,000 bytes allowed, whichever frame it is.
+    const unfinished = Buffer.concat([Buffer.from([0, 0, 0x13, 0x88]), Buffer.alloc(3_000, 'x')]);
+    const busy = `server busy: uploads under way already hold the ${budgetBytes} bytes of memory this server allows them; try again later`;
+    const cases: [string, Buffer][] = [
+      ['a header frame', unfinished],
+      [
+        'a trailer frame',
+        Buffer.concat([trailerUpload('t.txt', Buffer.from('hello'), undefined), unfinished]),
+      ],
+    ];
+    for (const [what, bytes] of cases) {
+      const explain = {
+        hint: `the given onData() counts the unfinished frame of a session that reads its header, its body or its trailer: ${what} being assembled is memory held like a body frame`,
+        repro: `${NO_REPRO}: the program's --budget is at least 3 MiB; the test gives the server 2,000 bytes`,
+      };
+      const peer = await connect(port);
+      await send(peer, bytes, explain);
+      expectAnswer(
+        await readAnswer(peer, explain),
+        { ok: false, error: busy },
+        { ...explain, exact: true, what: `to ${what} over the budget, the server` },
+      );
+    }
+    expectFiles(dir, [], { hint: DISCARD_HINT });
+  });
+
+  test('an upload whose every byte is in is stored even when what waits for its disk goes over the budget; the others count it', async () => {
+    // The budget is 3,000 bytes. G holds 1,000 (most of a frame); F sends 4,000 in one go, to a
+    // disk that takes 1.5 s per write: F is all in, and stored, though the server now holds 5,000.
+    const budgetBytes = 3_000;
+    const fast = new RecordingDisk();
+    const slow = new RecordingDisk({ delayMs: 1_500 });
+    let opened = 0;
+    const { port, dir, log } = await startUploads({
+      budgetBytes,
+      openFile: (path) => (opened++ === 1 ? slow : fast).openFile(path),
+    });
+    const busy = `server busy: uploads under way already hold the ${budgetBytes} bytes of memory this server allows them; try again later`;
+    const explain = {
+      hint: "the given onData() and count(): only a session still reading (header, body, trailer) whose holding GREW is refused; one whose bytes are all in ('finishing') is stored, and the body bytes queued for its disk (this.file.writableLength) count against the others",
+      repro: `${NO_REPRO}: the test gives the server a slow disk and a budget of 3,000 bytes`,
+      ms: 10_000,
+    };
+    // G: a body of two frames, 1,000 bytes and 1; the first short of its last 4 bytes for now.
+    const gBody = randomBytes(1_001);
+    const gAll = uploadFrames('g.bin', gBody, { frameBytes: 1_000 });
+    const gFirstEnd = gAll.length - (4 + 1) - 4;
+    const g = await connect(port);
+    await send(g, gAll.subarray(0, gFirstEnd), explain);
+    await beforeClose(
+      g,
+      log.line(/ uploads "g\.bin"/, 'the upload of g.bin to begin'),
+      'g.bin begun',
+      explain,
+    );
+    // F: the whole upload in one write; once it has begun, every byte of it is in.
+    const fBody = randomBytes(4_000);
+    const f = await connect(port);
+    await send(f, uploadFrames('f.bin', fBody), explain);
+    await beforeClose(
+      f,
+      log.line(/ uploads "f\.bin"/, 'the upload of f.bin to begin'),
+      'f.bin begun',
+      explain,
+    );
+    // G's last 4 bytes complete its frame: 1,000 bytes move from the decoder to the file's
+    // queue, G holds no more than before, and is not refused though the server is over.
+    await send(g, gAll.subarray(gFirstEnd, gFirstEnd + 4), explain);
+    // K grows while F's bytes wait for the disk: refused.
+    const k = await connect(port);
+    await send(k, uploadFrames('k.bin', randomBytes(200)).subarray(0, -100), explain);
+    expectAnswer(
+      await readAnswer(k, explain),
+      { ok: false, error: busy },
+      {
+        ...explain,
+        exact: true,
+        what: 'to an upload that grows while another one holds 4,000 bytes for its disk, the server',
+      },
+    );
+    await send(g, gAll.subarray(gFirstEnd + 4), explain);
+    await finish(g, explain);
+    expectAnswer(
+      await readAnswer(g, explain),
+      { ok: true, name: 'g.bin', size: gBody.length },
+      { ...explain, what: 'to an upload whose holding did not grow, the server' },
+    );
+    await finish(f, explain);
+    expectAnswer(
+      await readAnswer(f, explain),
+      { ok: true, name: 'f.bin', size: fBody.length },
+      { ...explain, what: 'to an upload all in, its bytes waiting for the disk, the server' },
+    );
+    expectFiles(dir, ['f.bin', 'g.bin'], explain);
+  });
+
+  test('an upload reset while its bytes wait for a slow disk gives them back to the budget', async () => {
+    const budgetBytes = 30_000;
+    const slow = new RecordingDisk({ delayMs: 1_000 });
+    const fast = new RecordingDisk();
+    let opened = 0;
+    const { port, log } = await startUploads({
+      budgetBytes,
+      openFile: (path) => (opened++ === 0 ? slow : fast).openFile(path),
+    });
+    const explain = {
+      hint: "the given abort() and cleanUp() call count() once the session is 'done', which then counts nothing: the bytes that were queued for the disk go back to the budget",
+      repro: `${NO_REPRO}: the test gives the server a slow disk and a budget of 30,000 bytes`,
+    };
+    // 20,000 bytes of body in four frames, all queued for a disk that takes 1 s per write.
+    const frames = uploadFrames('reset.bin', randomBytes(40_000), { frameBytes: 5_000 });
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    await send(peer, frames.subarray(0, frames.length - 4 * (4 + 5_000)), explain);
+    await beforeClose(peer, slow.waitForHanded(20_000, explain), '20,000 bytes handed to the file', explain);
+    peer.reset();
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${client}: "reset\\.bin" not stored: `),
+      'a log line `client IP:PORT: "reset.bin" not stored: ...`',
+      explain,
+    );
+    // A body frame of 25,000 bytes held while the body goes on (a 1-byte frame follows):
+    // allowed only if those 20,000 were given back.
+    const whole = randomBytes(25_001);
+    const wholeFrames = uploadFrames('whole.bin', whole, { frameBytes: 25_000 });
+    const next = await connect(port);
+    await send(next, wholeFrames.subarray(0, -5), explain);
+    await beforeClose(next, fast.waitForHanded(25_000, explain), '25,000 bytes handed to the file', explain);
+    await send(next, wholeFrames.subarray(-5), explain);
+    await finish(next, explain);
+    expectAnswer(
+      await readAnswer(next, explain),
+      { ok: true, name: 'whole.bin', size: whole.length },
+      explain,
+    );
+  });
+
   test('past maxConnections, a new connection is closed at once, and logged; a free place is taken again', async () => {
     const { port, log } = await startUploads({ maxConnections: 1 });
     const explain = {
@@ -1097,6 +1321,87 @@ describe('connections that end early, or fail after the answer', () => {
     expectFiles(dir, ['kept.txt'], explain);
   });
 
+  test('a reset in the middle of the header is logged; a reset before any byte is no upload, and is not', async () => {
+    const { port, log } = await startUploads();
+    const half = frame({ name: 'half.txt', size: 1, sha256: EMPTY_SHA256 }).subarray(0, 20);
+    const explain = {
+      hint: 'the given abort(): a client that goes away after some bytes of its header had begun an upload, `client IP:PORT: nothing stored: connection reset by peer (ECONNRESET)`; one that sent nothing made none, and only its `closed` line is logged',
+      repro: `${NO_REPRO}: the test's clients reset their connections`,
+    };
+    const cut = await connect(port);
+    const cutPort = cut.socket.localPort;
+    await send(cut, half, explain);
+    const empty = await connect(port);
+    const emptyPort = empty.socket.localPort;
+    // Its connection is logged once the server has accepted it: by then it has read the bytes
+    // that came before, the half header.
+    await log.line(
+      new RegExp(`^client connected from 127\\.0\\.0\\.1:${emptyPort}$`),
+      'the second connection logged',
+      explain,
+    );
+    cut.reset();
+    empty.reset();
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${cutPort}: nothing stored: connection reset by peer \\(ECONNRESET\\)$`,
+      ),
+      'a log line `client IP:PORT: nothing stored: connection reset by peer (ECONNRESET)` for the half header',
+      explain,
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${emptyPort} closed$`),
+      'a log line `client IP:PORT closed` for the client that sent nothing',
+      explain,
+    );
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${emptyPort}:`)),
+      `${explain.hint}: the log`,
+    ).toEqual([]);
+  });
+
+  test('a client that resets while its upload is being stored: one `failed` line, and the file is stored all the same', async () => {
+    // A disk that takes 500 ms per write: the upload is all in, and still being stored, when
+    // the client resets.
+    const disk = new RecordingDisk({ delayMs: 500 });
+    const { port, dir, log } = await startUploads({ openFile: disk.openFile });
+    const body = randomBytes(1_000);
+    const explain = {
+      hint: "the given 'error' listener and abort(): once every byte is in ('finishing'), the upload is stored even if its client goes away; the error is only logged, `client IP:PORT failed: ...`",
+      repro: `${NO_REPRO}: the test gives the server a slow disk, and its client resets once every byte is in`,
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    await send(peer, uploadFrames('late.bin', body), explain);
+    await beforeClose(
+      peer,
+      disk.waitForHanded(body.length, explain),
+      'every body byte handed to the file',
+      explain,
+    );
+    peer.reset();
+    await log.line(
+      new RegExp(
+        `^client 127\\.0\\.0\\.1:${client} stored "late\\.bin" \\(1000 bytes, sha256 ${sha256(body)}\\)$`,
+      ),
+      'a log line `client IP:PORT stored "late.bin" (1000 bytes, sha256 ...)`',
+      { ...explain, ms: 5_000 },
+    );
+    expect(
+      log.lines.filter((line) => line.startsWith(`client 127.0.0.1:${client}`)).sort(),
+      `${explain.hint}: the log`,
+    ).toEqual(
+      [
+        `client 127.0.0.1:${client} closed`,
+        `client 127.0.0.1:${client} failed: connection reset by peer (ECONNRESET)`,
+        `client 127.0.0.1:${client} stored "late.bin" (1000 bytes, sha256 ${sha256(body)})`,
+        `client 127.0.0.1:${client} uploads "late.bin" (1000 bytes)`,
+      ].sort(),
+    );
+    expectStored(dir, 'late.bin', body, explain);
+    expectFiles(dir, ['late.bin'], explain);
+  });
+
   test('a client that resets in the middle of its body is logged with the reason', async () => {
     const { port, dir, log } = await startUploads();
     const body = randomBytes(100_000);
@@ -1243,6 +1548,44 @@ describe('step 10: the hash in a trailer, after the body', () => {
       },
     );
     expectFiles(dir, [], explain);
+  });
+
+  test('a trailer that never comes is answered "too slow" once the deadline passes; nothing is stored', async () => {
+    const ms = 300;
+    const { port, dir, log } = await startUploads({ frameTimeoutMs: ms });
+    const bytes = trailerUpload('late.txt', Buffer.from('hello'), undefined);
+    const explain = {
+      hint: "step 10: after the body's last byte the session is in the 'trailer' state, and the deadline runs for the trailer as for any frame: the given tooSlow() answers `too slow: the trailer frame was not complete within MS ms of the body's last byte`",
+      repro: serverRepro(['--timeout', String(ms)], ncLine(bytes, 9000, { halfClose: false })),
+      ms: 5_000,
+    };
+    const peer = await connect(port);
+    const client = peer.socket.localPort;
+    // The header without a hash, the body, then nothing: no trailer, no FIN.
+    await send(peer, bytes, explain);
+    const error = `too slow: the trailer frame was not complete within ${ms} ms of the body's last byte`;
+    expectAnswer(await readAnswer(peer, explain), { ok: false, error }, { ...explain, exact: true });
+    expect(log.lines, 'the given fail() logs why the upload was not stored').toContain(
+      `client 127.0.0.1:${client}: "late.txt" not stored: ${error}`,
+    );
+    expectFiles(dir, [], { ...explain, hint: DISCARD_HINT });
+  });
+
+  test('with the hash in the header, a frame after the body is no trailer: the upload is stored all the same', async () => {
+    const { port, dir } = await startUploads();
+    const body = Buffer.from('hello');
+    // A header with its hash has no trailer: the frame that follows the body is not read as one.
+    const bytes = Buffer.concat([uploadFrames('hello.txt', body), frame({ sha256: 'not a hash' })]);
+    const explain = {
+      hint: 'step 10: a trailer follows the body only when the header had no "sha256"; the given bodyComplete() finishes at once otherwise, and the given onData() reads no frame in the \'finishing\' state',
+      repro: serverRepro([], ncLine(bytes, 9000)),
+    };
+    expectAnswer(
+      await exchange(port, bytes, explain),
+      { ok: true, name: 'hello.txt', size: body.length, sha256: sha256(body) },
+      { ...explain, exact: true },
+    );
+    expectStored(dir, 'hello.txt', body, explain);
   });
 
   test('a trailer that is not JSON, has no 64-hex "sha256", or is over 1 KiB is refused', async () => {

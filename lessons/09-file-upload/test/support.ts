@@ -317,7 +317,8 @@ export function trickleOn(peer: Peer, data: Uint8Array, everyMs: number): void {
  *                server that ignores write()'s false queues more and more;
  *   delayMs:     each write completes that late, a disk slower than the client's deadline;
  *   openDelayMs: the file is created that late, as a stream opens its file in the background;
- *   lossy:       each write silently loses its last byte, a disk that lies.
+ *   lossy:       each write silently loses its last byte, a disk that lies;
+ *   failAtEnd:   every write succeeds, but the last flush, at end(), fails: a disk that fills up.
  */
 export class RecordingDisk {
   readonly opened: string[] = [];
@@ -334,13 +335,22 @@ export class RecordingDisk {
   private readonly delayMs: number;
   private readonly openDelayMs: number;
   private readonly lossy: boolean;
+  private readonly failAtEnd: boolean;
   private readonly highWaterMark: number;
 
-  constructor({ slow = false, delayMs = 0, openDelayMs = 0, lossy = false, highWaterMark = 64 * 1024 } = {}) {
+  constructor({
+    slow = false,
+    delayMs = 0,
+    openDelayMs = 0,
+    lossy = false,
+    failAtEnd = false,
+    highWaterMark = 64 * 1024,
+  } = {}) {
     this.slow = slow;
     this.delayMs = delayMs;
     this.openDelayMs = openDelayMs;
     this.lossy = lossy;
+    this.failAtEnd = failAtEnd;
     this.highWaterMark = highWaterMark;
   }
 
@@ -391,7 +401,8 @@ export class RecordingDisk {
       final(callback) {
         const file = real as WriteStream;
         file.once('error', callback);
-        file.end(() => file.close(() => callback()));
+        const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        file.end(() => file.close(() => callback(disk.failAtEnd ? full : undefined)));
       },
       destroy(error, callback) {
         if (real === undefined || real.closed) return callback(error);

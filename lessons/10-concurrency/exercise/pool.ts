@@ -53,9 +53,13 @@ export class WorkerPool {
   private closed = false;
   private threads = 0;
 
-  constructor(size: number, maxQueue: number) {
+  /** How each thread starts: startWorker(), unless a test starts threads of its own. */
+  private readonly startThread: (workerData: HashWorkerData) => Worker;
+
+  constructor(size: number, maxQueue: number, startThread = startWorker) {
     this.size = size;
     this.maxQueue = maxQueue;
+    this.startThread = startThread;
     for (let i = 0; i < size; i += 1) this.idle.push(this.spawn());
   }
 
@@ -105,7 +109,7 @@ export class WorkerPool {
 
   private spawn(): Worker {
     const cancel = new SharedArrayBuffer(4);
-    const worker = startWorker({ cancel });
+    const worker = this.startThread({ cancel });
     this.cancelCell.set(worker, new Int32Array(cancel));
     this.threads += 1;
     let worked = false;

@@ -383,9 +383,15 @@ export function hashServerProgram(create: typeof createHashServer = createHashSe
     },
     listen: (server, options) => {
       if (forked.processes > 0 && cluster.isPrimary) return forkProcesses(forked.processes);
-      // A forked process asks the primary for the port over their IPC channel, which onStopSignal
-      // unref'd (it must not keep a program alive): held again, or the process exits before the answer.
-      if (cluster.isWorker) process.channel?.ref();
+      if (cluster.isWorker) {
+        // A forked process asks the primary for the port over their IPC channel, which
+        // onStopSignal unref'd (it must not keep a program alive): held until the answer, or the
+        // process exits before it. If the primary has gone meanwhile (a process died: it ended
+        // the program), the question fails (EPIPE), and this process ends on the disconnect.
+        process.channel?.ref();
+        cluster.worker?.on('error', () => {});
+        return listenOn(server, options).finally(() => process.channel?.unref());
+      }
       return listenOn(server, options);
     },
   };

@@ -7,6 +7,7 @@
  * involved there. Only a job's result is waited for, and that wait is bounded.
  */
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { closeAfterTest, LIVENESS_MS, type WaitOptions, within } from '@course/helpers';
 import { describe, expect, test } from 'vitest';
 import { type PoolJob, WorkerPool } from '#impl/pool.ts';
@@ -124,6 +125,24 @@ describe('step 5: a pool of worker threads (given: a thread that crashes)', () =
       expectedHash(2, 'after'),
     );
     expect(counters(pool), 'one thread, as before the crash').toEqual({ busy: 0, queued: 0, workers: 1 });
+  });
+
+  test('a thread that cannot load its code is let go, not replaced: a new one would fail the same way', async () => {
+    const threads: Worker[] = [];
+    const exits: Promise<unknown>[] = [];
+    const pool = new WorkerPool(1, 10, () => {
+      const thread = new Worker('throw new Error("cannot load its code")', { eval: true });
+      threads.push(thread);
+      exits.push(new Promise((resolve) => thread.once('exit', resolve)));
+      return thread;
+    });
+    closeAfterTest(() => pool.close());
+    // The thread fails before it is given a job: its 'error' has no job to reject.
+    await within(exits[0] as Promise<unknown>, () => ({ expected: 'the thread to fail and exit' }), {
+      ms: LIVENESS_MS,
+    });
+    expect(threads.length, 'threads started: a replacement would fail again, and again').toBe(1);
+    expect(counters(pool), 'no thread left, nothing running').toEqual({ busy: 0, queued: 0, workers: 0 });
   });
 });
 

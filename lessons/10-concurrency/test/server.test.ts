@@ -7,9 +7,11 @@
  * connection is answered before any hash; on the event loop, it is not.
  */
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import os from 'node:os';
 import { setTimeout as pause } from 'node:timers/promises';
 import {
+  closeAfterTest,
   connect,
   LIVENESS_MS,
   lessonOf,
@@ -18,8 +20,11 @@ import {
   slowReader,
   trickle,
   WireError,
+  within,
 } from '@course/helpers';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
+import { WorkerPool } from '#impl/pool.ts';
+import { createHashServer, LAG_TICK_MS, watchLag } from '#impl/server.ts';
 
 const lesson = lessonOf(import.meta.url);
 
@@ -83,6 +88,12 @@ describe('step 1: the line protocol', () => {
     for (const [i, sent] of ['bogus', 'ping now', '', 'PING'].entries())
       expect(lines[i + 1], `${JSON.stringify(sent)} is not a request: ERR …`).toMatch(/^ERR \S/);
     expect(lines[5], 'the connection stays open after an ERR').toBe('pong');
+    // An unknown command is named in its ERR, but not a whole line of up to --max-line bytes.
+    await peer.write(`${'x'.repeat(1000)}\n`);
+    expect(
+      (await peer.lines(7))[6],
+      'the reply to a 1000-byte unknown command: at most 40 of its characters',
+    ).toBe(`ERR unknown command "${'x'.repeat(40)}"`);
   });
 
   test('lines cut anywhere, and ending in \\r\\n, are still lines', async () => {
@@ -98,11 +109,29 @@ describe('step 1: the line protocol', () => {
   });
 
   test('a line longer than --max-line is answered `ERR line too long` and the connection closed', async () => {
-    const { peers } = await start(['--mode', 'inline', '--max-line', '16']);
+    const { peers, server } = await start(['--mode', 'inline', '--max-line', '16']);
     const [peer] = peers as [Peer];
     await peer.write(`ping\n${'x'.repeat(100)}`);
     const received = await peer.closed({ ms: LIVENESS_MS, allowReset: true });
     expect(received.toString()).toBe('pong\nERR line too long\n');
+    // A client that keeps its side open after the server's FIN, with a sleep still due: its reply,
+    // due once the server has ended the connection, is dropped, not written after the end.
+    const halfOpen = net.connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    closeAfterTest(() => halfOpen.destroy());
+    halfOpen.resume();
+    halfOpen.write(`sleep 100\n${'x'.repeat(100)}`);
+    await within(
+      new Promise((resolve) => halfOpen.once('end', resolve)),
+      () => ({ expected: 'the server to end the connection after `ERR line too long`' }),
+      { ms: LIVENESS_MS },
+    );
+    // What it sends after the server's FIN is read and dropped, not answered.
+    halfOpen.write(`ping\n${'x'.repeat(100)}`);
+    await pause(300);
+    expect(
+      server.lines.filter((line) => /failed|after end/.test(line)),
+      'log lines of a reply written after the connection was ended (check socket.writableEnded before writing, and drop what is read after it)',
+    ).toEqual([]);
   });
 
   test('a line of exactly --max-line bytes passes, with \\r\\n too, even cut before its \\n', async () => {
@@ -367,6 +396,28 @@ describe('step 4: stats', () => {
     await peer.write('stats now\n');
     expect((await peer.lines(5, { ms: LIVENESS_MS }))[4], 'stats takes no argument').toMatch(/^ERR \S/);
   });
+
+  test('the lag is how late each tick ran: 0 on time, 300 ms when the loop was held 300 ms (given: watchLag)', () => {
+    // A clock of the test's own: ticks on time and one held up, the same on any machine.
+    let now = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => now);
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const lag = watchLag();
+      const tick = (late: number) => {
+        now += LAG_TICK_MS + late;
+        vi.advanceTimersByTime(LAG_TICK_MS);
+      };
+      for (let i = 0; i < 50; i += 1) tick(0);
+      expect(lag.p99Ms(), 'lag_p99_ms of 50 ticks, each on time').toBeLessThan(0.01);
+      for (let i = 0; i < 50; i += 1) tick(i === 25 ? 300 : 0);
+      expect(lag.p99Ms(), 'lag_p99_ms of 50 ticks, one of them 300 ms late').toBeCloseTo(300, 0);
+      lag.stop();
+    } finally {
+      vi.useRealTimers();
+      vi.restoreAllMocks();
+    }
+  });
 });
 
 describe('step 5: a pool of worker threads', () => {
@@ -392,6 +443,30 @@ describe('step 5: a pool of worker threads', () => {
       expect((await peer.lines(1, { ms: LIVENESS_MS }))[0], `hash 250000 ${i}`).toBe(
         expectedHash(250000, `${i}`),
       );
+  });
+
+  test("stop() (Ctrl-C) stops the pool's threads: the pool refuses jobs after it, and none is left (given)", async () => {
+    const pools: WorkerPool[] = [];
+    const { server, stop } = createHashServer(
+      { mode: 'workers', workers: 2 },
+      {
+        newPool: (n, max) => {
+          const pool = new WorkerPool(n, max);
+          pools.push(pool);
+          closeAfterTest(() => pool.close());
+          return pool;
+        },
+      },
+    );
+    closeAfterTest(() => new Promise((resolve) => server.close(resolve)));
+    const [pool] = pools as [WorkerPool];
+    expect(pool.workers, 'threads before stop()').toBe(2);
+    await stop();
+    expect(
+      pool.run(1, 'x'),
+      'a job handed to the pool after stop(): refused, the threads are gone',
+    ).toBeUndefined();
+    expect(pool.workers, 'threads left after stop()').toBe(0);
   });
 });
 
@@ -475,7 +550,8 @@ describe('step 7: processes sharing one port', () => {
       await pause(50);
     }
     expect(pids.size, 'different pids in stats: connections served by two processes').toBe(2);
-    const result = await server.stop('SIGINT');
+    // Asked through the primary alone, as on Windows, or by `kill PID`: it passes the stop on.
+    const result = await server.stop('SIGINT', LIVENESS_MS, 'message');
     expect(result.code, 'Ctrl-C: the primary and its processes exit 0').toBe(0);
     expect(
       result.stdout.match(/^server\.ts: SIGINT, closing/gm)?.length,
@@ -508,5 +584,8 @@ describe('step 7: processes sharing one port', () => {
     process.kill(pid, 'SIGKILL');
     const result = await server.exit(LIVENESS_MS);
     expect(result.code, `process ${pid} killed: the primary exits 1`).toBe(1);
+    expect(result.stderr, 'the primary ends with process.exit(1), not with an exception').not.toMatch(
+      /Error|\n\s+at /,
+    );
   });
 });
