@@ -352,6 +352,50 @@ async function watchRerun(runs = 3): Promise<{ rerun: number; tests: number }> {
   return { rerun: middle(reruns), tests: middle(tests) };
 }
 
+/**
+ * Vitest's own floor under `course verify` and `course watch`, with nothing of the course: a
+ * project of one empty test, run from a cold process (`cold`, wall time), and re-run in watch
+ * mode on a save of its file, from the save to the end of the run (`rerun`: vitest's 100 ms
+ * debounce, a fresh worker, the file collected again).
+ */
+function vitestFloor(node: string): { cold: number; rerun: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'course-bench-vitest-'));
+  try {
+    const test = join(dir, 'empty.test.js');
+    writeFileSync(test, "test('empty', () => {});\n");
+    const start = (watch: boolean) =>
+      `const { startVitest } = await import(${JSON.stringify(import.meta.resolve('vitest/node'))});
+       const { PassThrough } = await import('node:stream');
+       const { writeFileSync } = await import('node:fs');
+       let ran = () => {};
+       const vitest = await startVitest('test', [], { root: ${JSON.stringify(dir)}, config: false, watch: ${watch},
+         globals: true, reporters: [{ onTestRunEnd: () => ran() }] }, {}, { stdin: new PassThrough() });
+       if (${watch}) {
+         const times = [];
+         for (let i = 0; i < 5; i++) {
+           const done = new Promise((resolve) => { ran = resolve; });
+           const saved = performance.now();
+           writeFileSync(${JSON.stringify(test)}, "test('empty', () => {});\\n");
+           await done;
+           times.push(performance.now() - saved);
+         }
+         console.log(JSON.stringify(times));
+       }
+       await vitest.close();`;
+    const cold = middle(
+      Array.from({ length: 3 }, () => wall([node, '--input-type=module', '-e', start(false)])),
+    );
+    const watched = spawnSync(node, ['--input-type=module', '-e', start(true)], {
+      encoding: 'utf8',
+      cwd: ROOT,
+    });
+    const reruns = JSON.parse(watched.stdout.trim().split('\n').at(-1) ?? '[]') as number[];
+    return { cold, rerun: middle(reruns) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function feedback(): Promise<void> {
   const node = process.execPath;
   // The learner's progress file is the runs' to write: put it back as it was afterwards.
@@ -378,10 +422,11 @@ async function feedbackRuns(node: string): Promise<void> {
     3,
   );
   const site = await median(() => wall([node, '--import', 'tsx', 'site/src/build.ts']), 3);
-  const testAll = ['--import', './scripts/preload-vitest.mjs', '--import', 'tsx', 'scripts/test.ts'];
+  const testAll = ['scripts/run.mjs', 'scripts/test.ts'];
   const all = wall([node, ...testAll]);
   const allTsx = wall([node, ...testAll], { COURSE_BUNDLE: '0' });
   const watch = await watchRerun();
+  const floor = vitestFloor(node);
   rows.push(
     {
       group: 'feedback',
@@ -392,6 +437,14 @@ async function feedbackRuns(node: string): Promise<void> {
       met: verify <= 1500 && verify / bare <= 15,
       baseline: 'the time of `node -e 0`',
       ratio: verify / bare,
+    },
+    {
+      group: 'feedback',
+      what: "course verify 01 against vitest's own floor: one empty test, from a cold process",
+      value: floor.cold,
+      unit: 'ms',
+      baseline: 'the time of the floor',
+      ratio: verify / floor.cold,
     },
     {
       group: 'feedback',
@@ -418,6 +471,14 @@ async function feedbackRuns(node: string): Promise<void> {
       ratio: watch.rerun / watch.tests,
       target: '≤ 150 ms beyond the tests',
       met: watch.rerun - watch.tests <= 150,
+    },
+    {
+      group: 'feedback',
+      what: `course watch 01: ${Math.round(watch.rerun - watch.tests)} ms beyond the tests, against vitest's own re-run of one empty test`,
+      value: floor.rerun,
+      unit: 'ms',
+      baseline: 'the floor: debounce, fresh worker, collection',
+      ratio: (watch.rerun - watch.tests) / floor.rerun,
     },
     {
       group: 'feedback',

@@ -633,6 +633,10 @@ describe('step 4: one address cannot take every place', () => {
 
   test('the default: 16 silent connections from one address do not lock out the others', async () => {
     const { port, log } = await startChat({ maxClients: 20 });
+    // What this builds on first: a client joins (step 2), from an address of its own.
+    const first = await chatterFrom(port, '127.0.0.4', 'first');
+    await first.send('first\n');
+    await first.expect('OK first', 'step 2 first: a nickname joins the room');
     const silent = await Promise.all(Array.from({ length: 16 }, (_, i) => chatter(port, `silent${i}`)));
     const seventeenth = await chatter(port, 'seventeenth');
     await seventeenth.expect('ERR too many connections from your address', 'the default maxPerAddress is 16');

@@ -61,6 +61,14 @@ async function startLines(options: LineServerOptions = {}) {
 
 type Guard = <T>(promise: Promise<T>) => Promise<T>;
 
+/** The step a test builds on, checked first: a line gets its answer (step 5). A starter fails here at once. */
+async function answersALine(guard: Guard, port: number) {
+  assertBytes(await guard(exchange(port, 'first\n')), '1 first\n', {
+    what: 'the reply to `first`',
+    hint: 'step 5 first: answer each line `<n> <line>\\n`',
+  });
+}
+
 /**
  * Waits for as many answer lines as `expected` holds, then checks them byte for byte
  * (text and hex on failure, and an nc line to try it by hand).
@@ -427,6 +435,14 @@ describe('step 7: a line too long or too slow closes the connection', () => {
       took,
       'ms until the server cut off the trickled line: not before its deadline',
     ).toBeGreaterThanOrEqual(550);
+    // The 600 ms deadline comes after about 30 of the 200 bytes. A timer started again at each
+    // chunk only fires once the bytes stop coming, 4 s later, after the whole trickle.
+    expect(
+      slow.trickled?.sent,
+      'bytes the trickling client had sent, of 200 (one every 20 ms), when the server cut it off: ' +
+        "the deadline runs from a line's first byte, and only the end of the line stops it; " +
+        'a timer started again at each chunk never fires while bytes keep coming',
+    ).toBeLessThan(150);
     await log.line(
       /^client 127\.0\.0\.1:\d+ too slow: line not complete after 600 ms, closing$/,
       'a log line `client IP:PORT too slow: line not complete after 600 ms, closing`',
@@ -496,6 +512,52 @@ describe('step 7: a line too long or too slow closes the connection', () => {
       log.lines.filter((line) => line.includes('too slow')),
       "log lines about clients already gone: clearTimeout() the line's deadline on 'end' and on 'close', no timer may outlive its socket",
     ).toEqual([]);
+  });
+
+  test('a last line that ends with the FIN has met its deadline, even while its answer waits for a client that does not read', async () => {
+    const MIB = 1024 * 1024;
+    const DEADLINE = 1_000;
+    const { port, server, log, guard } = await startLines({ lineTimeoutMs: DEADLINE, maxLineBytes: 8 * MIB });
+    const sides = serverSides(server);
+    let firstByte = 0;
+    server.on('connection', (socket: net.Socket) =>
+      socket.once('data', () => {
+        firstByte = performance.now();
+      }),
+    );
+    // An 8 MiB line without \n, then the FIN, from a client that reads nothing yet. The line's
+    // deadline starts at its first byte. Its answer is more than the kernel's buffers take, so
+    // the server's side stays open, writing, long after the FIN.
+    const line = 'x'.repeat(8 * MIB);
+    const peer = await slowReader(port);
+    peer.socket.end(line);
+    await guard(
+      eventually(() => sides[0]?.readableEnded === true, 'the server to read the 8 MiB line and the FIN'),
+    );
+    expect(
+      sides[0]?.destroyed,
+      'the server should still be writing the answer: the client reads nothing',
+    ).toBe(false);
+    // Past the deadline of the line (with a margin), the FIN has long since ended it.
+    await pause(Math.max(0, firstByte + DEADLINE + 300 - performance.now()));
+    const hint =
+      "a line the FIN ends is complete: on 'end', clearTimeout() its deadline. The connection may stay open " +
+      'for a long while after, writing answers to a client that reads slowly';
+    expect(
+      log.lines.filter((entry) => entry.includes('too slow')),
+      `log lines about a client whose last line ended with its FIN: ${hint}`,
+    ).toEqual([]);
+    peer.socket.resume();
+    const received = await guard(
+      peer.closed({
+        ms: 10_000,
+        expected: 'the answer `1 xxx…` (8 MiB), then the server closing the connection',
+        hint,
+        repro: 'the test sends 8 MiB and reads nothing for a while; no nc line can replay it',
+      }),
+    );
+    expect(received.length, 'bytes of the answer to the 8 MiB line').toBe(line.length + 3);
+    assertBytes(received.subarray(-4), 'xxx\n', { what: 'the end of the answer' });
   });
 
   test('a client that keeps sending after its error line is let go after LINGER_MS', async () => {
@@ -626,6 +688,52 @@ describe('step 8: a budget for the whole server', () => {
     });
   });
 
+  test('answers waiting for a client that does not read still count when its next line is cut off at the deadline', async () => {
+    const MIB = 1024 * 1024;
+    const BUDGET = 12 * MIB;
+    const { port, server, log, guard } = await startLines({
+      budgetBytes: BUDGET,
+      maxLineBytes: 8 * MIB,
+      lineTimeoutMs: 1_000,
+    });
+    await answersALine(guard, port);
+    const sides = serverSides(server);
+    // A sends an 8 MiB line and the start of another, and reads nothing. Its answer fills the
+    // kernel's buffers and waits in the server's socket, which pauses reading; the line started
+    // is cut off at its deadline, and the error line joins the answer in the queue.
+    const a = await slowReader(port);
+    const aPort = a.socket.localPort;
+    a.socket.write(`${'a'.repeat(8 * MIB)}\nabc`);
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${aPort} too slow: line not complete after 1000 ms, closing$`),
+      `a log line \`client 127.0.0.1:${aPort} too slow: line not complete after 1000 ms, closing\``,
+    );
+    expect(sides[0]?.writableLength, 'bytes still queued for the client that reads nothing').toBeGreaterThan(
+      MIB,
+    );
+    // B's first 5 MiB of a line would fit beside nothing, but not beside A's 8 MiB waiting to be written.
+    const b = await connect(port);
+    const bPort = b.socket.localPort;
+    await b.write('b'.repeat(5 * MIB)).catch(() => {}); // cut off mid-write
+    const hint =
+      "a connection's share is decoder.pendingBytes + socket.writableLength: answers waiting for a slow reader " +
+      'are memory the server holds, counted until the kernel has taken them, also when the connection ends with an error line';
+    await guard(
+      b.closed({
+        allowReset: true,
+        ms: 10_000,
+        expected: `the server to refuse 5 MiB while 8 MiB of answers wait for a client that does not read (budget ${BUDGET} bytes)`,
+        hint,
+        repro: 'the test holds 8 MiB of answers unread; no nc line can replay it',
+      }),
+    );
+    await log.line(
+      new RegExp(`^client 127\\.0\\.0\\.1:${bPort} refused: over the budget`),
+      `a log line \`client 127.0.0.1:${bPort} refused: over the budget of ${BUDGET} bytes for all clients, closing\``,
+      { hint },
+    );
+  });
+
   test('the budget is given back: answers the kernel has taken, and connections that closed, no longer count', async () => {
     const { port, server, log, guard } = await startLines({ budgetBytes: 64 * KIB, maxLineBytes: 48 * KIB });
     const sides = serverSides(server);
@@ -667,6 +775,7 @@ describe('step 8: a budget for the whole server', () => {
     // buffers are full. Backpressure bounds each connection; only a budget bounds them all.
     const BUDGET = 256 * KIB;
     const { port, server, log, guard } = await startLines({ budgetBytes: BUDGET, maxLineBytes: 128 * KIB });
+    await answersALine(guard, port);
     const sides = serverSides(server);
     let most = 0; // the most bytes of answers queued in the server, all connections together
     server.on('connection', (socket: net.Socket) => {
@@ -706,7 +815,7 @@ describe('step 8: a budget for the whole server', () => {
     for (const peer of peers) peer.reset();
     await guard(
       eventually(
-        () => log.lines.filter((line) => / closed$/.test(line)).length >= CLIENTS + 1,
+        () => log.lines.filter((line) => / closed$/.test(line)).length >= CLIENTS + 2, // and `first`, `hello`
         'a `closed` log line for each flooding client',
       ),
     );

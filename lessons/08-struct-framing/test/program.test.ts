@@ -87,6 +87,16 @@ describe('the program: server.ts, its limits and its help', () => {
       );
     }
     reproSetup({ serverArgs: ['--budget', '3000', '--max-connections', '1'] });
+    // What this builds on first: a frame comes back (step 6). Then the place is free again.
+    const first = await connect(server.port);
+    const firstPort = first.socket.localPort;
+    await first.write(frame('first'));
+    assertBytes(await first.bytes(frame('first').length), frame('first'), {
+      what: 'the echo',
+      hint: 'step 6 first: write every frame back',
+    });
+    first.socket.end();
+    await server.waitForLine(new RegExp(`^client 127\\.0\\.0\\.1:${firstPort} closed$`), 'its close');
     // 3,500 bytes of a 4,000-byte frame: more than the server holds for all its clients.
     const greedy = await connect(server.port);
     const greedyPort = greedy.socket.localPort;

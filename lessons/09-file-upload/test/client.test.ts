@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -959,6 +959,9 @@ describe('step 10: hash while sending, the hash in a trailer', () => {
     ).toEqual([{ name: 'empty.txt', size: 0 }, { sha256: sha256('') }]);
   });
 
+  /** A file even root may not open for reading, where there is one: a write-only sysfs attribute. */
+  const WRITE_ONLY = '/sys/bus/pci/rescan';
+
   test('a file that cannot be read while it is sent (a directory; a file we may not open) rejects with its reason', async () => {
     const { port } = await startUploads();
     const { root } = tempRoot();
@@ -967,12 +970,15 @@ describe('step 10: hash while sending, the hash in a trailer', () => {
     const folder = join(root, 'a-folder');
     mkdirSync(folder);
     const cases: [string, string][] = [[folder, 'is a directory (EISDIR)']];
-    // A file its owner may not read fails when it is opened, after stat() saw it: not as root,
-    // who may read anything, nor on Windows, where chmod() cannot take the right to read.
+    // A file its owner may not read fails when it is opened, after stat() saw it: not on
+    // Windows, where chmod() cannot take the right to read, nor as root, who may read any file
+    // but a write-only kernel attribute (Linux's /sys/bus/pci/rescan: 4096 bytes, open denied).
     if (process.getuid?.() !== 0 && process.platform !== 'win32') {
       const locked = fileOf(Buffer.from('secret'), 'locked.bin');
       chmodSync(locked, 0o000);
       cases.push([locked, 'permission denied (EACCES)']);
+    } else if (process.platform === 'linux' && existsSync(WRITE_ONLY)) {
+      cases.push([WRITE_ONLY, 'permission denied (EACCES)']);
     }
     for (const [file, problem] of cases) {
       const explain = {

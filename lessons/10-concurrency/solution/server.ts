@@ -160,7 +160,11 @@ export function createHashServer(options: HashServerOptions = {}, parts: HashSer
     let clientEnded = false;
     const replies = newReplies((text) => {
       if (socket.destroyed || socket.writableEnded) return;
-      if (!socket.write(text)) {
+      // The replies of one chunk may come one write each: only the write that fills the queue
+      // pauses and waits for 'drain'. Those after it join the queue; a listener each would pile
+      // up thousands per chunk.
+      const waiting = socket.writableNeedDrain;
+      if (!socket.write(text) && !waiting) {
         socket.pause();
         socket.once('drain', () => socket.resume());
       }

@@ -51,6 +51,10 @@ async function outcome(job: PoolJob, expected: string, options: WaitOptions = {}
   );
 }
 
+/** Step 6 builds on step 5: without it, a job never runs, and its outcome never comes. */
+const STEP_5_FIRST =
+  'jobs running: step 5 first, a free thread takes a job at once (this.idle.pop(), this.start())';
+
 /** Long enough to still run while the test looks (seconds), and cancelled or closed, not awaited. */
 const LONG = 5_000_000;
 
@@ -183,6 +187,7 @@ describe('step 6: a bounded queue, and clients that go away', () => {
     const pool = newPool(1, 10);
     const running = accepted(pool, 100_000_000, 'minutes of hashing');
     const next = accepted(pool, 2, 'next');
+    expect(pool.busy, STEP_5_FIRST).toBe(1);
     running.cancel();
     expect(await outcome(running, 'rejected: cancelled', { ms: 1_000 })).toBe('rejected: cancelled');
     expect(
@@ -204,6 +209,7 @@ describe('step 6: a bounded queue, and clients that go away', () => {
   test('close() rejects every job not done, stops the threads, and refuses new jobs', async () => {
     const pool = new WorkerPool(1, 10);
     const running = accepted(pool, LONG, 'running');
+    expect(pool.busy, STEP_5_FIRST).toBe(1);
     const waiting = accepted(pool, 2, 'waiting');
     accepted(pool, 2, 'gone').cancel(); // a hole in the queue
     await within(pool.close(), () => ({ expected: 'close() to end, even mid-hash' }), { ms: LIVENESS_MS });

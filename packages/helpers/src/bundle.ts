@@ -14,9 +14,7 @@
  * - Anything esbuild cannot bundle (a syntax error mid-edit, say) runs through tsx, as before,
  *   whose error message the learner then sees. COURSE_BUNDLE=0 runs every program through tsx.
  */
-import { createHash } from 'node:crypto';
 import {
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -30,16 +28,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAIN_KEY } from '@course/program';
 import { build, type Plugin } from 'esbuild';
+import { CACHE, freshBundle, hashOf, recordOf } from './bundle-cache.mjs';
 
 const TSX = import.meta.resolve('tsx');
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'course-programs');
-
-/** What the cache keeps beside a bundle: the files it was built from, with their content's hash. */
-interface Built {
-  bundle: string;
-  inputs: Record<string, string>;
-}
 
 const building = new Map<string, Promise<string | undefined>>();
 
@@ -57,20 +49,16 @@ export async function nodeArgs(file: string, args: string[]): Promise<string[]> 
   return path ? ['--enable-source-maps', path, ...args] : ['--import', TSX, file, ...args];
 }
 
-function hashOf(text: string | Uint8Array): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
-
-/** The path of an up-to-date bundle of `entry`, built if need be; undefined if esbuild cannot. */
-async function bundled(entry: string): Promise<string | undefined> {
-  const record = join(CACHE, `${hashOf(entry)}.json`);
-  try {
-    const built = JSON.parse(readFileSync(record, 'utf8')) as Built;
-    const same = Object.entries(built.inputs).every(([path, hash]) => hashOf(readFileSync(path)) === hash);
-    if (same && existsSync(built.bundle)) return built.bundle;
-  } catch {
-    // not built yet, or a file it was built from has gone: build it
-  }
+/**
+ * The path of an up-to-date bundle of `entry`, built if need be; undefined if esbuild cannot.
+ * A lesson program bundles everything it imports, and its first line tells `isMain()` which file
+ * is the program. The `course` command (`command: true`) leaves vitest out: vitest starts its
+ * workers from its own files.
+ */
+export async function bundled(entry: string, { command = false } = {}): Promise<string | undefined> {
+  const fresh = freshBundle(entry);
+  if (fresh) return fresh;
+  const record = recordOf(entry);
   try {
     // A change of npm packages (bundled too) is a change of the lock file.
     const lock = join(ROOT, 'package-lock.json');
@@ -89,7 +77,13 @@ async function bundled(entry: string): Promise<string | undefined> {
       logLevel: 'silent',
       metafile: true,
       absWorkingDir: ROOT,
-      banner: { js: `globalThis[Symbol.for(${JSON.stringify(MAIN_KEY)})] = ${JSON.stringify(entryUrl)};` },
+      ...(command
+        ? { external: ['vitest', 'vitest/*'] }
+        : {
+            banner: {
+              js: `globalThis[Symbol.for(${JSON.stringify(MAIN_KEY)})] = ${JSON.stringify(entryUrl)};`,
+            },
+          }),
       plugins: [ownUrls(entry, entryUrl, inputs)],
     });
     const code = result.outputFiles[0]?.contents;
@@ -106,7 +100,7 @@ async function bundled(entry: string): Promise<string | undefined> {
     const temporary = `${bundle}.${process.pid}.tmp`;
     writeFileSync(temporary, code);
     renameSync(temporary, bundle);
-    writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ bundle, inputs } satisfies Built));
+    writeFileSync(`${record}.${process.pid}.tmp`, JSON.stringify({ bundle, inputs }));
     renameSync(`${record}.${process.pid}.tmp`, record);
     prune(bundle);
     return bundle;
