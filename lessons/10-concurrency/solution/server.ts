@@ -424,8 +424,17 @@ function forkProcesses(n: number): Promise<never> {
       stopping = true;
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
     });
+    // A process died: the others are stopped, and the program ends with its code once they have
+    // gone. (Gone at once, it would leave a process still starting to find no primary to greet:
+    // Node prints that EPIPE as an uncaught exception, before any code of ours could hear it.)
+    let failed: number | undefined;
     cluster.on('exit', (_worker, code) => {
-      if (!stopping) process.exit(code || 1);
+      if (stopping && failed === undefined) return; // Ctrl-C: the kit ends the program
+      stopping = true;
+      failed ??= code || 1;
+      const left = Object.values(cluster.workers ?? {});
+      if (left.length === 0) process.exit(failed);
+      for (const worker of left) worker?.process.kill();
     });
   });
 }
