@@ -64,13 +64,30 @@ export async function startServer(handler: (socket: net.Socket) => void): Promis
   return listen(server);
 }
 
+/**
+ * Where closedPort() looks: below every system's ephemeral range (Linux 32768–60999, macOS and
+ * Windows 49152–65535), where `port: 0` never lands. A port taken from that range and let go
+ * could be handed at once to another test listening on port 0 (four lessons' checks run at once),
+ * which would then answer a client that expected ECONNREFUSED.
+ */
+const CLOSED_PORTS = { from: 20_000, to: 32_767 };
+
 /** A port on which nothing listens (it was free a moment ago): connecting gets ECONNREFUSED. */
 export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen({ host: LOOPBACK, port: 0 }, resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  for (let tries = 0; ; tries++) {
+    const port = CLOSED_PORTS.from + Math.floor(Math.random() * (CLOSED_PORTS.to - CLOSED_PORTS.from + 1));
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen({ host: LOOPBACK, port }, () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+    if (tries >= 100)
+      throw new Error(`closedPort(): no free port from ${CLOSED_PORTS.from} to ${CLOSED_PORTS.to}`);
+  }
 }
 
 /** What a Peer saw of the connection's end. */
