@@ -430,7 +430,6 @@ function forkProcesses(n: number): Promise<never> {
     let failed: number | undefined;
     cluster.on('exit', (_worker, code) => {
       if (stopping && failed === undefined) return; // Ctrl-C: the kit ends the program
-      stopping = true;
       failed ??= code || 1;
       const left = Object.values(cluster.workers ?? {});
       if (left.length === 0) process.exit(failed);

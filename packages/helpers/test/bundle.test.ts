@@ -4,7 +4,7 @@
  * rebuilt when a file it imports changes, and runs through tsx when esbuild cannot bundle it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
@@ -97,5 +97,42 @@ describe('bundled programs', () => {
     const result = run(args);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/lib\.ts:\d+:\d+: ERROR/);
+  });
+});
+
+describe('commands run from a bundle (runCommand, for `course` and `npm test`)', () => {
+  test('the first run goes through tsx and leaves a bundle; the next runs it, vitest left out; an edit makes it stale', async () => {
+    const { dir, lib } = program();
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n'); // as the course's packages are
+    const main = join(dir, 'command.ts');
+    writeFileSync(
+      main,
+      [
+        "import { startVitest } from 'vitest/node';",
+        "import { word } from './lib.ts';",
+        'console.log(JSON.stringify({ word, vitest: typeof startVitest, url: import.meta.url }));',
+        '',
+      ].join('\n'),
+    );
+    const cache = pathToFileURL(join(ROOT, 'packages', 'helpers', 'src', 'bundle-cache.mjs')).href;
+    const runCommand = () =>
+      run([
+        '--input-type=module',
+        '-e',
+        `(await import(${JSON.stringify(cache)})).runCommand(${JSON.stringify(main)})`,
+      ]);
+    const expected = { word: 'one', vitest: 'function', url: pathToFileURL(main).href };
+    const { freshBundle } = (await import(cache)) as { freshBundle(entry: string): string | undefined };
+    expect(freshBundle(main), 'never run: no bundle yet').toBeUndefined();
+    expect(runCommand().json, 'the first run, through tsx').toEqual(expected);
+    const bundle = freshBundle(main);
+    expect(bundle, 'a bundle left for the next run').toBeDefined();
+    expect(readFileSync(bundle as string, 'utf8'), 'vitest is imported, not bundled').toMatch(
+      /from ["']vitest\/node["']/,
+    );
+    expect(runCommand().json, 'the next run, from the bundle').toEqual(expected);
+    writeFileSync(lib, "export const word = 'two';\n");
+    expect(freshBundle(main), 'a file it was built from changed: stale').toBeUndefined();
+    expect(runCommand().json?.word, 'and the change is run').toBe('two');
   });
 });
