@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `course` command. Vitest loads first, before any TypeScript loader, which makes it start
-// about 400 ms faster; then the command runs from its bundle (runCommand). `course nc` runs no
-// tests: it loads only its own module, and starts faster.
+// The `course` command, run from its bundle (runCommand). `course nc` runs no tests: it loads only
+// its own module, and starts faster.
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '@course/helpers/bundle-cache';
 
@@ -11,6 +10,5 @@ if (process.argv[2] === 'nc') {
   const { ncCommand } = await import('../src/nc.ts');
   process.exitCode = await ncCommand(process.argv.slice(3));
 } else {
-  await import('vitest/node');
   await runCommand(fileURLToPath(new URL('../src/course.ts', import.meta.url)));
 }

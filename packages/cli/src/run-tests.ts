@@ -31,6 +31,8 @@ export interface LessonResult {
   loadErrors: string[];
   /** Errors thrown outside any test's own code (an 'error' event nobody listens to), deduplicated. */
   stray: StrayError[];
+  /** Each test file that ran, with the full names of its tests as vitest matches them (space-joined). */
+  testsByFile: Record<string, string[]>;
 }
 
 /** An error no code handled, attributed to the test that was running when it was thrown. */
@@ -53,13 +55,15 @@ export type Target = 'exercise' | 'solution' | 'ladder' | `mistake:${string}`;
 export async function runLessonTests(
   lessons: LessonInfo[],
   target: Target,
-  { testNamePattern }: { testNamePattern?: RegExp } = {},
+  { testNamePattern, files = [] }: { testNamePattern?: RegExp; files?: string[] } = {},
 ): Promise<LessonResult[]> {
   process.env.COURSE_TARGET = target;
   let results: LessonResult[] = [];
   const vitest = await startVitest(
     'test',
-    [],
+    // Only these test files (absolute paths), when given: a file with no test the pattern
+    // matches still costs a process that loads it and the harness.
+    files,
     // Only the chosen lessons' configs are loaded: each is a project named after its folder.
     {
       root: ROOT,
@@ -89,14 +93,27 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
       const results = new Map<string, LessonResult>(
         lessons.map((lesson) => [
           lesson.id,
-          { lesson, passed: 0, failed: [], skipped: [], total: 0, loadErrors: [], stray: [] },
+          {
+            lesson,
+            passed: 0,
+            failed: [],
+            skipped: [],
+            total: 0,
+            loadErrors: [],
+            stray: [],
+            testsByFile: {},
+          },
         ]),
       );
       for (const module of modules) {
         const result = results.get(module.project.name);
         if (!result) continue;
         for (const error of module.errors()) result.loadErrors.push(errorText(error));
-        for (const test of module.children.allTests()) record(result, test);
+        result.testsByFile[module.moduleId] = [];
+        for (const test of module.children.allTests()) {
+          record(result, test);
+          result.testsByFile[module.moduleId]?.push(patternName(test));
+        }
       }
       for (const error of unhandled as ReadonlyArray<StrayLike>) {
         const path = error.VITEST_TEST_PATH ?? '';
@@ -162,6 +179,13 @@ export function strayHint(error: StrayLike): string {
     'see it, and in a real program it ends the process: catch it in the listener itself and handle ' +
     'it there (answer the peer, close the socket, reject your promise).'
   );
+}
+
+/** A test's full name as `testNamePattern` sees it: its suites' names and its own, space-joined. */
+function patternName(test: TestCase): string {
+  const names = [test.name];
+  for (let suite = test.parent; suite.type === 'suite'; suite = suite.parent) names.unshift(suite.name);
+  return names.join(' ');
 }
 
 function record(result: LessonResult, test: TestCase): void {

@@ -17,6 +17,7 @@ describe('a run as progress', () => {
       total: 23,
       loadErrors: [],
       stray: [],
+      testsByFile: {},
     };
     expect(runSummary(result)).toMatchObject({ passed: 22, total: 22, failed: [] });
   });

@@ -39,10 +39,13 @@ export function freshBundle(entry) {
 /**
  * Runs the TypeScript module `entry` as a command: from its bundle when it is up to date (bare
  * node loads one file where tsx's loader would load some forty, one by one), else through tsx,
- * then bundles it for the next run. COURSE_BUNDLE=0 runs it through tsx.
+ * then bundles it for the next run. COURSE_BUNDLE=0 runs it through tsx. Every such command
+ * starts vitest, which is left out of its bundle: it loads first, before any TypeScript loader,
+ * which makes it start about 400 ms faster.
  * @param {string} entry
  */
 export async function runCommand(entry) {
+  await import('vitest/node');
   const bundling = process.env.COURSE_BUNDLE !== '0';
   const bundle = bundling ? freshBundle(entry) : undefined;
   if (bundle) {

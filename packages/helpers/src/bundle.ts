@@ -13,6 +13,8 @@
  * - Stack traces point at the TypeScript files (`--enable-source-maps`, inline maps).
  * - Anything esbuild cannot bundle (a syntax error mid-edit, say) runs through tsx, as before,
  *   whose error message the learner then sees. COURSE_BUNDLE=0 runs every program through tsx.
+ * - The course's own commands (`course`, `npm test`) are bundled the same way, with vitest left
+ *   out of the bundle (`bundled(entry, { command: true })`, run by bundle-cache.mjs).
  */
 import {
   mkdirSync,
