@@ -5,7 +5,7 @@
  * It looks right, and it passes every test with a client that goes quiet: socket.setTimeout()
  * fires after lingerMs of silence. But every byte the client sends restarts it, so a client that
  * sends a byte now and then (a slowloris, lesson 02) is never cut off. The test trickles a byte
- * every 20 ms for 6 s, with lingerMs at 300 ms, and waits for the server to cut it off.
+ * every 20 ms for 5 s, with lingerMs at 1 s, and waits for the server to cut it off.
  *
  * @caught-by step 1: say hello and close first › a client that keeps sending, and never closes, is cut off after lingerMs all the same
  */

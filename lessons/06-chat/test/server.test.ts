@@ -893,12 +893,12 @@ describe('step 5: slow clients must not stall the room', () => {
   });
 
   test('a newcomer must be joined within lineTimeoutMs: a trickled nickname, or bad ones forever, get `ERR too slow`', async () => {
-    // 300 ms: fifteen times the trickle's 20 ms between bytes, so that a busy machine's late
-    // tick does not pass for a silence (an idle timer must not fire by luck), and less than half
-    // of the 800 ms the trickled line takes.
-    const { port, log } = await startChat({ lineTimeoutMs: 300 });
+    // 1 s: fifty times the trickle's 20 ms between bytes and twenty times the pest's 50 ms, so
+    // that a test process starved for a moment on a busy machine does not pass for a silence (an
+    // idle timer must not fire by luck), and half of the 2 s the trickled line takes.
+    const { port, log } = await startChat({ lineTimeoutMs: 1_000 });
     const alice = await joined(port, 'alice');
-    const sloth = await trickle(port, 'a-slow-nickname-sent-one-byte-at-a-time\n', 20); // 40 bytes: 800 ms
+    const sloth = await trickle(port, `${'slow'.repeat(25)}\n`, 20); // 101 bytes: 2 s
     // An invalid nickname at once (answered long before the deadline, however busy the machine),
     // then another every 50 ms.
     const pest = await connect(port);
@@ -918,10 +918,10 @@ describe('step 5: slow clients must not stall the room', () => {
       trickleRepro('not valid\n'.repeat(20)),
     );
     expect(pestSaw, 'each invalid nickname is still answered until then').toMatch(/^ERR invalid nickname/);
-    const tooSlow = log.lines.filter((line) => /^client 127\.0\.0\.1:\d+ too slow: .*\b300 ms\b/.test(line));
+    const tooSlow = log.lines.filter((line) => /^client 127\.0\.0\.1:\d+ too slow: .*\b1000 ms\b/.test(line));
     expect(
       tooSlow,
-      'a log line for each: `client IP:PORT too slow: not joined after 300 ms, closing`',
+      'a log line for each: `client IP:PORT too slow: not joined after 1000 ms, closing`',
     ).toHaveLength(2);
     // Alice has said nothing since she joined, longer than lineTimeoutMs: silence is allowed.
     await alice.send('/who\n');
