@@ -262,12 +262,13 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
   };
   // The solution's run lists every test and its file; the runs after it, of a few named tests
   // each, load only the files that hold them (each file is a process to start and load).
-  let testsByFile: Record<string, string[]> | undefined;
+  let testsByFile: Record<string, string[]> = {};
   const run = async (target: Target, testNamePattern?: RegExp) => {
-    const files =
-      testsByFile && testNamePattern
-        ? Object.keys(testsByFile).filter((file) => testsByFile?.[file]?.some((n) => testNamePattern.test(n)))
-        : [];
+    const files = testNamePattern
+      ? Object.entries(testsByFile)
+          .filter(([, names]) => names.some((name) => testNamePattern.test(name)))
+          .map(([file]) => file)
+      : [];
     const [result] = await runLessonTests([lesson], target, { testNamePattern, files });
     if (!result) throw new Error(`no results for ${lesson.id}`);
     return result;

@@ -109,11 +109,12 @@ export function resultsReporter(lessons: LessonInfo[], onRun: (results: LessonRe
         const result = results.get(module.project.name);
         if (!result) continue;
         for (const error of module.errors()) result.loadErrors.push(errorText(error));
-        result.testsByFile[module.moduleId] = [];
+        const names: string[] = [];
         for (const test of module.children.allTests()) {
           record(result, test);
-          result.testsByFile[module.moduleId]?.push(patternName(test));
+          names.push(patternName(test));
         }
+        result.testsByFile[module.moduleId] = names;
       }
       for (const error of unhandled as ReadonlyArray<StrayLike>) {
         const path = error.VITEST_TEST_PATH ?? '';
