@@ -545,9 +545,24 @@ describe('step 6: a bounded queue, and clients that go away', () => {
       await pause(50);
     }
     await d.write('hash 1 x\n');
-    expect((await d.lines(1, { ms: LIVENESS_MS }))[0], 'two threads busy, the queue of 1 full').toBe(
-      'ERR busy',
+    // A queue without a bound takes the job instead: stats then shows 2 queued. That fails at once,
+    // rather than at the end of the wait for an answer, with both threads hashing meanwhile.
+    const answered = d.lines(1, { ms: LIVENESS_MS });
+    let waiting = true;
+    answered.then(
+      () => (waiting = false),
+      () => (waiting = false),
     );
+    while (waiting) {
+      const last = await stats(watcher, asked++);
+      if (last.queued > 1)
+        throw new WireError(`stats shows queued=${last.queued} with --max-queue 1`, {
+          expected: 'ERR busy for the 4th hash at once: the queue holds at most --max-queue jobs',
+          hint: 'a job finds room when a thread is free or fewer than maxQueue jobs wait; else run() returns undefined, which is answered ERR busy',
+        });
+      await pause(50);
+    }
+    expect((await answered)[0], 'two threads busy, the queue of 1 full').toBe('ERR busy');
   });
 
   test('20 clients that send a big hash and vanish leave the pool whole', async () => {
