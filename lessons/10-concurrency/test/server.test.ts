@@ -588,6 +588,27 @@ describe('step 6: a bounded queue, and clients that go away', () => {
     }
     // Gone at once, with a reset: the server learns it now.
     for (const peer of gone) peer.reset();
+    // Once stats counts one connection (this one), the server has handled every 'close': a job of
+    // a client gone must have left the queue by then. (A running one stops within a few thousand
+    // rounds: busy may lag behind, and is checked below.) A leak fails here, not after 10 s.
+    const closing = Date.now() + LIVENESS_MS;
+    for (;;) {
+      asked += 1;
+      const now = await stats(after, asked);
+      if (now.connections === 1) {
+        if (now.queued !== 0)
+          throw new WireError(`stats shows queued=${now.queued} once the 20 clients have gone`, {
+            expected: 'queued=0: the jobs of a client that has gone are dropped',
+            hint: "a vanished client's job must be dropped and its thread given back: cancel its jobs on 'close'",
+          });
+        break;
+      }
+      if (Date.now() > closing)
+        throw new WireError(`stats still shows connections=${now.connections}`, {
+          expected: 'connections=1 once the 20 clients have reset their connections',
+        });
+      await pause(50);
+    }
     await after.write('hash 1 x\n');
     asked += 1;
     expect(
