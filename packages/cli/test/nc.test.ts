@@ -1,14 +1,14 @@
 /** `course nc`, in-process with its stdin and stdout as streams, against real peers on loopback. */
 import dgram from 'node:dgram';
 import { rmSync, writeFileSync } from 'node:fs';
-import type net from 'node:net';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { closeAfterTest, closedPort, connect, startServer, within } from '@course/helpers';
 import { escapeBytes, unescapeBytes } from '@course/program';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { hexLines, NcUsageError, nc } from '../src/nc.ts';
 
 /** stdin with `input` (ended unless `open`), and what nc writes to stdout and stderr. */
@@ -55,9 +55,26 @@ describe('course nc over TCP', () => {
   test('--trickle sends one byte at a time', async () => {
     const server = await upperServer();
     const s = streams('abcd');
+    // What nc hands its socket, write by write. What the server reads is no proof: on a busy
+    // machine, two bytes sent 20 ms apart can wait in its buffer and come in one read.
+    const sent: number[] = [];
+    const write = net.Socket.prototype.write;
+    const writes = vi.spyOn(net.Socket.prototype, 'write').mockImplementation(function (
+      this: net.Socket,
+      ...args: Parameters<net.Socket['write']>
+    ) {
+      if (this.remotePort === server.port) sent.push(Buffer.byteLength(args[0] as Buffer));
+      return write.apply(this, args);
+    });
+    closeAfterTest(() => writes.mockRestore());
+    const started = performance.now();
     expect(await run(['--trickle', '20', '127.0.0.1', String(server.port)], s.io)).toBe(0);
+    const took = performance.now() - started;
     expect(s.stdout()).toBe('ABCD');
-    expect(server.pieces.map((p) => p.length)).toEqual([1, 1, 1, 1]);
+    expect(sent, 'the bytes of each write to the socket').toEqual([1, 1, 1, 1]);
+    // Three waits of 20 ms between the four bytes (a timer never fires early; 5 ms for the clock's
+    // rounding).
+    expect(took, 'ms from start to end').toBeGreaterThanOrEqual(55);
   });
 
   test('--send sends its text, escapes turned into bytes, instead of stdin', async () => {
