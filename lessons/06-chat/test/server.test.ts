@@ -512,7 +512,7 @@ describe('step 4: leave, however the client goes', () => {
  * broken client may, and sends `first`. `closed` resolves on the 'close' of the SERVER's socket for
  * it: once the server has sent its FIN, only the server's side shows that it let go.
  */
-async function halfOpenClient(server: net.Server, port: number, first: string) {
+async function halfOpenClient(server: net.Server, port: number, first: string, answer: string) {
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
   const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   closeAfterTest(() => socket.destroy());
@@ -522,25 +522,37 @@ async function halfOpenClient(server: net.Server, port: number, first: string) {
     expected: `the server to accept a connection on ${port}`,
   }));
   const closed = new Promise<void>((resolve) => onServer.once('close', () => resolve()));
-  // A server still at a TODO answers with it: fail with that at once, not after the grace period.
+  // A server still at a TODO, or one that answers the first line otherwise than `answer`, would
+  // never cut this client off: fail with what it said at once, not after the grace period.
   let text = '';
   const todo = new Promise<never>((_, reject) =>
     socket.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
       const line = /TODO\(\d+\)[^\n]*/.exec(text)?.[0];
       if (line) reject(new Error(line));
+      const said = text.split('\n')[0] ?? '';
+      if (text.includes('\n') && said !== answer)
+        reject(
+          new WireError(`${JSON.stringify(first.split('\n')[0])} was answered ${JSON.stringify(said)}`, {
+            expected: answer,
+          }),
+        );
     }),
   );
   todo.catch(() => {});
   socket.write(first);
-  return { socket, closed: Promise.race([closed, todo]) };
+  // Awaited only after the other client's wait: handled here, so that a failure meanwhile is no
+  // unhandled rejection.
+  const ends = Promise.race([closed, todo]);
+  ends.catch(() => {});
+  return { socket, closed: ends };
 }
 
 describe('step 4: a client that never closes its side is cut off after CLOSE_GRACE_MS', () => {
   test('after BYE, and after `ERR server full`, a client that keeps its side open is destroyed', async () => {
     const { port, server } = await startChat({ maxClients: 1 });
-    const quitter = await halfOpenClient(server, port, 'quitter\n/quit\n');
-    const turnedAway = await halfOpenClient(server, port, 'late\n');
+    const quitter = await halfOpenClient(server, port, 'quitter\n/quit\n', 'OK quitter');
+    const turnedAway = await halfOpenClient(server, port, 'late\n', 'ERR server full');
     // A liveness bound: CLOSE_GRACE_MS, plus a wide margin for a busy machine.
     const bound = CLOSE_GRACE_MS + 5_000;
     for (const [who, client] of [
