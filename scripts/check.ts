@@ -93,34 +93,39 @@ for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
   for (const problem of problems) console.log(`      ${problem}`);
   failed += problems.length;
 }
-printSlowest();
+const summaries = thisRunsTasks();
+printSlowest(summaries);
+// A package's self-test is no lesson test: name a failed task in the closing line, or "0 failed"
+// there would read as a pass.
+const failedTasks = summaries.filter((t) => (t.execution?.exitCode ?? 0) !== 0).map((t) => t.taskId);
 const ok = run.status === 0 && after.status === 0 && failed === 0;
-console.log(`\ncheck: ${passed} passed, ${failed} failed`);
+console.log(
+  `\ncheck: ${passed} passed, ${failed} failed` +
+    (failedTasks.length ? `; ${failedTasks.length} task(s) failed: ${failedTasks.join(', ')}` : ''),
+);
 if (!ok) console.log(paint.red('The course check failed: see the messages above.'));
 process.exitCode = ok ? 0 : 1;
 
-/** The slowest tasks of this run, from turbo's summary (cache hits cost nothing). */
-function printSlowest(count = 5): void {
+interface TaskSummary {
+  taskId: string;
+  cache: { status: string };
+  execution?: { startTime: number; endTime: number; exitCode?: number };
+}
+
+/** The tasks of this check's two turbo runs (the packages' tasks, then the soak, diagrams and scan), from their summaries. */
+function thisRunsTasks(): TaskSummary[] {
   const runs = join(ROOT, '.turbo', 'runs');
-  if (!existsSync(runs)) return;
-  // This check's two turbo runs: the packages' tasks, then the soak, diagrams and scan.
-  const latest = readdirSync(runs)
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs)
     .filter((f) => f.endsWith('.json'))
     .map((f) => join(runs, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
-    .slice(0, 2);
-  const tasks = latest.flatMap(
-    (file) =>
-      (
-        JSON.parse(readFileSync(file, 'utf8')) as {
-          tasks: {
-            taskId: string;
-            cache: { status: string };
-            execution?: { startTime: number; endTime: number };
-          }[];
-        }
-      ).tasks,
-  );
+    .slice(0, 2)
+    .flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as { tasks: TaskSummary[] }).tasks);
+}
+
+/** The slowest tasks of this run (cache hits cost nothing). */
+function printSlowest(tasks: TaskSummary[], count = 5): void {
   const timed = tasks
     .filter((t) => t.execution && t.cache.status !== 'HIT')
     .map((t) => ({ id: t.taskId, ms: (t.execution?.endTime ?? 0) - (t.execution?.startTime ?? 0) }))
