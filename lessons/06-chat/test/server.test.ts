@@ -509,8 +509,9 @@ describe('step 4: leave, however the client goes', () => {
 
 /**
  * A raw client that keeps its side open after the server's FIN (allowHalfOpen), as a hostile or
- * broken client may, and sends `first`. `closed` resolves on the 'close' of the SERVER's socket for
- * it: once the server has sent its FIN, only the server's side shows that it let go.
+ * broken client may, and sends `first`, whose first line must be answered `answer`. `closed`
+ * resolves on the 'close' of the SERVER's socket for it: once the server has sent its FIN, only the
+ * server's side shows that it let go.
  */
 async function halfOpenClient(server: net.Server, port: number, first: string, answer: string) {
   const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
