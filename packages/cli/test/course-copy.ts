@@ -1,0 +1,71 @@
+/**
+ * The course command as a learner uses it, for the tests beside this file: run as a child process
+ * in a temporary copy of the course (lessons 01 and 02, a git repository of its own, node_modules
+ * shared by symlinks). The tests are in three files so that vitest runs them side by side.
+ */
+import { execFileSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { closeAfterTest, startCommand } from '@course/helpers';
+import { ROOT } from '@course/model/lessons';
+
+const LESSONS = ['01-tcp-client', '02-tcp-server'];
+
+/** A fresh copy of the course, as a learner's clone: starters kept, one commit, no progress. */
+export async function copyOfCourse(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'course-'));
+  closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
+  const skip = /[\\/](node_modules|\.turbo|\.check|dist|test-results)([\\/]|$)/;
+  for (const path of ['package.json', 'vitest.config.ts', 'packages', 'scripts']) {
+    cpSync(join(ROOT, path), join(dir, path), { recursive: true, filter: (src) => !skip.test(src) });
+  }
+  for (const lesson of LESSONS) {
+    cpSync(join(ROOT, 'lessons', lesson), join(dir, 'lessons', lesson), {
+      recursive: true,
+      filter: (src) => !skip.test(src),
+    });
+  }
+  // node_modules shared, except the course's own packages: those are the copy's.
+  mkdirSync(join(dir, 'node_modules', '@course'), { recursive: true });
+  for (const name of readdirSync(join(ROOT, 'node_modules')).filter((n) => n !== '@course'))
+    symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name));
+  for (const name of readdirSync(join(ROOT, 'node_modules', '@course'))) {
+    const target = relative(ROOT, realpathSync(join(ROOT, 'node_modules', '@course', name)));
+    if (existsSync(join(dir, target)))
+      symlinkSync(join(dir, target), join(dir, 'node_modules', '@course', name));
+  }
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('-c', 'user.name=learner', '-c', 'user.email=learner@example.com', 'commit', '-qm', 'the course');
+  await course(dir, ['snapshot']); // what `npm install` does
+  return dir;
+}
+
+/**
+ * Runs the course command to its end. A liveness bound: a verify runs a whole lesson's tests,
+ * which CI's busy machine (all lessons checked at once) makes several times slower.
+ */
+export function course(dir: string, args: string[], ms = 60_000, env: NodeJS.ProcessEnv = {}) {
+  return startCommand(process.execPath, [join(dir, 'packages/cli/bin/course.mjs'), ...args], {
+    cwd: dir,
+    env: { COURSE_TARGET: '', ...env },
+  }).exit(ms);
+}
+
+export const exerciseFile = (dir: string) => join(dir, 'lessons/01-tcp-client/exercise/client.ts');
+export const solutionFile = (dir: string) => join(dir, 'lessons/01-tcp-client/solution/client.ts');
+export const solve01 = (dir: string) =>
+  writeFileSync(exerciseFile(dir), readFileSync(solutionFile(dir), 'utf8'));
