@@ -97,6 +97,12 @@ const HOARD_FD_LIMIT = 4096;
 /** How long the server may take to let go of the hoard, at most (usually a few seconds). */
 const CALM_MS = 60_000;
 const LIMIT = 20;
+/**
+ * How long a client that must be served (before and after an attack) waits for its answer: a
+ * liveness bound, for the soak runs beside the lessons' checks on a busy machine. A server that
+ * does not serve gets here, and fails.
+ */
+const SERVED_MS = 10_000;
 
 const uploadHeader = (name: string, text: string) =>
   encodeFrame(Buffer.from(JSON.stringify({ name, size: text.length, sha256: sha256(text) })));
@@ -311,13 +317,14 @@ function holder(port: number) {
 
 /**
  * The polite client: sends the probe's request and collects the reply until the close, or until
- * the answer is there (servers that keep the connection open), or 3 s.
+ * the answer is there (servers that keep the connection open), or `ms` (3 s: in a flood, no reply
+ * counts as a refusal).
  */
-async function polite(port: number, probe: Probe, n = 0): Promise<string> {
+async function polite(port: number, probe: Probe, n = 0, ms = 3_000): Promise<string> {
   const request = probe.request(n);
   const { received } = await client(
     port,
-    3_000,
+    ms,
     (socket) => (probe.halfClose ? socket.end(request) : socket.write(request)),
     probe.expect,
   );
@@ -483,7 +490,7 @@ async function hoardPhase(file: string, probe: Probe, problems: string[]): Promi
   const peers: net.Socket[] = [];
   try {
     // A polite exchange first, so that the base is a server with its code loaded and warm.
-    await polite(server.port, probe);
+    await polite(server.port, probe, 0, SERVED_MS);
     const before = memoryMiB(server.child.pid);
     const baseFiles = openFiles(server.child.pid);
     const bytes = hoard.send();
@@ -517,7 +524,7 @@ async function hoardPhase(file: string, probe: Probe, problems: string[]): Promi
     const calm = performance.now() + CALM_MS;
     while (performance.now() < calm && (stillOpen() > 0 || acceptQueue(server.port) > 0))
       await new Promise((resolve) => setTimeout(resolve, 50));
-    const reply = await polite(server.port, probe);
+    const reply = await polite(server.port, probe, 0, SERVED_MS);
     if (!probe.expect(reply))
       problems.push(`after the hoard, a well-behaved client got ${JSON.stringify(reply.slice(0, 200))}`);
     if (Number.isNaN(grew))
@@ -673,7 +680,7 @@ async function soakTcp(lesson: { id: string; dir: string }, probe: Probe): Promi
       notes.push(await killedPhase(server, uploads, problems));
     }
     if (server.child.exitCode !== null) problems.push(`the server died (exit ${server.child.exitCode})`);
-    const reply = await polite(server.port, probe);
+    const reply = await polite(server.port, probe, 0, SERVED_MS);
     if (!probe.expect(reply))
       problems.push(`a well-behaved client got ${JSON.stringify(reply.slice(0, 200))}`);
     if (/Error|Uncaught|at .*\.ts:\d+/.test(server.stderr()))
