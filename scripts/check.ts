@@ -34,8 +34,8 @@ const TASKS = [
 /**
  * The tasks that keep both cores busy on their own, measured alone with the CPU the whole machine
  * spent (Chromium's included): the site's browser tests 125 s of CPU in 68 s, the course
- * command's tests 70 s in 36 s, the soak 36 s in 40 s. They run one after another, then the short
- * tasks, never two of them together with the lessons' checks, whose tests hold timing bounds.
+ * command's tests 70 s in 36 s, the soak 36 s in 40 s. They run one after another, never two at
+ * once beside the lessons' checks, whose tests hold timing bounds; then the short tasks.
  */
 const ONE_AT_A_TIME = ['@course/site#selftest', '//#soak:short', '@course/cli#selftest'];
 /**

@@ -339,16 +339,21 @@ describe('step 3: sleep, and replies in order', () => {
   });
 
   test('with 64 requests waiting for their replies, the server reads no more from that client until they go out', async () => {
-    const { peers } = await start(['--mode', 'inline']);
-    const [peer] = peers as [Peer];
+    const { peers } = await start(['--mode', 'inline'], 2);
+    const [peer, other] = peers as [Peer, Peer];
     const started = performance.now();
     await peer.write('sleep 1000\n'.repeat(64));
-    await pause(200);
+    // The last 36 must come in a read of their own: had the server not run for a while, it would
+    // read all 100 at once. Once it has answered another connection, it has read the first 64:
+    // on loopback they were in its socket before the ping.
+    await other.write('ping\n');
+    await other.lines(1, { ms: LIVENESS_MS });
     await peer.write('sleep 1000\n'.repeat(36)); // read only once the first 64 replies have gone
     const lines = await peer.lines(100, { ms: LIVENESS_MS });
     const took = performance.now() - started;
     expect(lines.every((line) => line === 'slept 1000')).toBe(true);
-    // Load can only make this later, never sooner: read at once, the last 36 end after ~1.2 s.
+    // Load can only make this later, never sooner: read at once, the last 36 end about 1 s after
+    // the first request.
     expect(
       took,
       `the 100th reply came ${Math.round(took)} ms after the first request: the last 36 sleeps began before the first 64 were answered`,
