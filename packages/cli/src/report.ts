@@ -3,7 +3,7 @@
 import { learnerLanguage, metaIn, SOURCE_LANGUAGE, stepHeadings } from '@course/model/editions';
 import { type LessonInfo, listLessons } from '@course/model/lessons';
 import { type LessonState, nextLesson, type Progress, stateOf } from '@course/model/progress';
-import { stepCount } from '@course/model/steps';
+import { stepCount, stepOf } from '@course/model/steps';
 import { displayWidth, words } from '@course/words';
 import { paint } from './paint.ts';
 import type { FailedTest, LessonResult } from './run-tests.ts';
@@ -65,8 +65,28 @@ export function skippedWhy(names: string[]): string[] {
 }
 
 /**
- * The failures of one lesson, explained: its errors, then the first `shown` failing tests with
- * their messages (what was expected, what arrived, a hint) and where to look.
+ * Which failing tests to explain: those of the step the learner is on (the first that fails;
+ * the program's tests, which name no step, once every step passes), at most `shown`. A later
+ * step's tests fail until the learner gets there: they are counted, not shown.
+ */
+export function failuresToShow(
+  failed: FailedTest[],
+  shown: number,
+): { explained: FailedTest[]; moreThisStep: number; later: number } {
+  const step = failed[0] ? stepOf(failed[0].name) : undefined;
+  const thisStep = failed.filter((f) => stepOf(f.name) === step);
+  const explained = thisStep.slice(0, shown);
+  return {
+    explained,
+    moreThisStep: thisStep.length - explained.length,
+    later: failed.length - thisStep.length,
+  };
+}
+
+/**
+ * The failures of one lesson, explained: its errors, then the failing tests of the learner's step
+ * (at most `shown`) with their messages (what was expected, what arrived, a hint) and where to
+ * look.
  */
 export function printFailures(result: LessonResult, shown: number): void {
   const { title } = metaIn(result.lesson.meta, learner);
@@ -84,7 +104,7 @@ export function printFailures(result: LessonResult, shown: number): void {
   if (result.stray.length > 2) console.log(paint.dim(`\n  ${say.moreUnhandled(result.stray.length - 2)}`));
   // Tests that fail the same way (every test of a starter at its first TODO) are named together,
   // above their one message.
-  const failures = result.failed.slice(0, shown);
+  const { explained: failures, moreThisStep, later } = failuresToShow(result.failed, shown);
   failures.forEach((failure, i) => {
     const previous = failures[i - 1];
     const next = failures[i + 1];
@@ -95,8 +115,8 @@ export function printFailures(result: LessonResult, shown: number): void {
     console.log(`    ${indent(failure.message)}`);
     if (failure.where) console.log(`    ${paint.dim(say.at(failure.where))}`);
   });
-  const more = result.failed.length - shown;
-  if (more > 0) console.log(paint.dim(`\n  ${say.moreFailing(more)}`));
+  if (moreThisStep > 0) console.log(paint.dim(`\n  ${say.moreFailing(moreThisStep)}`));
+  if (later > 0) console.log(paint.dim(`${moreThisStep > 0 ? '' : '\n'}  ${say.laterFailing(later)}`));
   for (const name of result.skipped) console.log(paint.yellow(`\n  ${say.skippedTest(name)}`));
 }
 

@@ -3,7 +3,7 @@
 import { type LessonInfo, listLessons } from '@course/model/lessons';
 import { nextLesson, type Progress } from '@course/model/progress';
 import { describe, expect, test } from 'vitest';
-import { skippedWhy, testName } from '../src/report.ts';
+import { failuresToShow, skippedWhy, testName } from '../src/report.ts';
 import { errorText, type LessonResult, runSummary, strayHint } from '../src/run-tests.ts';
 
 describe('a run as progress', () => {
@@ -24,6 +24,27 @@ describe('a run as progress', () => {
 });
 
 describe('failure text', () => {
+  test("only the failing tests of the learner's step are explained; a later step's are counted", () => {
+    const failed = [
+      'step 1: connect › a',
+      'step 1: connect › b',
+      'step 1: connect › c',
+      'step 3: read › d',
+      'the program: client.ts › e',
+    ].map((name) => ({ name, message: `${name} failed` }));
+    const names = (shown: number) => {
+      const { explained, moreThisStep, later } = failuresToShow(failed, shown);
+      return [explained.map((f) => f.name.slice(-1)).join(''), moreThisStep, later];
+    };
+    expect(names(12)).toEqual(['abc', 0, 2]);
+    expect(names(2), 'at most `shown`, the rest of the step counted').toEqual(['ab', 1, 2]);
+    // Once every step passes, the program's tests (they name no step) are the learner's.
+    expect(failuresToShow(failed.slice(4), 12).explained.map((f) => f.name)).toEqual([
+      'the program: client.ts › e',
+    ]);
+    expect(failuresToShow([], 12)).toEqual({ explained: [], moreThisStep: 0, later: 0 });
+  });
+
   test("vitest's time-out advice is replaced by what it means for the learner's code", () => {
     const text = errorText({
       message:

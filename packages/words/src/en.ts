@@ -75,6 +75,7 @@ export const en = {
     at: (where: string) => `at ${where}`,
     moreUnhandled: (n: number) => `… and ${n} more unhandled errors`,
     moreFailing: (n: number) => `… and ${n} more failing`,
+    laterFailing: (n: number) => `… and ${n} more in later steps, for when you get there`,
     skippedTest: (name: string) => `skipped: ${name}`,
     states: {
       done: 'done',

@@ -70,6 +70,7 @@ export const zhCN = {
     at: (where: string) => `位置 ${where}`,
     moreUnhandled: (n: number) => `… 还有 ${n} 个未处理的错误`,
     moreFailing: (n: number) => `… 还有 ${n} 个失败`,
+    laterFailing: (n: number) => `… 后面的步骤还有 ${n} 个失败，做到那里时再看`,
     skippedTest: (name: string) => `已跳过：${name}`,
     states: {
       done: '已完成',
