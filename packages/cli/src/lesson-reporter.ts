@@ -2,9 +2,8 @@
  * Vitest's reporter when a learner runs vitest itself in a lesson's folder (`npx vitest`): the
  * report `npm test -- NN` prints (one line for the lesson, then the failures of the step the
  * learner is on, each bounded and explained), not vitest's, which repeats each failure's whole
- * stack. `npx vitest --reporter
- * default` still gets vitest's own. The course's runs (runLessonTests, watch) give vitest their
- * own reporter and never load this one.
+ * stack. `npx vitest --reporter default` still gets vitest's own. The course's runs
+ * (runLessonTests, watch) give vitest their own reporter and never load this one.
  */
 import { basename } from 'node:path';
 import { findLesson } from '@course/model/lessons';
