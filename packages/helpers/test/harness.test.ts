@@ -119,6 +119,19 @@ describe('servers, peers and bounded waits', () => {
     expect(error?.message).toContain('hex:  48 45 4c 4c 4f 0d 0a  (7 bytes)');
   });
 
+  test("assertBytes fails with the starter's own TODO line when that is what arrived", () => {
+    const error = (() => {
+      try {
+        assertBytes(Buffer.from('TODO(1): say hello — see README step 1\nmore\n'), 'hello\n', {
+          what: 'the greeting',
+        });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toBe('TODO(1): say hello — see README step 1');
+  });
+
   test('within() clears its timer when the promise wins', async () => {
     expect(await within(Promise.resolve(7), () => ({ expected: 'seven' }), { ms: 50 })).toBe(7);
   });
