@@ -500,9 +500,27 @@ async function feedbackRuns(node: string): Promise<void> {
 }
 
 // ── Chat fan-out (lesson 06) ───────────────────────────────────────────────────────────────────
+/** `promise`, or an error saying what did not happen within `ms`: a benchmark never hangs. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bench: waited ${ms} ms for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function chat(): Promise<void> {
   for (const count of [200, 1000]) {
-    const server = createChatServer({ maxQueueBytes: 1024 * 1024, maxClients: 2 * count });
+    // Every client comes from 127.0.0.1: the per-address limit (16 by default) must not apply.
+    const server = createChatServer({
+      maxQueueBytes: 1024 * 1024,
+      maxClients: 2 * count,
+      maxPerAddress: 2 * count,
+    });
     await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
     const { port } = server.address() as AddressInfo;
     const sockets: net.Socket[] = [];
@@ -527,6 +545,7 @@ async function chat(): Promise<void> {
             const line = buffered.slice(0, at);
             buffered = buffered.slice(at + 1);
             if (line.startsWith('OK ')) resolve();
+            if (line.startsWith('ERR ')) reject(new Error(`u${i} was refused: ${line}`));
             const match = /^u0: m(\d+)$/.exec(line);
             if (match) {
               const n = Number(match[1]);
@@ -544,7 +563,11 @@ async function chat(): Promise<void> {
         socket.on('error', reject);
       });
     for (let i = 0; i < count; i += 50)
-      await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => join(i + j)));
+      await within(
+        Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => join(i + j))),
+        10_000,
+        `clients u${i}… to join`,
+      );
     // Joins announce themselves to everyone: let that traffic settle before measuring.
     await new Promise((resolve) => setTimeout(resolve, 200));
     // One message at a time, each sent once the previous one reached everyone: the latency of one
