@@ -27,6 +27,7 @@ const EDITION = [
 /** Every page the build writes: English at the root, 简体中文 under zh-CN/. */
 const PAGES = [...EDITION, ...EDITION.map((file) => `zh-CN/${file}`)];
 const RESULTS = join(SITE_DIR, 'test-results');
+const PHONE = { width: 360, height: 740 };
 
 let browser: Browser;
 let server: http.Server;
@@ -99,42 +100,6 @@ describe('navigation', () => {
     await page.waitForURL(/01-tcp-client\.html$/);
     await page.keyboard.press('ArrowRight');
     await page.waitForURL(/02-tcp-server\.html$/);
-    await context.close();
-  });
-
-  // Every page of both editions, each loaded once: a minute and more on a busy machine.
-  test('every internal link and anchor on every page leads somewhere', { timeout: 180_000 }, async () => {
-    const { page, context } = await open('index.html');
-    const broken: string[] = [];
-    const ids = new Map<string, Set<string>>();
-    const links = new Map<string, string[]>();
-    for (const file of PAGES) {
-      await page.goto(new URL(file, base).href);
-      ids.set(file, new Set(await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id))));
-      links.set(
-        file,
-        await page.locator('a[href]').evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? '')),
-      );
-    }
-    for (const [file, hrefs] of links) {
-      for (const href of hrefs) {
-        if (/^(https?:|mailto:)/.test(href)) continue;
-        const target = new URL(href, new URL(file, base));
-        const targetFile = target.pathname.slice(1) || 'index.html';
-        if (
-          target.hash &&
-          ids.has(targetFile) &&
-          !ids.get(targetFile)?.has(decodeURIComponent(target.hash.slice(1)))
-        ) {
-          broken.push(`${file}: ${href} (no such anchor)`);
-        }
-        if (!ids.has(targetFile)) {
-          const response = await page.request.get(target.href);
-          if (!response.ok()) broken.push(`${file}: ${href} (${response.status()})`);
-        }
-      }
-    }
-    expect(broken).toEqual([]);
     await context.close();
   });
 });
@@ -299,38 +264,24 @@ describe('looks', () => {
     await context.close();
   });
 
-  test('on a phone the page never scrolls sideways, and the lessons are a menu', {
-    timeout: 180_000,
-  }, async () => {
-    const { page, context } = await open('index.html', {
-      viewport: { width: 360, height: 740 },
-      isMobile: true,
-    });
-    for (const file of PAGES) {
-      await page.goto(new URL(file, base).href);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, `${file} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
-    }
-    // The last page was a Chinese one, whose button says 课程: the menu is checked in English.
-    await page.goto(new URL('index.html', base).href);
+  test('on a phone the lessons are a menu', async () => {
+    const { page, context } = await open('index.html', { viewport: PHONE, isMobile: true });
     await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(false);
     await page.getByRole('button', { name: 'Lessons' }).click();
     await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(true);
     await context.close();
   });
-
-  test('every lesson page draws its wire diagram', async () => {
-    const { page, context } = await open('index.html');
-    for (const file of PAGES.filter((f) => /^\d/.test(f))) {
-      await page.goto(new URL(file, base).href);
-      expect(await page.locator('figure.diagram.wire svg').count(), file).toBeGreaterThan(0);
-    }
-    await context.close();
-  });
 });
 
-describe('accessibility', () => {
-  // Every rule once per page, and nothing checked twice. The dark scheme changes colours only
+/**
+ * Every page of both editions, each opened once (a page load costs more than most checks on it):
+ * what it links to and which anchors it has, for the links test after these; its wire diagram;
+ * axe; and its width on a phone.
+ */
+describe('every page', () => {
+  const ids = new Map<string, Set<string>>();
+  const links = new Map<string, string[]>();
+  // Every axe rule once per page, and nothing checked twice. The dark scheme changes colours only
   // (site.css and diagrams.css set nothing else under prefers-color-scheme), so in dark only the
   // colour rules run again, on the same page; the Chinese pages share the English ones' styles,
   // so theirs run every rule but those. Measured on a lesson page: opening it takes 0.5 s, axe's
@@ -345,11 +296,21 @@ describe('accessibility', () => {
   // Two pages at once (the config's maxConcurrency): axe's work is in Chromium's renderers, and
   // two of them keep both cores busy where one page at a time left one idle.
   test.concurrent.for(cases)(
-    'axe finds no violations on %s %s',
+    '%s: its links and anchors, its diagram, axe %s, and no sideways scroll on a phone',
     // axe reads every node of the page: the longest lesson takes 10 s and more on a busy machine.
     { timeout: 90_000 },
     async ([file], { expect, onTestFailed }) => {
       const { page, context } = await open(file, { colorScheme: 'light' }, onTestFailed);
+      ids.set(file, new Set(await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id))));
+      links.set(
+        file,
+        await page.locator('a[href]').evaluateAll((els) => els.map((e) => e.getAttribute('href') ?? '')),
+      );
+      if (/^(zh-CN\/)?\d/.test(file))
+        expect(
+          await page.locator('figure.diagram.wire svg').count(),
+          `${file}: its wire diagram`,
+        ).toBeGreaterThan(0);
       // Legacy mode runs axe in the page itself: the default opens a second page to merge what
       // each frame found, and these pages have no frames. Asking for violations only spares the
       // details of every check passed. Together: 2.5 times faster (4.9 s against 12 s a lesson).
@@ -370,9 +331,39 @@ describe('accessibility', () => {
         const dark = await found(axe().withRules(COLOUR_RULES), 'dark');
         expect([...light, ...dark]).toEqual([]);
       }
+      // A phone's width: the layout is CSS's, the same as in a phone's own context (the menu test
+      // above has one), where the page would scroll sideways by as much.
+      await page.setViewportSize(PHONE);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${file} scrolls sideways by ${overflow}px on a phone`).toBeLessThanOrEqual(0);
       await context.close();
     },
   );
+
+  test('every internal link and anchor on every page leads somewhere', async () => {
+    expect([...ids.keys()].sort(), 'every page was opened above').toEqual([...PAGES].sort());
+    const broken: string[] = [];
+    for (const [file, hrefs] of links) {
+      for (const href of hrefs) {
+        if (/^(https?:|mailto:)/.test(href)) continue;
+        const target = new URL(href, new URL(file, base));
+        const targetFile = target.pathname.slice(1) || 'index.html';
+        if (
+          target.hash &&
+          ids.has(targetFile) &&
+          !ids.get(targetFile)?.has(decodeURIComponent(target.hash.slice(1)))
+        ) {
+          broken.push(`${file}: ${href} (no such anchor)`);
+        }
+        if (!ids.has(targetFile)) {
+          const response = await fetch(target.href);
+          await response.body?.cancel();
+          if (!response.ok) broken.push(`${file}: ${href} (${response.status})`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+  });
 });
 
 describe('console', () => {
