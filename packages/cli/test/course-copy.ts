@@ -28,7 +28,7 @@ export async function copyOfCourse(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'course-'));
   closeAfterTest(() => rmSync(dir, { recursive: true, force: true }));
   const skip = /[\\/](node_modules|\.turbo|\.check|dist|test-results)([\\/]|$)/;
-  for (const path of ['package.json', 'vitest.config.ts', 'packages', 'scripts']) {
+  for (const path of ['package.json', 'package-lock.json', 'vitest.config.ts', 'packages', 'scripts']) {
     cpSync(join(ROOT, path), join(dir, path), { recursive: true, filter: (src) => !skip.test(src) });
   }
   for (const lesson of LESSONS) {

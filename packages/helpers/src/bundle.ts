@@ -17,6 +17,7 @@
  *   out of the bundle (`bundled(entry, { command: true })`, run by bundle-cache.mjs).
  */
 import {
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -62,9 +63,9 @@ export async function bundled(entry: string, { command = false } = {}): Promise<
   if (fresh) return fresh;
   const record = recordOf(entry);
   try {
-    // A change of npm packages (bundled too) is a change of the lock file.
+    // A change of npm packages (bundled too) is a change of the lock file, where there is one.
     const lock = join(ROOT, 'package-lock.json');
-    const inputs: Record<string, string> = { [lock]: hashOf(readFileSync(lock)) };
+    const inputs: Record<string, string> = existsSync(lock) ? { [lock]: hashOf(readFileSync(lock)) } : {};
     const entryUrl = pathToFileURL(entry).href;
     const result = await build({
       entryPoints: [entry],
