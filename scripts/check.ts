@@ -6,11 +6,13 @@
  * (scripts/diagrams.ts) and the portability scan (scripts/portability.ts). Four at a time, each
  * long one in a turbo process of its own, in an order of our own (ONE_AT_A_TIME and
  * LESSONS_LONGEST_FIRST), and a line says when each is done. Then one table of what each lesson's
- * check found, the slowest tasks, and a closing line of totals.
+ * check found, the slowest tasks, the CPU the machine spent (the time no order can beat), and a
+ * closing line of totals.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { paint } from '@course/cli/paint';
 import { LANGUAGES, parity, SOURCE_LANGUAGE } from '@course/model/editions';
@@ -58,6 +60,7 @@ const LESSONS_LONGEST_FIRST = [
   'tcp-client',
 ].map((name) => `@course/${name}#check:lesson`);
 const started = Date.now();
+const cpuAtStart = machineCpu();
 const passThrough = process.argv.slice(2);
 
 // What turbo would run, and what it has cached: a cached task costs nothing, and joins the rest.
@@ -144,6 +147,7 @@ for (const lang of LANGUAGES.filter((l) => l !== SOURCE_LANGUAGE)) {
 }
 const summaries = thisRunsTasks();
 printSlowest(summaries);
+printFloor();
 // A package's self-test is no lesson test: name a failed task in the closing line, or "0 failed"
 // there would read as a pass.
 const failedTasks = summaries.filter((t) => (t.execution?.exitCode ?? 0) !== 0).map((t) => t.taskId);
@@ -188,6 +192,27 @@ function turboRun(tasks: string[], concurrency: number): Promise<{ code: number;
 
 function turboEnv(): NodeJS.ProcessEnv {
   return { ...process.env, TURBO_TELEMETRY_DISABLED: '1' };
+}
+
+/** Milliseconds the cores of this machine have spent busy since it started, all together. */
+function machineCpu(): number {
+  return cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
+}
+
+/**
+ * What the whole machine's CPU says about this check's time: the work its tasks did, spread over
+ * every core, is as fast as any order of them could finish. Counted for the whole machine
+ * (Chromium's renderers, which no parent waits for, included; other programs too).
+ */
+function printFloor(): void {
+  const busy = (machineCpu() - cpuAtStart) / 1000;
+  if (busy < 10) return;
+  const cores = availableParallelism();
+  const wall = (Date.now() - started) / 1000;
+  console.log(
+    `\n${paint.bold('CPU')}  ${Math.round(busy)} s on ${cores} cores (the whole machine's), busy ${Math.round((100 * busy) / cores / wall)}% of the ${Math.round(wall)} s: ` +
+      `no order of these tasks can finish in under ${Math.round(busy / cores)} s on this machine`,
+  );
 }
 
 /** The tasks of this check's turbo processes, from their summaries. */
