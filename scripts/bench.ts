@@ -27,7 +27,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '@course/helpers/wire';
-import { ROOT } from '@course/model/lessons';
+import { listLessons, ROOT } from '@course/model/lessons';
 import { PROGRESS_FILE } from '@course/model/progress';
 import { encodeFrame, FrameDecoder } from '@course/struct-framing/framing';
 import { build } from 'esbuild';
@@ -396,6 +396,24 @@ function vitestFloor(node: string): { cold: number; rerun: number } {
   }
 }
 
+/**
+ * The floor under `npm test`: one vitest process for every lesson, as `npm test` starts it, with a
+ * test name pattern that matches no test. What is left is vitest starting, a worker per test file,
+ * and each file with the harness and the starter loaded and its tests collected (cold, wall time).
+ */
+function npmTestFloor(node: string): number {
+  const lessons = listLessons().map((lesson) => lesson.dir);
+  const script = `const { startVitest } = await import(${JSON.stringify(import.meta.resolve('vitest/node'))});
+    const vitest = await startVitest('test', [], { root: ${JSON.stringify(ROOT)}, config: false, watch: false,
+      projects: ${JSON.stringify(lessons)}, testNamePattern: /(?!)/, reporters: [{}] }, {}, {});
+    await vitest.close();`;
+  return middle(
+    Array.from({ length: 3 }, () =>
+      wall([node, '--input-type=module', '-e', script], { COURSE_TARGET: 'exercise' }),
+    ),
+  );
+}
+
 async function feedback(): Promise<void> {
   const node = process.execPath;
   // The learner's progress file is the runs' to write: put it back as it was afterwards.
@@ -424,6 +442,7 @@ async function feedbackRuns(node: string): Promise<void> {
   const site = await median(() => wall([node, '--import', 'tsx', 'site/src/build.ts']), 3);
   const testAll = ['scripts/run.mjs', 'scripts/test.ts'];
   const all = wall([node, ...testAll]);
+  const allLoaded = npmTestFloor(node);
   const allTsx = wall([node, ...testAll], { COURSE_BUNDLE: '0' });
   const watch = await watchRerun();
   const floor = vitestFloor(node);
@@ -487,6 +506,14 @@ async function feedbackRuns(node: string): Promise<void> {
       unit: 'ms',
       target: '≤ 8000 ms',
       met: all <= 8000,
+    },
+    {
+      group: 'feedback',
+      what: "npm test against its floor: vitest loading the course's test files, every test filtered out",
+      value: allLoaded,
+      unit: 'ms',
+      baseline: 'the time of the floor',
+      ratio: all / allLoaded,
     },
     {
       group: 'feedback',
