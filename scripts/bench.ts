@@ -397,12 +397,12 @@ function vitestFloor(node: string): { cold: number; rerun: number } {
 }
 
 /**
- * The floor under `npm test`: one vitest process for every lesson, as `npm test` starts it, with a
- * test name pattern that matches no test. What is left is vitest starting, a worker per test file,
- * and each file with the harness and the starter loaded and its tests collected (cold, wall time).
+ * The floor under `npm test` and `course verify`: one vitest process for `lessons`, started as
+ * those start it, with a test name pattern that matches no test. What is left is vitest starting,
+ * a worker per test file, and each file loaded with the harness and the starter and its tests
+ * collected (from a cold process, wall time: the median of three).
  */
-function npmTestFloor(node: string): number {
-  const lessons = listLessons().map((lesson) => lesson.dir);
+function loadFloor(node: string, lessons: string[]): number {
   const script = `const { startVitest } = await import(${JSON.stringify(import.meta.resolve('vitest/node'))});
     const vitest = await startVitest('test', [], { root: ${JSON.stringify(ROOT)}, config: false, watch: false,
       projects: ${JSON.stringify(lessons)}, testNamePattern: /(?!)/, reporters: [{}] }, {}, {});
@@ -442,7 +442,12 @@ async function feedbackRuns(node: string): Promise<void> {
   const site = await median(() => wall([node, '--import', 'tsx', 'site/src/build.ts']), 3);
   const testAll = ['scripts/run.mjs', 'scripts/test.ts'];
   const all = wall([node, ...testAll]);
-  const allLoaded = npmTestFloor(node);
+  const lessons = listLessons();
+  const allLoaded = loadFloor(
+    node,
+    lessons.map((lesson) => lesson.dir),
+  );
+  const oneLoaded = loadFloor(node, [lessons[0]?.dir ?? '']);
   const allTsx = wall([node, ...testAll], { COURSE_BUNDLE: '0' });
   const watch = await watchRerun();
   const floor = vitestFloor(node);
@@ -464,6 +469,14 @@ async function feedbackRuns(node: string): Promise<void> {
       unit: 'ms',
       baseline: 'the time of the floor',
       ratio: verify / floor.cold,
+    },
+    {
+      group: 'feedback',
+      what: "course verify 01 against its floor: vitest loading lesson 01's test files, every test filtered out",
+      value: oneLoaded,
+      unit: 'ms',
+      baseline: `the time of the floor, itself ${(oneLoaded / bare).toFixed(1)}× \`node -e 0\``,
+      ratio: verify / oneLoaded,
     },
     {
       group: 'feedback',
