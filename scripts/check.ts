@@ -12,7 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { paint } from '@course/cli/paint';
 import { LANGUAGES, parity, SOURCE_LANGUAGE } from '@course/model/editions';
@@ -207,7 +207,7 @@ function machineCpu(): number {
 function printFloor(): void {
   const busy = (machineCpu() - cpuAtStart) / 1000;
   if (busy < 10) return;
-  const cores = availableParallelism();
+  const cores = cpus().length;
   const wall = (Date.now() - started) / 1000;
   console.log(
     `\n${paint.bold('CPU')}  ${Math.round(busy)} s on ${cores} cores (the whole machine's), busy ${Math.round((100 * busy) / cores / wall)}% of the ${Math.round(wall)} s: ` +

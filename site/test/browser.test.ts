@@ -331,8 +331,8 @@ describe('every page', () => {
         const dark = await found(axe().withRules(COLOUR_RULES), 'dark');
         expect([...light, ...dark]).toEqual([]);
       }
-      // A phone's width: the layout is CSS's, the same as in a phone's own context (the menu test
-      // above has one), where the page would scroll sideways by as much.
+      // A phone's width, on this page: a mobile context (the menu test above) zooms a page out
+      // until it fits, so there a page 600 px wide passed; a window 360 px wide shows it.
       await page.setViewportSize(PHONE);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${file} scrolls sideways by ${overflow}px on a phone`).toBeLessThanOrEqual(0);
