@@ -8,6 +8,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CACHE = join(ROOT, 'node_modules', '.cache', 'course-programs');
+/** The file that makes the bundles: each bundle's inputs hold it, so a change of it builds anew. */
+export const BUNDLER = join(ROOT, 'packages', 'helpers', 'src', 'bundle.ts');
 
 /** A short content hash: 16 hex digits of SHA-256. */
 export function hashOf(/** @type {string | Uint8Array} */ text) {
@@ -21,7 +23,7 @@ export function recordOf(/** @type {string} */ entry) {
 
 /**
  * The path of the bundle of `entry` when it is up to date, else undefined (never built, a file
- * it was built from edited or gone).
+ * it was built from edited or gone, or built by a bundler that did not record itself).
  * @param {string} entry
  * @returns {string | undefined}
  */
@@ -29,7 +31,9 @@ export function freshBundle(entry) {
   try {
     /** @type {{ bundle: string; inputs: Record<string, string> }} */
     const built = JSON.parse(readFileSync(recordOf(entry), 'utf8'));
-    const same = Object.entries(built.inputs).every(([path, hash]) => hashOf(readFileSync(path)) === hash);
+    const same =
+      BUNDLER in built.inputs &&
+      Object.entries(built.inputs).every(([path, hash]) => hashOf(readFileSync(path)) === hash);
     return same && existsSync(built.bundle) ? built.bundle : undefined;
   } catch {
     return undefined;

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { nodeArgs } from '../src/bundle.ts';
+import { BUNDLER, freshBundle, recordOf } from '../src/bundle-cache.mjs';
 import { closeAfterTest } from '../src/cleanup.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -59,6 +60,12 @@ describe('bundled programs', () => {
     expect(await nodeArgs(main, []), 'unchanged: the same bundle').toContain(
       args.find((a) => a.endsWith('.mjs')),
     );
+    // A bundle made by another bundler (its record does not name bundle.ts) is made again.
+    const record = JSON.parse(readFileSync(recordOf(main), 'utf8'));
+    expect(Object.keys(record.inputs), 'the bundler is among the inputs').toContain(BUNDLER);
+    delete record.inputs[BUNDLER];
+    writeFileSync(recordOf(main), JSON.stringify(record));
+    expect(freshBundle(main), 'a record without the bundler: stale').toBeUndefined();
   });
 
   test('a change to an imported file is picked up by the next start', async () => {
@@ -88,6 +95,34 @@ describe('bundled programs', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('thrown on purpose');
     expect(result.stderr).toContain(`${main}:5:`);
+  });
+
+  test("a worker thread's TypeScript, named by new URL('./….ts', import.meta.url), runs from its own bundle; an edit to it is picked up", async () => {
+    const { dir, main } = program();
+    const thread = join(dir, 'thread.ts');
+    const say = (word: string) =>
+      writeFileSync(
+        thread,
+        `import { parentPort } from 'node:worker_threads';\nconst typed: string = '${word}';\nparentPort?.postMessage({ typed, url: import.meta.url });\n`,
+      );
+    say('one');
+    writeFileSync(
+      main,
+      [
+        "import { Worker } from 'node:worker_threads';",
+        "const THREAD = new URL('./thread.ts', import.meta.url);",
+        'const worker = new Worker(THREAD);',
+        "worker.once('message', (m) => { console.log(JSON.stringify({ ...m, started: THREAD.href })); void worker.terminate(); });",
+        '',
+      ].join('\n'),
+    );
+    const first = run(await nodeArgs(main, []));
+    expect(first.stderr).toBe('');
+    expect(first.json?.typed, 'the thread ran, on bare node: no tsx to strip its types').toBe('one');
+    expect(first.json?.started, 'the thread was started from a bundle').toMatch(/\.mjs$/);
+    expect(first.json?.url, 'with its own import.meta.url, as under tsx').toBe(pathToFileURL(thread).href);
+    say('two');
+    expect(run(await nodeArgs(main, [])).json?.typed, 'thread.ts edited: the program is rebuilt').toBe('two');
   });
 
   test('a file esbuild cannot parse runs through tsx, whose error the learner sees', async () => {
