@@ -37,6 +37,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { paint } from '@course/cli/paint';
+import { nodeArgs } from '@course/helpers/bundle';
 import { mulberry32 } from '@course/helpers/wire';
 import { listLessons } from '@course/model/lessons';
 import { encodeFrame } from '@course/struct-framing/framing';
@@ -338,9 +339,12 @@ interface Running {
   stderr: () => string;
 }
 
-/** Starts a solution program with few file descriptors, and resolves once it is listening. */
-function start(file: string, args: string[], fdLimit = FD_LIMIT): Promise<Running> {
-  const node = [process.execPath, '--import', 'tsx', file, '--port', '0', ...args];
+/**
+ * Starts a solution program with few file descriptors, and resolves once it is listening. As the
+ * tests start it: bundled, on bare node (packages/helpers' bundle.ts), not through tsx.
+ */
+async function start(file: string, args: string[], fdLimit = FD_LIMIT): Promise<Running> {
+  const node = [process.execPath, ...(await nodeArgs(file, ['--port', '0', ...args]))];
   // portable: only where prlimit exists (PRLIMIT)
   const command = PRLIMIT ? ['prlimit', `--nofile=${fdLimit}`, ...node] : node;
   return new Promise((resolve, reject) => {
@@ -622,8 +626,10 @@ async function killedPhase(server: Running, dir: string, problems: string[]): Pr
     const clientFile = join('lessons', '09-file-upload', 'solution', 'client.ts');
     const uploader = spawn(
       process.execPath,
-      ['--import', 'tsx', clientFile, '--port', String(server.port), file],
-      { stdio: 'ignore' },
+      await nodeArgs(clientFile, ['--port', String(server.port), file]),
+      {
+        stdio: 'ignore',
+      },
     );
     const exited = new Promise<'exited'>((resolve) => uploader.once('exit', () => resolve('exited')));
     const bound = setTimeout(() => uploader.kill('SIGKILL'), 10_000);
