@@ -14,21 +14,22 @@ import {
   runCommand,
   within,
 } from '@course/helpers';
+import { nodeArgs } from '@course/helpers/bundle';
 
 /**
- * Starts a lesson program as `node --import tsx FILE ARGS` and returns at once, without waiting
- * for its `listening on` line (Lesson.startServer waits for it): for a server that first waits
- * for a busy port. Stopped when the test ends; wait with `program.listening()` or stderrLine().
- * `repro` is how a failure tells the learner to do the same by hand (default: the program's
- * `npx tsx` line with `args`).
+ * Starts a lesson program (bundled, on bare node, as Lesson.startServer does) and returns once it
+ * is started, without waiting for its `listening on` line (Lesson.startServer waits for it): for a
+ * server that first waits for a busy port. Stopped when the test ends; wait with
+ * `program.listening()` or stderrLine(). `repro` is how a failure tells the learner to do the same
+ * by hand (default: the program's `npx tsx` line with `args`).
  */
-export function startProgram(
+export async function startProgram(
   lesson: Lesson,
   program: string,
   args: string[],
   repro = lesson.command(program, args),
-): RunningProgram {
-  return new RunningProgram(process.execPath, ['--import', 'tsx', lesson.file(program), ...args], {
+): Promise<RunningProgram> {
+  return new RunningProgram(process.execPath, await nodeArgs(lesson.file(program), args), {
     cwd: lesson.dir,
     display: repro,
   });

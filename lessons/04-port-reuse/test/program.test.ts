@@ -27,8 +27,13 @@ describe('the program: server.ts', () => {
     const blocker = net.createServer((socket) => socket.destroy());
     const port = await listen(blocker);
     const retrying = ['--retries', '20', '--retry-delay', '50'];
-    const once = startProgram(lesson, 'server', ['--port', String(port)], byHand([]));
-    const waiting = startProgram(lesson, 'server', ['--port', String(port), ...retrying], byHand(retrying));
+    const once = await startProgram(lesson, 'server', ['--port', String(port)], byHand([]));
+    const waiting = await startProgram(
+      lesson,
+      'server',
+      ['--port', String(port), ...retrying],
+      byHand(retrying),
+    );
     const [onceResult, note] = await Promise.all([
       once.exit(LIVENESS_MS),
       stderrLine(waiting, /trying again/, 'a line on stderr: the port is busy, trying again', LIVENESS_MS),
@@ -64,7 +69,7 @@ describe('the program: server.ts', () => {
 
   test('an address not on this machine: exits 1 with the `cannot listen on` line', async () => {
     const args = ['--host', '192.0.2.1'];
-    const result = await startProgram(lesson, 'server', args).exit(LIVENESS_MS);
+    const result = await (await startProgram(lesson, 'server', args)).exit(LIVENESS_MS);
     expect(result.stderr, 'one clear line: only a PortInUseError is printed as it is').toBe(
       'cannot listen on 192.0.2.1:0: address not available on this machine (EADDRNOTAVAIL)\n',
     );
