@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// Three folders up from this file, and from a bundle in CACHE that has this file bundled into it
+// (the course command's): both are the course's root.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CACHE = join(ROOT, 'node_modules', '.cache', 'course-programs');
 /** The file that makes the bundles: each bundle's inputs hold it, so a change of it builds anew. */
