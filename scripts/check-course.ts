@@ -20,16 +20,23 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { paint } from '@course/cli/paint';
 import { passedAll } from '@course/cli/report';
-import { runLessonTests, type Target } from '@course/cli/run-tests';
+import { type LessonResult, runLessonTests, type Target } from '@course/cli/run-tests';
 import { LANGUAGES, type Parity, parity, SOURCE_LANGUAGE } from '@course/model/editions';
 import { findLesson, type LessonInfo, listLessons, ROOT } from '@course/model/lessons';
 import { exerciseFiles, starterParity } from '@course/model/starter-comments';
 import { stepCount } from '@course/model/steps';
 import { readTestWords, staleTestWords, testSources } from '@course/words/tests';
+import pLimit from 'p-limit';
 import { checkLadder } from './ladder.ts';
 
 /** The most words a README's main text may hold: a lesson read in one sitting. */
 const README_WORDS = 2_500;
+
+/**
+ * How many of a lesson's test runs go at once. Most of a run is waiting (on a test's bounds, on a
+ * program's start or exit): two at a time halve a lesson's check for the same CPU.
+ */
+const RUNS_AT_ONCE = pLimit(2);
 
 const { values } = parseArgs({
   options: { lesson: { type: 'string' }, 'structure-only': { type: 'boolean', default: false } },
@@ -263,16 +270,17 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
   // The solution's run lists every test and its file; the runs after it, of a few named tests
   // each, load only the files that hold them (each file is a process to start and load).
   let testsByFile: Record<string, string[]> = {};
-  const run = async (target: Target, testNamePattern?: RegExp) => {
-    const files = testNamePattern
-      ? Object.entries(testsByFile)
-          .filter(([, names]) => names.some((name) => testNamePattern.test(name)))
-          .map(([file]) => file)
-      : [];
-    const [result] = await runLessonTests([lesson], target, { testNamePattern, files });
-    if (!result) throw new Error(`no results for ${lesson.id}`);
-    return result;
-  };
+  const run = (target: Target, testNamePattern?: RegExp) =>
+    RUNS_AT_ONCE(async () => {
+      const files = testNamePattern
+        ? Object.entries(testsByFile)
+            .filter(([, names]) => names.some((name) => testNamePattern.test(name)))
+            .map(([file]) => file)
+        : [];
+      const [result] = await runLessonTests([lesson], target, { testNamePattern, files });
+      if (!result) throw new Error(`no results for ${lesson.id}`);
+      return result;
+    });
 
   const solution = await run('solution');
   testsByFile = solution.testsByFile;
@@ -293,20 +301,43 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
     out.push(`solution/: ${stray.test ?? 'outside any test'}: ${stray.message}`);
   for (const name of solution.skipped) console.log(paint.yellow(`    skipped against solution/: ${name}`));
 
-  const starter = await run('exercise');
-  record.starter = { passed: starter.passed, failed: starter.failed.length };
-  if (passedAll(starter)) {
+  // Then every other run, RUNS_AT_ONCE at a time: the starter, the rungs of the ladder (the
+  // starter's run is its first), each mistake.
+  const starter = run('exercise');
+  const [started, ladder, mistakes] = await Promise.all([
+    starter,
+    checkLadder(lesson, run, starter),
+    checkMistakes(lesson, run, record),
+  ]);
+  record.starter = { passed: started.passed, failed: started.failed.length };
+  if (passedAll(started))
     out.push(`exercise/ passes every test: the starter must leave the learner something to do`);
-  }
+  out.push(...mistakes);
+  const { steps, problems: rungs } = ladder;
+  record.ladder = { steps, ok: rungs.length === 0 };
+  out.push(...rungs.map((p) => `ladder: ${p}`));
+  return { problems: out, record };
+}
 
-  const mistakes = existsSync(join(lesson.dir, 'mistakes'))
+/** Every mistake fails, and among its failures are the tests its header names. */
+async function checkMistakes(
+  lesson: LessonInfo,
+  run: (target: Target, testNamePattern?: RegExp) => Promise<LessonResult>,
+  record: CheckRecord,
+): Promise<string[]> {
+  const out: string[] = [];
+  const files = existsSync(join(lesson.dir, 'mistakes'))
     ? readdirSync(join(lesson.dir, 'mistakes')).filter((f) => f.endsWith('.ts'))
     : [];
-  for (const file of mistakes) {
-    // A mistake must fail for the reason its header names, not by accident elsewhere: only the
-    // tests it names run (a few seconds, where the whole lesson takes most of a minute).
-    const reasons = caughtBy(readFileSync(join(lesson.dir, 'mistakes', file), 'utf8'));
-    const result = await run(`mistake:${file.replace(/\.ts$/, '')}`, namedTests(reasons));
+  // A mistake must fail for the reason its header names, not by accident elsewhere: only the
+  // tests it names run (a few seconds, where the whole lesson takes most of a minute).
+  const reasonsOf = (file: string) => caughtBy(readFileSync(join(lesson.dir, 'mistakes', file), 'utf8'));
+  const results = await Promise.all(
+    files.map((file) => run(`mistake:${file.replace(/\.ts$/, '')}`, namedTests(reasonsOf(file)))),
+  );
+  for (const [i, file] of files.entries()) {
+    const reasons = reasonsOf(file);
+    const result = results[i] as LessonResult;
     record.mistakes.push({ file, failed: result.failed.length });
     const path = relative(ROOT, join(lesson.dir, 'mistakes', file));
     if (result.passed + result.failed.length === 0) {
@@ -328,11 +359,7 @@ async function checkBehaviour(lesson: LessonInfo): Promise<{ problems: string[];
       }
     }
   }
-
-  const ladder = await checkLadder(lesson, (steps) => run('ladder', steps), starter);
-  record.ladder = { steps: ladder.steps, ok: ladder.problems.length === 0 };
-  out.push(...ladder.problems.map((p) => `ladder: ${p}`));
-  return { problems: out, record };
+  return out;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The ladder: a lesson's tests turn green in the order of its steps. For each step k, the
  * learner's files are built as the starter with steps 1..k filled in from the solution (the
- * `// region step-N` blocks that exercise/ and solution/ share), written to the lesson's .ladder/
- * folder, and the tests run against them (COURSE_TARGET=ladder): every test of steps 1..k must
- * pass, and some test of step k+1 must fail. With every step filled in, each file must be the
+ * `// region step-N` blocks that exercise/ and solution/ share), written to the lesson's
+ * .ladder/k/ folder, and the tests run against them (COURSE_TARGET=ladder:k): every test of
+ * steps 1..k must pass, and some test of step k+1 must fail. With every step filled in, each file must be the
  * solution, byte for byte: outside the step regions, starter and solution are the same code.
  *
  * `npm run ladder` runs every lesson's ladder; `npm run ladder -- 05` one lesson's.
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { LessonResult } from '@course/cli/run-tests';
 import { findLesson, type LessonInfo, listLessons } from '@course/model/lessons';
 import { fillSteps, regionsOf, stepCount, stepOf, stepsUpTo } from '@course/model/steps';
+import pLimit from 'p-limit';
 
 interface LadderFile {
   name: string;
@@ -79,14 +80,15 @@ function judge(result: LessonResult | undefined, k: number, steps: number): stri
 }
 
 /**
- * The ladder of one lesson. `run` runs its tests against COURSE_TARGET=ladder, those whose names
- * match `steps` (the course check passes its own runner); the starter (k = 0) is the check's own
- * starter run, given as `starter`. Rung k runs the tests of steps 1..k+1 only: what rung k judges.
+ * The ladder of one lesson. `run` runs its tests against `target` (ladder:k), those whose names
+ * match `steps` (the course check passes its own runner, which says how many run at once); the
+ * starter (k = 0) is the check's own starter run, given as `starter`. Rung k runs the tests of
+ * steps 1..k+1 only: what rung k judges.
  */
 export async function checkLadder(
   lesson: LessonInfo,
-  run: (steps: RegExp) => Promise<LessonResult | undefined>,
-  starter?: LessonResult,
+  run: (target: `ladder:${number}`, steps: RegExp) => Promise<LessonResult | undefined>,
+  starter?: Promise<LessonResult>,
 ): Promise<{ problems: string[]; steps: number; summary: string }> {
   const { files, problems } = readFiles(lesson);
   const steps = stepCount(lesson);
@@ -98,20 +100,28 @@ export async function checkLadder(
       summary: '',
     };
   const ladder = join(lesson.dir, '.ladder');
+  rmSync(ladder, { recursive: true, force: true });
   try {
-    if (starter) problems.push(...judge(starter, 0, steps));
-    for (let k = 1; k < steps; k++) {
-      rmSync(ladder, { recursive: true, force: true });
-      mkdirSync(ladder);
+    const rungs = Array.from({ length: steps - 1 }, (_, i) => i + 1);
+    for (const k of rungs) {
+      mkdirSync(join(ladder, String(k)), { recursive: true });
       for (const name of readdirSync(join(lesson.dir, 'solution')).filter((f) => f.endsWith('.ts'))) {
         const file = files.find((f) => f.name === name);
         const text = file
           ? fillSteps(file.starter, file.solution, k)
           : readFileSync(join(lesson.dir, 'exercise', name), 'utf8');
-        writeFileSync(join(ladder, name), text);
+        writeFileSync(join(ladder, String(k), name), text);
       }
-      problems.push(...judge(await run(stepsUpTo(k + 1)), k, steps));
     }
+    // Each rung in its own folder: they may run side by side, as the runner allows; the last,
+    // which runs the most tests, first.
+    const order = [...rungs].reverse();
+    const [first, ...results] = await Promise.all([
+      starter,
+      ...order.map((k) => run(`ladder:${k}`, stepsUpTo(k + 1))),
+    ]);
+    if (first) problems.push(...judge(first, 0, steps));
+    for (const k of rungs) problems.push(...judge(results[order.indexOf(k)], k, steps));
   } finally {
     rmSync(ladder, { recursive: true, force: true });
   }
@@ -127,10 +137,10 @@ if (process.argv[1]?.endsWith('ladder.ts')) {
     process.exit(2);
   }
   let failed = 0;
+  const oneAtATime = pLimit(1);
   for (const lesson of lessons as LessonInfo[]) {
-    const { problems, summary } = await checkLadder(
-      lesson,
-      async (steps) => (await runLessonTests([lesson], 'ladder', { testNamePattern: steps }))[0],
+    const { problems, summary } = await checkLadder(lesson, (target, steps) =>
+      oneAtATime(async () => (await runLessonTests([lesson], target, { testNamePattern: steps }))[0]),
     );
     if (problems.length) failed++;
     console.log(

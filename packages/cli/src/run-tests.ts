@@ -45,19 +45,18 @@ export interface StrayError {
   where?: string;
 }
 
-export type Target = 'exercise' | 'solution' | 'ladder' | `mistake:${string}`;
+export type Target = 'exercise' | 'solution' | `ladder:${number}` | `mistake:${string}`;
 
 /**
- * Runs the tests of `lessons` against `target` (sets COURSE_TARGET for this process and the
- * programs the tests start), all of them or those `testNamePattern` matches. Vitest's own output
- * is replaced by the returned results.
+ * Runs the tests of `lessons` against `target` (COURSE_TARGET for the tests and the programs they
+ * start, given to this run alone: several may run at once), all of them or those
+ * `testNamePattern` matches. Vitest's own output is replaced by the returned results.
  */
 export async function runLessonTests(
   lessons: LessonInfo[],
   target: Target,
   { testNamePattern, files = [] }: { testNamePattern?: RegExp; files?: string[] } = {},
 ): Promise<LessonResult[]> {
-  process.env.COURSE_TARGET = target;
   let results: LessonResult[] = [];
   const vitest = await startVitest(
     'test',
@@ -70,6 +69,8 @@ export async function runLessonTests(
       config: false,
       projects: lessons.map((l) => l.dir),
       watch: false,
+      // The target for this run's workers, and for the lessons' configs (their `#impl/` imports).
+      env: { COURSE_TARGET: target },
       // Only the tests whose full name (describe and test names, space-separated) matches: the
       // course check runs a rung of the ladder or a mistake's named tests, not the whole lesson.
       testNamePattern,

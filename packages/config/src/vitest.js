@@ -27,7 +27,7 @@ const LESSON_REPORTER = join(
 /** @param {string} configFileUrl the lesson's `import.meta.url` */
 export function lessonConfig(configFileUrl) {
   const lessonDir = dirname(fileURLToPath(configFileUrl));
-  const target = currentTarget();
+  let target = currentTarget();
   return defineConfig({
     plugins: [
       {
@@ -37,11 +37,19 @@ export function lessonConfig(configFileUrl) {
         resolveId(id) {
           return id.startsWith(IMPL) ? implPath(lessonDir, id.slice(IMPL.length), target) : null;
         },
-        // Transformed modules are kept on disk between runs (fsModuleCache, below), keyed by
-        // their text; but a test's `#impl/` imports resolve by COURSE_TARGET, so the key must
-        // hold the target too, or a run against solution/ would reuse the exercise's module.
         /** @param {import('vitest/node').VitestPluginContext} context */
-        configureVitest({ experimental_defineCacheKeyGenerator }) {
+        configureVitest({ vitest, project, experimental_defineCacheKeyGenerator }) {
+          // The target as the tests' workers see it: a run's own `env` option over the process's
+          // (as vitest builds a worker's environment). The course check runs several targets at
+          // once in one process, which one process.env cannot say.
+          target = currentTarget({
+            COURSE_TARGET: process.env.COURSE_TARGET,
+            ...vitest.config.env,
+            ...project.config.env,
+          });
+          // Transformed modules are kept on disk between runs (fsModuleCache, below), keyed by
+          // their text; but a test's `#impl/` imports resolve by the target, so the key must
+          // hold it too, or a run against solution/ would reuse the exercise's module.
           experimental_defineCacheKeyGenerator(() => `course-target:${JSON.stringify(target)}`);
         },
       },
