@@ -69,9 +69,6 @@ export function page(options: PageOptions): string {
 ${alternates.join('\n')}
 <link rel="icon" href="${up}assets/favicon.svg">
 <link rel="stylesheet" href="${up}assets/site.css${v}">
-<script src="${up}assets/minisearch.js${v}" defer></script>
-<script src="${up}assets/tokenize.js${v}" defer></script>
-<script src="${up}assets/search-index.${lang}.js${v}" defer></script>
 <script src="${up}assets/site.js${v}" defer></script>
 </head>
 <body${current ? ` data-lesson="${current.number}"` : ''} data-copy="${w.copy}" data-copied="${w.copied}" data-select="${w.selectAndCopy}" data-none="${w.noResults}">
@@ -82,7 +79,8 @@ ${alternates.join('\n')}
   <div class="search" role="search">
     <label class="visually-hidden" for="search-input">${w.search}</label>
     <input id="search-input" type="search" placeholder="${w.search}" autocomplete="off"
-      aria-controls="search-results" aria-describedby="search-help">
+      aria-controls="search-results" aria-describedby="search-help"
+      data-scripts="${up}assets/minisearch.js${v} ${up}assets/tokenize.js${v} ${up}assets/search-index.${lang}.js${v}">
     <span id="search-help" class="visually-hidden">${w.searchHelp}</span>
     <ol id="search-results" class="search-results" aria-label="${w.searchResults}" hidden></ol>
   </div>

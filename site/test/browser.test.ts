@@ -154,6 +154,15 @@ describe('search', () => {
     await context.close();
   });
 
+  test('a page loads the index only once the reader comes to the search box', async () => {
+    const { page, context } = await open('02-tcp-server.html');
+    const loaded = () => page.evaluate(() => 'COURSE_SEARCH' in window);
+    expect(await loaded(), 'the index (most of a megabyte) before the search box is used').toBe(false);
+    await page.getByRole('searchbox', { name: 'Search the course' }).focus();
+    await expect.poll(loaded, { message: 'the index, once the search box has the focus' }).toBe(true);
+    await context.close();
+  });
+
   test('works from disk (file://) too', async () => {
     const { page, context } = await open(pathToFileURL(join(DIST, 'index.html')).href);
     const results = await searchFor(page, 'half-close');
@@ -281,12 +290,18 @@ describe('looks', () => {
 describe('every page', () => {
   const ids = new Map<string, Set<string>>();
   const links = new Map<string, string[]>();
+  /** The colours of every code token on every page (shiki's `style`): nine in all. */
+  const tokenStyles = new Set<string>();
   // Every axe rule once per page, and nothing checked twice. The dark scheme changes colours only
   // (site.css and diagrams.css set nothing else under prefers-color-scheme), so in dark only the
   // colour rules run again, on the same page; the Chinese pages share the English ones' styles,
   // so theirs run every rule but those. Measured on a lesson page: opening it takes 0.5 s, axe's
-  // first run there 0.4 s more before any rule, and colour contrast 0.9 s of the rules' 1.1 s.
+  // first run there 0.4 s more before any rule, and colour contrast 0.9 s of the rules' 1.1 s,
+  // most of it on the thousands of tokens in its code. Those come in a few colours, the same on
+  // every page: each is checked once, on a block of its own (the last test here), and the code
+  // is left out of every page's run.
   const COLOUR_RULES = ['color-contrast', 'link-in-text-block'];
+  const CODE = 'pre.shiki > code';
   const cases = PAGES.map((file) =>
     file.startsWith('zh-CN/')
       ? ([file, 'in light, every rule but colour'] as const)
@@ -314,7 +329,15 @@ describe('every page', () => {
       // Legacy mode runs axe in the page itself: the default opens a second page to merge what
       // each frame found, and these pages have no frames. Asking for violations only spares the
       // details of every check passed. Together: 2.5 times faster (4.9 s against 12 s a lesson).
-      const axe = () => new AxeBuilder({ page }).setLegacyMode(true).options({ resultTypes: ['violations'] });
+      for (const style of await page
+        .locator(`${CODE} span[style]`)
+        .evaluateAll((spans) => spans.map((s) => s.getAttribute('style') ?? '')))
+        tokenStyles.add(style);
+      const axe = () =>
+        new AxeBuilder({ page })
+          .setLegacyMode(true)
+          .options({ resultTypes: ['violations'] })
+          .exclude(CODE);
       const found = async (builder: AxeBuilder, scheme: string) =>
         (await builder.analyze()).violations.map(
           (v) =>
@@ -363,6 +386,50 @@ describe('every page', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  test('every colour of code, on the code blocks of the pages, has enough contrast, light and dark', async () => {
+    expect(tokenStyles.size, 'the token colours found on the pages above').toBeGreaterThanOrEqual(5);
+    const { page, context } = await open('02-tcp-server.html', { colorScheme: 'light' });
+    // A real code block of the page, its tokens replaced by one line per colour.
+    await page
+      .locator(CODE)
+      .first()
+      .evaluate(
+        (code, styles) => {
+          code.parentElement?.setAttribute('id', 'palette');
+          code.replaceChildren(
+            ...['', ...styles].flatMap((style) => {
+              const line = document.createElement('span');
+              line.className = 'line';
+              const token = line.appendChild(document.createElement('span'));
+              if (style) token.setAttribute('style', style);
+              token.textContent = 'socket.write(chunk)';
+              return [line, '\n'];
+            }),
+          );
+        },
+        [...tokenStyles],
+      );
+    // Each line judged: a pass or a violation, none that axe could not tell.
+    const contrast = async () => {
+      const { passes, violations, incomplete } = await new AxeBuilder({ page })
+        .setLegacyMode(true)
+        .include('#palette')
+        .withRules(['color-contrast'])
+        .analyze();
+      const nodes = (results: typeof passes) => results.flatMap((r) => r.nodes);
+      return {
+        judged: nodes(passes).length + nodes(violations).length,
+        violations: nodes(violations).map((n) => n.failureSummary),
+        unsure: nodes(incomplete).map((n) => n.failureSummary),
+      };
+    };
+    const wanted = { judged: tokenStyles.size + 1, violations: [], unsure: [] };
+    expect(await contrast(), 'light').toEqual(wanted);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await contrast(), 'dark').toEqual(wanted);
+    await context.close();
   });
 });
 

@@ -78,13 +78,33 @@
 
   // Search with MiniSearch over this edition's index (search-index.<lang>.js), tokenized the
   // same way as at build time (tokenize.js): every word must match, as a prefix; headings count most.
+  // The index is most of a megabyte, and building the engine from it takes a moment: both wait
+  // until the reader comes to the search box (script tags, which work from disk too).
   const input = document.getElementById('search-input');
   const results = document.getElementById('search-results');
-  const { options, index } = window.COURSE_SEARCH ?? {};
-  const engine =
-    window.MiniSearch && index
-      ? window.MiniSearch.loadJS(index, { ...options, tokenize: window.courseTokenize })
-      : null;
+  let engine = null;
+  let loading = null;
+  const loadScript = (src) =>
+    new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.async = false; // in order: the index after the engine
+      script.onload = resolve;
+      script.onerror = () => reject(new Error(`${src} did not load`));
+      document.head.append(script);
+    });
+  function loadSearch() {
+    loading ??= Promise.all((input?.dataset.scripts ?? '').split(' ').filter(Boolean).map(loadScript))
+      .then(() => {
+        const { options, index } = window.COURSE_SEARCH ?? {};
+        engine =
+          window.MiniSearch && index
+            ? window.MiniSearch.loadJS(index, { ...options, tokenize: window.courseTokenize })
+            : null;
+      })
+      .catch(() => {}); // no engine: a search finds nothing, and says so
+    return loading;
+  }
   const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const words = (query) => query.toLowerCase().split(/\s+/).filter(Boolean);
 
@@ -127,7 +147,8 @@
       : `<li class="none">${escapeHtml(say.none)}</li>`;
   }
 
-  input?.addEventListener('input', show);
+  input?.addEventListener('focus', loadSearch);
+  input?.addEventListener('input', () => loadSearch().then(show));
   input?.addEventListener('keydown', (event) => {
     if (event.key === 'Escape') {
       input.value = '';
