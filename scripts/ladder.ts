@@ -3,8 +3,9 @@
  * learner's files are built as the starter with steps 1..k filled in from the solution (the
  * `// region step-N` blocks that exercise/ and solution/ share), written to the lesson's
  * .ladder/k/ folder, and the tests run against them (COURSE_TARGET=ladder:k): every test of
- * steps 1..k must pass, and some test of step k+1 must fail. With every step filled in, each file must be the
- * solution, byte for byte: outside the step regions, starter and solution are the same code.
+ * steps 1..k must pass, and some test of step k+1 must fail. With every step filled in, each
+ * file must be the solution, byte for byte: outside the step regions, starter and solution are
+ * the same code.
  *
  * `npm run ladder` runs every lesson's ladder; `npm run ladder -- 05` one lesson's.
  */

@@ -290,7 +290,7 @@ describe('looks', () => {
 describe('every page', () => {
   const ids = new Map<string, Set<string>>();
   const links = new Map<string, string[]>();
-  /** The colours of every code token on every page (shiki's `style`): nine in all. */
+  /** The colours of the code tokens on every page (shiki's `style`): nine kinds today. */
   const tokenStyles = new Set<string>();
   // Every axe rule once per page, and nothing checked twice. The dark scheme changes colours only
   // (site.css and diagrams.css set nothing else under prefers-color-scheme), so in dark only the

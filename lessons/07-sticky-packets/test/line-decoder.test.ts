@@ -1,4 +1,4 @@
-import { checkProperty, quote } from '@course/helpers';
+import { checkProperty, quote } from '@course/helpers/property';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_MAX_LINE_BYTES, LineDecoder, LineTooLongError } from '#impl/line-decoder.ts';

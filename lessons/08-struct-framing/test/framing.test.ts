@@ -1,4 +1,5 @@
-import { asHex, assertBytes, checkProperty, WireError } from '@course/helpers';
+import { asHex, assertBytes, WireError } from '@course/helpers';
+import { checkProperty } from '@course/helpers/property';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {

@@ -33,7 +33,7 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAIN_KEY } from '@course/program';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { BUNDLER, CACHE, freshBundle, hashOf, recordOf } from './bundle-cache.mjs';
 
 const TSX = import.meta.resolve('tsx');
@@ -72,6 +72,9 @@ export async function bundled(entry: string, { command = false } = {}): Promise<
     // And a change of how bundles are made is a change of this file (freshBundle() requires it).
     inputs[BUNDLER] = hashOf(readFileSync(BUNDLER));
     const entryUrl = pathToFileURL(entry).href;
+    // Loaded here, not with this module: a bundle is mostly found made, and every test file
+    // imports the harness (esbuild's API is 30 ms of each test process's start).
+    const { build } = await import('esbuild');
     const result = await build({
       entryPoints: [entry],
       bundle: true,

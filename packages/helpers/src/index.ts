@@ -27,14 +27,6 @@ export {
   reproSetup,
   startCommand,
 } from './program.ts';
-export {
-  checkProperty,
-  PropertyFailure,
-  type PropertyOptions,
-  quote,
-  REPLAY_VARIABLE,
-  visible,
-} from './property.ts';
 export { startProxy } from './proxy.ts';
 export {
   asHex,
