@@ -89,6 +89,9 @@ async function rejection(promise: Promise<string>, expected: string): Promise<Re
   return outcome.error as RequestError;
 }
 
+/** A stack frame in the lesson's own code (exercise/, solution/, …), not in its tests. */
+const LESSON_CODE = /[\\/]lessons[\\/]05-udp[\\/](?!test[\\/])/;
+
 /**
  * Every UDP socket the client sends from during a test, to check that each is closed once its
  * request has settled. (socket.send is watched on the prototype, whatever the import style.)
@@ -102,8 +105,9 @@ function watchSockets() {
   ) {
     // Throws on a socket closed already: that one is not watched.
     const result = Reflect.apply(send, this, args);
-    // The test's own sockets (the proxy's, say) are not the client's business.
-    if (!sockets.has(this) && !new Error().stack?.includes('/packages/helpers/')) {
+    // Only the client's sockets, those sent from by the lesson's code: the test's own (the
+    // proxy's, say) are not its business, wherever the harness's code is loaded from.
+    if (!sockets.has(this) && LESSON_CODE.test(new Error().stack ?? '')) {
       const entry = { closed: false };
       sockets.set(this, entry);
       this.once('close', () => {

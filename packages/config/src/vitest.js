@@ -10,6 +10,7 @@ import { defineConfig } from 'vitest/config';
 import { currentTarget, implPath } from './target.js';
 
 const IMPL = '#impl/';
+const HARNESS = '@course/helpers';
 /**
  * What a learner sees who runs vitest in a lesson's folder: the course's report (packages/cli),
  * named by path because this package cannot depend on the command that depends on it. A reporter
@@ -28,6 +29,8 @@ const LESSON_REPORTER = join(
 export function lessonConfig(configFileUrl) {
   const lessonDir = dirname(fileURLToPath(configFileUrl));
   let target = currentTarget();
+  /** @type {string | undefined} */
+  let harness;
   return defineConfig({
     plugins: [
       {
@@ -35,6 +38,7 @@ export function lessonConfig(configFileUrl) {
         enforce: 'pre',
         /** @param {string} id */
         resolveId(id) {
+          if (id === HARNESS && harness) return harness;
           return id.startsWith(IMPL) ? implPath(lessonDir, id.slice(IMPL.length), target) : null;
         },
         /** @param {import('vitest/node').VitestPluginContext} context */
@@ -42,15 +46,18 @@ export function lessonConfig(configFileUrl) {
           // The target as the tests' workers see it: a run's own `env` option over the process's
           // (as vitest builds a worker's environment). The course check runs several targets at
           // once in one process, which one process.env cannot say.
-          target = currentTarget({
-            COURSE_TARGET: process.env.COURSE_TARGET,
-            ...vitest.config.env,
-            ...project.config.env,
-          });
+          const env = { ...vitest.config.env, ...project.config.env };
+          target = currentTarget({ COURSE_TARGET: process.env.COURSE_TARGET, ...env });
+          // The harness as one bundle (a file under node_modules, which vitest loads natively),
+          // when the run brings one (the course's own runs: runLessonTests).
+          harness = env.COURSE_HARNESS;
           // Transformed modules are kept on disk between runs (fsModuleCache, below), keyed by
-          // their text; but a test's `#impl/` imports resolve by the target, so the key must
-          // hold it too, or a run against solution/ would reuse the exercise's module.
-          experimental_defineCacheKeyGenerator(() => `course-target:${JSON.stringify(target)}`);
+          // their text; but a test's `#impl/` and harness imports resolve by the target and the
+          // harness's bundle, so the key must hold them too, or a run against solution/ would
+          // reuse the exercise's module.
+          experimental_defineCacheKeyGenerator(
+            () => `course-target:${JSON.stringify(target)} harness:${harness ?? 'sources'}`,
+          );
         },
       },
     ],
