@@ -58,10 +58,6 @@ export async function runLessonTests(
   { testNamePattern, files = [] }: { testNamePattern?: RegExp; files?: string[] } = {},
 ): Promise<LessonResult[]> {
   let results: LessonResult[] = [];
-  // Imported here: the lesson reporter, which vitest loads through its own module runner when a
-  // learner runs vitest in a lesson's folder, imports this module too, and bundle.ts cannot load there.
-  const { harnessBundle } = await import('@course/helpers/bundle');
-  const harness = await harnessBundle();
   const vitest = await startVitest(
     'test',
     // Only these test files (absolute paths), when given: a file with no test the pattern
@@ -73,9 +69,7 @@ export async function runLessonTests(
       config: false,
       projects: lessons.map((l) => l.dir),
       watch: false,
-      // The target for this run's workers, and for the lessons' configs (their `#impl/` imports);
-      // the harness's bundle, which the configs give the tests for `@course/helpers`.
-      env: { COURSE_TARGET: target, ...(harness ? { COURSE_HARNESS: harness } : {}) },
+      env: await runEnv(target),
       // Only the tests whose full name (describe and test names, space-separated) matches: the
       // course check runs a rung of the ladder or a mistake's named tests, not the whole lesson.
       testNamePattern,
@@ -90,6 +84,19 @@ export async function runLessonTests(
   );
   await vitest.close();
   return results;
+}
+
+/**
+ * A course run's own environment, given to vitest (its `env` option) rather than set on this
+ * process: the target, for its workers and the lessons' configs (their `#impl/` imports), and the
+ * harness's bundle, which the configs give the tests for `@course/helpers`.
+ */
+export async function runEnv(target: Target): Promise<Record<string, string>> {
+  // Imported here: the lesson reporter, which vitest loads through its own module runner when a
+  // learner runs vitest in a lesson's folder, imports this module too, and bundle.ts cannot load there.
+  const { harnessBundle } = await import('@course/helpers/bundle');
+  const harness = await harnessBundle();
+  return { COURSE_TARGET: target, ...(harness ? { COURSE_HARNESS: harness } : {}) };
 }
 
 /** A vitest reporter that hands over each run's results, lesson by lesson (in watch mode, each run). */

@@ -10,7 +10,7 @@ import { words } from '@course/words';
 import { startVitest } from 'vitest/node';
 import { paint } from './paint.ts';
 import { passedAll, printFailures, printResults } from './report.ts';
-import { resultsReporter, runSummary } from './run-tests.ts';
+import { resultsReporter, runEnv, runSummary } from './run-tests.ts';
 
 /** The learner's words (COURSE_LANG, or the system's language). */
 const learner = learnerLanguage();
@@ -38,8 +38,9 @@ export async function watch(options: WatchOptions): Promise<number> {
     });
     setTimeout(() => process.exit(), 500).unref();
   });
+  const env = await runEnv('exercise');
   while (lesson) {
-    const outcome = await watchLesson(lesson, options);
+    const outcome = await watchLesson(lesson, options, env);
     if (outcome === 'quit') return 0;
     const at = lessons.findIndex((l) => l.id === lesson?.id);
     const notDone = (l: LessonInfo) => stateOf(loadProgress(), l) !== 'done';
@@ -50,7 +51,11 @@ export async function watch(options: WatchOptions): Promise<number> {
   return 0;
 }
 
-function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome> {
+function watchLesson(
+  lesson: LessonInfo,
+  options: WatchOptions,
+  env: Record<string, string>,
+): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let changedAt: number | undefined;
     let finish: (outcome: Outcome) => void = resolve;
@@ -85,7 +90,6 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
         changedAt = performance.now();
       },
     };
-    process.env.COURSE_TARGET = 'exercise';
     startVitest(
       'test',
       [],
@@ -94,6 +98,7 @@ function watchLesson(lesson: LessonInfo, options: WatchOptions): Promise<Outcome
         config: false,
         projects: [lesson.dir],
         watch: true,
+        env,
         reporters: [reporter],
         // Every test file of the lesson on every save, not only those that import the saved file:
         // the program tests run exercise/ as a child process, which vitest cannot see, and the
