@@ -87,11 +87,18 @@ const heavy = ONE_AT_A_TIME.filter(missed).map((id) => [id]);
 const rest = toRun
   .map((t) => t.taskId)
   .filter((id) => !lessons.some(([l]) => l === id) && !heavy.some(([h]) => h === id));
-if (rest.length) heavy.push(rest);
+const short = rest.length ? [rest] : [];
 let runFailed = false;
-// One lane for the heavy tasks (and then any lesson left), three for the lessons.
+// One lane for the heavy tasks (and then any lesson left), three for the lessons; the short
+// tasks, in one turbo run, go to the first lane with nothing else left to do (they ran last in the
+// heavy lane, which then finished 30 s after the lessons').
 await Promise.all(
-  [[heavy, lessons], [lessons], [lessons], [lessons]].map(async (queues) => {
+  [
+    [heavy, lessons, short],
+    [lessons, short],
+    [lessons, short],
+    [lessons, short],
+  ].map(async (queues) => {
     for (let group = next(queues); group; group = next(queues)) {
       const { code, output } = await turboRun(group, group.length > 1 ? 2 : 1);
       const what = group.length > 1 ? `${group.length} short or cached tasks` : group[0];
