@@ -17,7 +17,8 @@
  * - Anything esbuild cannot bundle (a syntax error mid-edit, say) runs through tsx, as before,
  *   whose error message the learner then sees. COURSE_BUNDLE=0 runs every program through tsx.
  * - The course's own commands (`course`, `npm test`) are bundled the same way, with vitest left
- *   out of the bundle (`bundled(entry, { command: true })`, run by bundle-cache.mjs).
+ *   out of the bundle (`bundled(entry, { command: true })`, run by bundle-cache.mjs), and so is
+ *   the harness itself for the course's own test runs (`harnessBundle()`).
  */
 import {
   existsSync,
