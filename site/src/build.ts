@@ -18,6 +18,7 @@ import {
 import { findLesson, listLessons } from '@course/model/lessons';
 import { starterFiles } from '@course/model/starters';
 import { words } from '@course/words';
+import type { HighlighterCore } from 'shiki/core';
 import { lessonDiagrams } from './diagrams/lesson.ts';
 import { glossaryTerms, readGlossary } from './glossary.ts';
 import { loadHighlighter, REPO_ROOT, type RenderedPage, renderMarkdown } from './markdown.ts';
@@ -118,27 +119,13 @@ async function diagramsFor(lesson: LessonSource): Promise<Record<Language, Map<s
 export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: number }> {
   const started = performance.now();
   const lessons = readLessons();
-  // One lesson's recordings at a time: each is bounded (3 s), and exchanges that share a loaded
-  // machine with eight others can miss that bound. The highlighter loads meanwhile. Both editions
-  // show the same diagrams (the check holds a translation to its English's images), each with its
-  // words in the page's language; a page not translated yet shows them in English, as its text.
-  const recordAll = async () => {
-    const out: Record<Language, Map<string, string>>[] = [];
-    for (const lesson of lessons) out.push(await diagramsFor(lesson));
-    return out;
-  };
-  const [highlighter, diagrams] = await Promise.all([loadHighlighter(), recordAll()]);
   const version = String(Date.now().toString(36));
   const glossary = readGlossary();
-
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(join(outDir, 'assets'), { recursive: true });
-
-  // Every page of every edition first, so that each page's language switch knows the headings of
-  // its twin (the same headings in the same order: the switch keeps the reader's section).
-  const rendered = LANGUAGES.map((lang) => {
+  const loading = loadHighlighter();
+  const highlighted = new Map<string, string>();
+  // README links lead to each edition's pages, and to the other edition's where they name it.
+  const links = LANGUAGES.map((lang) => {
     const folder = editionFolder(lang);
-    // README links lead to this edition's pages, and to the other edition's where they name it.
     const pages = new Map<string, string>();
     for (const l of lessons)
       for (const other of LANGUAGES)
@@ -146,24 +133,57 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
           `lessons/${l.id}/${readmeName(other)}`,
           `${other === lang ? '' : `${folder ? '../' : ''}${editionFolder(other)}`}${l.editions[other].nav.file}`,
         );
-    return lessons.map((lesson, i) => {
-      const { text, translated } = lesson.editions[lang];
-      const page = renderMarkdown(text, {
-        dir: lesson.dir,
-        pageDepth: folder ? 3 : 2,
-        pages,
-        diagrams: diagrams[i]?.[translated ? lang : SOURCE_LANGUAGE] ?? new Map(),
-        highlighter,
-        read: (file) => shippedText(file, lang),
-        lang,
-      });
-      const note = translated ? '' : words(lang).site.untranslated;
-      // Not translated yet: the English text, marked as English for screen readers and fonts.
-      return note
-        ? { ...page, html: `<p class="untranslated">${note}</p>\n<div lang="en">${page.html}</div>` }
-        : page;
-    });
+    return pages;
   });
+  /** Lesson i's page in one edition, its diagrams drawn. */
+  const render = (
+    lang: Language,
+    i: number,
+    drawn: Record<Language, Map<string, string>>,
+    highlighter: HighlighterCore,
+  ): RenderedPage => {
+    const lesson = lessons[i] as LessonSource;
+    const { text, translated } = lesson.editions[lang];
+    const page = renderMarkdown(text, {
+      dir: lesson.dir,
+      pageDepth: editionFolder(lang) ? 3 : 2,
+      pages: links[LANGUAGES.indexOf(lang)] as Map<string, string>,
+      diagrams: drawn[translated ? lang : SOURCE_LANGUAGE],
+      highlighter,
+      highlighted,
+      read: (file) => shippedText(file, lang),
+      lang,
+    });
+    const note = translated ? '' : words(lang).site.untranslated;
+    // Not translated yet: the English text, marked as English for screen readers and fonts.
+    return note
+      ? { ...page, html: `<p class="untranslated">${note}</p>\n<div lang="en">${page.html}</div>` }
+      : page;
+  };
+
+  // Every page of every edition first, so that each page's language switch knows the headings of
+  // its twin (the same headings in the same order: the switch keeps the reader's section). A
+  // lesson's pages are rendered as soon as its diagrams are recorded, two lessons at a time, not
+  // more: a recording is bounded (3 s), and exchanges that share a loaded machine with eight
+  // others can miss that bound. Two, because recordings mostly wait: lesson 05's alone takes over
+  // a second (a lost datagram's timeout), while the others record and render meanwhile. Both
+  // editions show the same diagrams (the check holds a translation to its English's images), each
+  // with its words in the page's language; a page not translated yet shows them in English.
+  const rendered: RenderedPage[][] = LANGUAGES.map(() => []);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < lessons.length; i = next++) {
+      const drawn = await diagramsFor(lessons[i] as LessonSource);
+      const highlighter = await loading;
+      LANGUAGES.forEach((lang, e) => {
+        (rendered[e] as RenderedPage[])[i] = render(lang, i, drawn, highlighter);
+      });
+    }
+  };
+  await Promise.all([lane(), lane()]);
+
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(outDir, 'assets'), { recursive: true });
 
   const pageOf = (lang: Language, i: number): RenderedPage => {
     const found = rendered[LANGUAGES.indexOf(lang)]?.[i];

@@ -79,6 +79,11 @@ export interface PageContext {
   diagrams: Map<string, string>;
   highlighter: HighlighterCore;
   /**
+   * Code already highlighted, by language and text: given one map for a whole build, a block
+   * both editions show (every included file) is highlighted once.
+   */
+  highlighted?: Map<string, string>;
+  /**
    * The text of a file an `include` shows (default: the file on disk). The site passes the
    * shipped starter for exercise/ files, so that a learner's edits never change the lesson.
    */
@@ -141,7 +146,7 @@ export function renderMarkdown(source: string, context: PageContext): RenderedPa
   md.renderer.rules.fence = (tokens, idx) => {
     const token = tokens[idx] as Token;
     const lang = token.info.trim().split(/\s+/)[0] ?? '';
-    return codeBlock(context.highlighter, token.content, lang, undefined, w);
+    return codeBlock(context.highlighter, token.content, lang, undefined, w, context.highlighted);
   };
 
   // Raw HTML in a README is shown as text, never run (`<script>`, `<img onerror>`): the only HTML
@@ -205,14 +210,21 @@ export function codeBlock(
   lang: string,
   caption?: string,
   w: Words['site'] = words('en').site,
+  highlighted?: Map<string, string>,
 ): string {
-  const language = LANGUAGES[lang.toLowerCase()];
-  const body = highlighter.codeToHtml(code.replace(/\n$/, ''), {
-    lang: language ?? 'text',
-    themes: { light: 'github-light-default', dark: 'github-dark-default' },
-    // Colours as CSS variables only (--shiki-light, --shiki-dark): site.css picks by scheme.
-    defaultColor: false,
-  });
+  const language = LANGUAGES[lang.toLowerCase()] ?? 'text';
+  const text = code.replace(/\n$/, '');
+  const key = `${language}\n${text}`;
+  let body = highlighted?.get(key);
+  if (body === undefined) {
+    body = highlighter.codeToHtml(text, {
+      lang: language,
+      themes: { light: 'github-light-default', dark: 'github-dark-default' },
+      // Colours as CSS variables only (--shiki-light, --shiki-dark): site.css picks by scheme.
+      defaultColor: false,
+    });
+    highlighted?.set(key, body);
+  }
   const head = caption ? `<figcaption>${caption}</figcaption>` : '';
   return `<figure class="code">${head}<button type="button" class="copy" aria-label="${w.copyCode}">${w.copy}</button>${body}</figure>\n`;
 }
@@ -265,6 +277,7 @@ function include(reference: string, context: PageContext): string {
     lang,
     region ? `${link} · ${region}` : link,
     words(context.lang ?? 'en').site,
+    context.highlighted,
   );
 }
 
