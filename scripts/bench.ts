@@ -7,7 +7,7 @@
  *   npm run bench -- framing lines feedback chat udp concurrency   some groups
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import {
   closeSync,
@@ -478,6 +478,14 @@ async function feedbackRuns(node: string): Promise<void> {
       unit: 'ms',
       baseline: `the time of the floor, itself ${(oneLoaded / bare).toFixed(1)}× \`node -e 0\``,
       ratio: verify / oneLoaded,
+    },
+    {
+      group: 'feedback',
+      what: `course verify 01's floor with its tests: the load above, and its longest test file's own run (${Math.round(watch.tests)} ms, as watch reports it)`,
+      value: oneLoaded + watch.tests,
+      unit: 'ms',
+      baseline: `the time of \`node -e 0\`: no verify of these tests can be faster; verify is ${Math.round(verify - oneLoaded - watch.tests)} ms more`,
+      ratio: (oneLoaded + watch.tests) / bare,
     },
     {
       group: 'feedback',
@@ -1023,10 +1031,12 @@ async function upload(): Promise<void> {
     const out = openSync(file, 'w');
     for (let i = 0; i < mib; i++) writeSync(out, block);
     closeSync(out);
-    // Every file written lately, by anyone, goes to the disk now: once the kernel holds about a
-    // tenth of the free memory in unwritten pages (2.3 GB here), it starts writing them back,
-    // and a write-back in the middle of a measurement made uploads 30 to 50% slower.
-    spawnSync('sync');
+    // Every file written lately, by anyone, goes to the disk before each timed run, and each run
+    // deletes what it wrote: a run that starts with another's gigabyte still unwritten in memory
+    // is slowed by its write-back, by 30% to 4× here. (The plain pipe's file used to stay until
+    // the end, and every upload after it paid for it: 0.54-0.59× in turns, 0.85-0.9× alone.)
+    const settle = () => spawnSync('sync');
+    settle();
 
     // The baseline: the same bytes over loopback, written and discarded, no framing, no disk.
     const sink = net.createServer((socket) => socket.resume());
@@ -1062,6 +1072,7 @@ async function upload(): Promise<void> {
     const runUpload = async (node: string[], server: string, client: string, clientArgs: string[] = []) => {
       const stored = join(dir, 'uploads');
       const running = await start([...node, server, '--port', '0', '--dir', stored]);
+      settle();
       const sent = await measured([...node, client, '--port', String(running.port), ...clientArgs, file])
         .done;
       const served = await stop(running);
@@ -1077,43 +1088,64 @@ async function upload(): Promise<void> {
       '--hash-first',
     ]);
 
-    // The plain way, in programs started like the lesson's (node + tsx for the server).
+    // The plain way, in programs started like the lesson's (node + tsx for the server); and the
+    // plain way with a SHA-256 on both sides, each over every chunk it passes on: the floor for
+    // any upload that checks its bytes end to end, as the lesson's does.
     const plainFile = join(dir, 'plain.bin');
-    const plainServer = await start([
-      '--import',
-      'tsx',
-      '-e',
-      `const fs = require('node:fs');
-       const net = require('node:net');
-       const server = net.createServer({ allowHalfOpen: true }, (socket) =>
-         socket.pipe(fs.createWriteStream(${JSON.stringify(plainFile)})).on('close', () => socket.end('stored')));
-       server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
-       process.on('SIGINT', () => process.exit(0));`,
-    ]);
-    const plainOnce = async () => {
+    const plainServer = (hashed: boolean) =>
+      start([
+        '--import',
+        'tsx',
+        '-e',
+        `const fs = require('node:fs');
+         const net = require('node:net');
+         const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+           const hash = ${hashed} ? require('node:crypto').createHash('sha256') : undefined;
+           if (hash) socket.on('data', (chunk) => hash.update(chunk));
+           socket.pipe(fs.createWriteStream(${JSON.stringify(plainFile)}))
+             .on('close', () => socket.end(hash ? hash.digest('hex') : 'stored'));
+         });
+         server.listen(0, '127.0.0.1', () => console.log('listening on 127.0.0.1:' + server.address().port));
+         process.on('SIGINT', () => process.exit(0));`,
+      ]);
+    const plainServers = { plain: await plainServer(false), hashed: await plainServer(true) };
+    const plainOnce = async (kind: keyof typeof plainServers) => {
+      settle();
       const started = performance.now();
       await new Promise<void>((resolve, reject) => {
-        const socket = net.connect({ host: '127.0.0.1', port: plainServer.port }, () =>
-          createReadStream(file).pipe(socket),
-        );
+        const socket = net.connect({ host: '127.0.0.1', port: plainServers[kind].port }, () => {
+          const source = createReadStream(file);
+          if (kind === 'hashed') {
+            const hash = createHash('sha256');
+            source.on('data', (chunk) => hash.update(chunk));
+          }
+          source.pipe(socket);
+        });
         socket.resume().on('close', () => resolve());
         socket.on('error', reject);
       });
-      return performance.now() - started;
+      const ms = performance.now() - started;
+      rmSync(plainFile);
+      return ms;
     };
-    // The lesson's upload and the plain pipe in turns, three times each, and the middle of each:
-    // one pass of either swings by a third on this shared machine, and a busy spell then slows
-    // both alike.
+    // The lesson's upload and the plain pipes in turns, five times each, and the middle of each:
+    // one pass of any swings by a third or more on this shared machine, and a busy spell then
+    // slows them alike.
     const uploads: Awaited<ReturnType<typeof runUpload>>[] = [];
     const plains: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    const hashedPlains: number[] = [];
+    for (let i = 0; i < 5; i++) {
       uploads.push(await runUpload(['--import', 'tsx'], `${lesson}/server.ts`, `${lesson}/client.ts`));
-      plains.push(await plainOnce());
+      plains.push(await plainOnce('plain'));
+      hashedPlains.push(await plainOnce('hashed'));
     }
     const plain = middle(plains);
-    const tsx = uploads.sort((a, b) => a.inside - b.inside)[1] as (typeof uploads)[number];
-    const plainResult = await stop(plainServer);
-    rmSync(plainFile, { force: true });
+    const hashedPlain = middle(hashedPlains);
+    const tsx = uploads.find(
+      ({ inside }) => inside === middle(uploads.map((u) => u.inside)),
+    ) as (typeof uploads)[number];
+    const plainResult = await stop(plainServers.plain);
+    await stop(plainServers.hashed);
 
     // What Node, and Node with tsx, cost before a program does anything, for scale.
     const idle = await measured(['--import', 'tsx', '-e', 'setTimeout(() => {}, 100)']).done;
@@ -1124,13 +1156,31 @@ async function upload(): Promise<void> {
     rows.push(
       {
         group: 'upload',
-        what: `${mib} MiB upload (one read, the hash in a trailer; middle of 3, in turns with the pipe)`,
+        what: `${mib} MiB upload (one read, the hash in a trailer; middle of 5, in turns with the pipe)`,
         value: rate(tsx.inside),
         unit: 'MiB/s',
         baseline: 'of a plain pipe into a file',
         ratio: plain / tsx.inside,
         target: '≥ 0.85×',
         met: plain / tsx.inside >= 0.85,
+      },
+      {
+        group: 'upload',
+        what: `${mib} MiB plain pipe with a SHA-256 on both sides: the floor for an upload that checks its bytes`,
+        value: rate(hashedPlain),
+        unit: 'MiB/s',
+        baseline: 'of a plain pipe into a file',
+        ratio: plain / hashedPlain,
+      },
+      {
+        group: 'upload',
+        what: `${mib} MiB upload (one read) vs that floor`,
+        value: rate(tsx.inside),
+        unit: 'MiB/s',
+        baseline: 'of the plain pipe hashing on both sides',
+        ratio: hashedPlain / tsx.inside,
+        target: '≥ 0.85×',
+        met: hashedPlain / tsx.inside >= 0.85,
       },
       {
         group: 'upload',
