@@ -256,13 +256,16 @@ describe('step 7: the terminal client', () => {
     const screen = new Screen(40);
     const input = new PassThrough();
     const done = chat({ port: server.port, nick: 'bob', input, output: screen, terminal: true });
-    done.catch(() => {}); // awaited at the end; a failure before then is reported there
+    done.catch(() => {}); // awaited below; a failure before then is reported there
     await within(
-      new Promise<void>((resolve) => {
-        const check = () => (screen.rows.join('\n') === 'OK bob\nbob>' ? resolve() : undefined);
-        screen.on('drawn', check);
-        check();
-      }),
+      Promise.race([
+        new Promise<void>((resolve) => {
+          const check = () => (screen.rows.join('\n') === 'OK bob\nbob>' ? resolve() : undefined);
+          screen.on('drawn', check);
+          check();
+        }),
+        done.then(() => {}), // chat() failing at once fails the test at once, with its error
+      ]),
       () => ({ expected: 'the OK line, then the prompt `bob> `', received: JSON.stringify(screen.rows) }),
     );
     input.write('\x03'); // Ctrl-C: readline emits 'SIGINT'
