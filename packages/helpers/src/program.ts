@@ -187,6 +187,12 @@ export class RunningProgram {
   port = 0;
   private result: ProgramResult | undefined;
   private readonly ended: Promise<ProgramResult>;
+  /**
+   * The process has exited. Heard from the start: 'exit' comes before 'close', which waits for
+   * the pipes, and a kill() between the two that listened for 'exit' only then waited for it
+   * forever (under load, one run of npm test in six: a test held to vitest's 30 s backstop).
+   */
+  private readonly gone: Promise<void>;
   private readonly changes = new Changes();
 
   /** How a learner runs the same thing, for messages. */
@@ -216,6 +222,7 @@ export class RunningProgram {
     });
     this.process.stdin?.on('error', () => {}); // the program may exit before reading stdin
     this.process.stdin?.end(stdin ?? '');
+    this.gone = new Promise((resolve) => this.process.once('exit', () => resolve()));
     this.ended = new Promise((resolve) => {
       this.process.once('close', (code, signal) => {
         this.result = { code, signal, stdout: this.stdout, stderr: this.stderr };
@@ -293,9 +300,8 @@ export class RunningProgram {
    */
   async kill(): Promise<void> {
     if (this.result) return;
-    const exited = new Promise((resolve) => this.process.once('exit', resolve));
     killTree(this.process);
-    await exited;
+    await this.gone;
     this.process.stdout?.destroy();
     this.process.stderr?.destroy();
     await this.ended;
