@@ -417,6 +417,18 @@ describe('lesson programs as child processes', () => {
     expect(error.message).not.toContain('print it with console.log');
   });
 
+  test('kill() returns when the program has exited but its output is still open', async () => {
+    // It exits at once; the child it leaves holds its stdout open, so 'close' waits for the kill.
+    const program = startCommand(process.execPath, [
+      '-e',
+      "require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 20000)'], { stdio: 'inherit' }); setTimeout(() => process.exit(0), 100)",
+    ]);
+    await new Promise((resolve) => program.process.once('exit', resolve));
+    expect(program.exited, 'no close yet: the child holds the pipe').toBe(false);
+    await within(program.kill(), () => ({ expected: 'kill() to return', received: 'still waiting' }));
+    expect(program.exited).toBe(true);
+  });
+
   test('a first line other than `listening on` is reported', async () => {
     const error = await lesson.startServer('server', ['--chatty']).catch((e) => e);
     expect(error.message).toContain('the first line was "hello there"');
