@@ -1198,7 +1198,7 @@ async function upload(): Promise<void> {
         unit: 'MiB/s',
         // The spread, for a reader to judge: the same code has measured anything from 0.4× to 1.1×
         // here, from one run of the bench to the next, as the machine's neighbours came and went.
-        baseline: `of a plain pipe into a file; the turns took ${spread(uploads.map((u) => u.inside))} and ${spread(plains)}`,
+        baseline: `of a plain pipe into a file; its turns took ${spread(uploads.map((u) => u.inside))}, the pipe's ${spread(plains)}`,
         ratio: plain / tsx.inside,
         target: '≥ 0.85×',
         met: plain / tsx.inside >= 0.85,
