@@ -1071,7 +1071,7 @@ async function upload(): Promise<void> {
     // Every file written lately, by anyone, goes to the disk before each timed run, and each run
     // deletes what it wrote: a run that starts with another's gigabyte still unwritten in memory
     // is slowed by its write-back, by 30% to 4× here. (The plain pipe's file used to stay until
-    // the end, and every upload after it paid for it: 0.54-0.59× in turns, 0.85-0.9× alone.)
+    // the end, and every upload after it paid for that.)
     const settle = () => spawnSync('sync');
     settle();
 

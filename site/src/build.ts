@@ -122,6 +122,9 @@ export async function buildSite(outDir = DIST): Promise<{ pages: number; ms: num
   const version = String(Date.now().toString(36));
   const glossary = readGlossary();
   const loading = loadHighlighter();
+  // Awaited by the lanes below, after their first recording: heard now, so that a failure to load
+  // rejects buildSite() there rather than ending the process as a rejection nobody handled.
+  loading.catch(() => {});
   const highlighted = new Map<string, string>();
   // README links lead to each edition's pages, and to the other edition's where they name it.
   const links = LANGUAGES.map((lang) => {
