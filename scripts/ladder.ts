@@ -62,10 +62,16 @@ function readFiles(lesson: LessonInfo): { files: LadderFile[]; problems: string[
 function judge(result: LessonResult | undefined, k: number, steps: number): string[] {
   const done = k === 0 ? 'the starter' : k === 1 ? 'step 1 done' : `steps 1-${k} done`;
   if (!result) return [`${done}: the tests did not run`];
-  const failing = result.failed.map((f) => ({ name: f.name, step: stepOf(f.name) }));
+  const failing = result.failed.map((f) => ({ ...f, step: stepOf(f.name) }));
   const broken = failing.filter((f) => f.step !== undefined && f.step <= k);
+  // With its message: a test that fails only under load (a flaky one) must say how it failed.
   const out = broken.map(
-    (f) => `${done}, yet "${f.name}" fails: it needs a later step, so it belongs to that step's group`,
+    (f) =>
+      `${done}, yet "${f.name}" fails: it needs a later step, so it belongs to that step's group\n${f.message
+        .split('\n')
+        .slice(0, 6)
+        .map((line) => `      ${line}`)
+        .join('\n')}`,
   );
   if (k < steps && !failing.some((f) => f.step === k + 1))
     out.push(
