@@ -35,7 +35,7 @@ export {
   type NcLineOptions,
   ncLine,
 } from './show.ts';
-export { courseLineWords, hasCommand, runCommand, runCourseLine } from './tools.ts';
+export { courseLineWords, hasCommand, runCommand, runCourseLine, startCourseLine } from './tools.ts';
 export * from './udp.ts';
 export {
   assertBytes,

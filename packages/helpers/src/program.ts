@@ -248,11 +248,31 @@ export class RunningProgram {
     expected: string,
     options: { ms?: number; hint?: string } = {},
   ): Promise<string> {
-    return waitUntil<string>(
+    return this.waitFor(() => this.lines.find((l) => pattern.test(l)), expected, options);
+  }
+
+  /**
+   * Waits until stdout matches `pattern`, in lines or not (a UDP reply printed by nc has no
+   * newline), failing early if the program exits; returns stdout so far.
+   */
+  waitForOutput(
+    pattern: RegExp,
+    expected: string,
+    options: { ms?: number; hint?: string } = {},
+  ): Promise<string> {
+    return this.waitFor(() => (pattern.test(this.stdout) ? this.stdout : undefined), expected, options);
+  }
+
+  private waitFor<T>(
+    found: () => T | undefined,
+    expected: string,
+    options: { ms?: number; hint?: string },
+  ): Promise<T> {
+    return waitUntil<T>(
       this.changes,
       () => {
-        const line = this.lines.find((l) => pattern.test(l));
-        if (line !== undefined) return { value: line };
+        const value = found();
+        if (value !== undefined) return { value };
         if (!this.result) return undefined;
         return {
           error: this.failure(`the program exited (${exitWords(this.result)}) first`, expected, options.hint),

@@ -8,6 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closeAfterTest } from './cleanup.ts';
+import { RunningProgram } from './program.ts';
 
 /** True when `command` is an executable on the PATH. */
 export function hasCommand(command: string): boolean {
@@ -51,4 +52,13 @@ export function courseLineWords(line: string): string[] {
  */
 export function runCourseLine(line: string, ms = 20_000): Promise<Buffer> {
   return runCommand(process.execPath, [COURSE_BIN, ...courseLineWords(line)], ms);
+}
+
+/**
+ * Starts a `npx course …` line as runCourseLine() does, without waiting for its end: a line that
+ * waits by design (`nc -u -w 5` listens five seconds for more replies) is read while it runs
+ * (`waitForOutput()`), and stopped when the test ends.
+ */
+export function startCourseLine(line: string): RunningProgram {
+  return new RunningProgram(process.execPath, [COURSE_BIN, ...courseLineWords(line)], { display: line });
 }

@@ -4,6 +4,7 @@ import {
   createUdpProxy,
   recordDatagrams,
   runCourseLine,
+  startCourseLine,
   startUdpProxy,
   startUdpServer,
   udpNcLine,
@@ -147,6 +148,15 @@ describe('UDP peers and servers', () => {
     expect(empty).toContain('--send-empty');
     expect((await runCourseLine(fast(empty))).toString()).toBe('got it');
     expect(sizes).toEqual([7, 0]);
+  });
+
+  test('startCourseLine reads a line while it runs: nc -u -w 8 prints its reply long before its wait ends', async () => {
+    const server = await startUdpServer((bytes) => bytes.toString().toUpperCase());
+    const started = performance.now();
+    const nc = startCourseLine(udpNcLine('from nc', server.port).replace('-w 5', '-w 8'));
+    expect(await nc.waitForOutput(/./s, 'the reply', { ms: 8_000 })).toBe('FROM NC');
+    expect(nc.exited, 'nc still waits for more replies, as netcat does').toBe(false);
+    expect(performance.now() - started).toBeLessThan(8_000);
   });
 });
 
