@@ -1,10 +1,21 @@
 /**
  * Test helpers of lesson 07 that the shared harness does not have: feeding a LineDecoder a list
- * of chunks, cutting bytes into chunks, and catching what a server's listeners throw.
+ * of chunks, cutting bytes into chunks, catching what a server's listeners throw, and the
+ * learner's server started in this process, for server.test.ts and line-limits.test.ts.
  */
 import type net from 'node:net';
-import { asHex, WireError } from '@course/helpers';
+import {
+  asHex,
+  assertBytes,
+  LogLines,
+  listen,
+  type Peer,
+  reproSetup,
+  WireError,
+  within,
+} from '@course/helpers';
 import { LineDecoder, type LineDecoderOptions, LineTooLongError } from '#impl/line-decoder.ts';
+import { createLineServer, type LineServerOptions } from '#impl/server.ts';
 
 export interface Decoded {
   /** Every line onLine received, in order. */
@@ -128,4 +139,71 @@ export function catchListenerThrows(
       return first;
     },
   };
+}
+
+/**
+ * The learner's server, in this process, on a free port, with its log lines collected. What its
+ * listeners throw (a LineTooLongError nobody caught) fails the test at its next guard()ed wait.
+ */
+export async function startLines(options: LineServerOptions = {}) {
+  const log = new LogLines();
+  const server = createLineServer({ log: log.add, ...options });
+  const { guard } = catchListenerThrows(server, (error, event) => {
+    const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const tooLong = error instanceof Error && error.name === 'LineTooLongError';
+    return {
+      headline: `the server's '${event}' listener threw ${what}, and nothing caught it`,
+      expected: tooLong
+        ? 'the server to catch it, answer the lines before it, send `error: <message>` and close this connection (step 7)'
+        : 'no exception out of a listener',
+      hint: tooLong
+        ? "step 7: wrap decoder.push() in the 'data' listener (and decoder.end() in 'end') in try/catch. " +
+          'Nothing outside a listener can catch what it throws: in the real server it ends the process, and every client with it'
+        : 'an exception thrown in a listener escapes every try/catch around your calls, and ends the real server: find it at the line below',
+    };
+  });
+  const port = await listen(server);
+  // The repro lines start the real server with the same limits as this test's.
+  const serverArgs = [
+    ...(options.maxLineBytes === undefined ? [] : ['--max-line', String(options.maxLineBytes)]),
+    ...(options.lineTimeoutMs === undefined ? [] : ['--timeout', String(options.lineTimeoutMs)]),
+    ...(options.budgetBytes === undefined ? [] : ['--budget', String(options.budgetBytes)]),
+    ...(options.maxConnections === undefined ? [] : ['--max-connections', String(options.maxConnections)]),
+  ];
+  if (serverArgs.length > 0) reproSetup({ serverArgs });
+  return { port, log, server, guard };
+}
+
+export type Guard = <T>(promise: Promise<T>) => Promise<T>;
+
+/**
+ * Waits for as many answer lines as `expected` holds, then checks them byte for byte
+ * (text and hex on failure, and an nc line to try it by hand).
+ */
+export async function expectAnswers(guard: Guard, peer: Peer, expected: string, hint?: string) {
+  const count = expected.split('\n').length - 1;
+  await guard(
+    peer.lines(count, {
+      hint: hint ?? 'answer each complete line with `<n> <line>\\n` as soon as its \\n has arrived',
+    }),
+  );
+  assertBytes(peer.received, expected, { what: 'the reply', hint, repro: peer.repro });
+}
+
+/** The server's side of each connection it accepts, in order (this listener runs after the server's). */
+export function serverSides(server: net.Server): net.Socket[] {
+  const sockets: net.Socket[] = [];
+  server.on('connection', (socket: net.Socket) => sockets.push(socket));
+  return sockets;
+}
+
+/** Waits, polling every 5 ms, until `ready()` is true; `expected` says what for, if it never is. */
+export function eventually(ready: () => boolean, expected: string, ms = 10_000): Promise<void> {
+  let check: NodeJS.Timeout | undefined;
+  const done = new Promise<void>((resolve) => {
+    check = setInterval(() => {
+      if (ready()) resolve();
+    }, 5);
+  });
+  return within(done, () => ({ expected }), { ms }).finally(() => clearInterval(check));
 }
