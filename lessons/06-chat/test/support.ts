@@ -1,12 +1,14 @@
 /**
  * Test helpers of lesson 06 that the shared harness does not have: a chat participant that reads
  * the server's lines one after another (the harness's Peer.lines(n) reads from the start every
- * time), and a small terminal screen that understands the escape codes readline writes.
+ * time), a small terminal screen that understands the escape codes readline writes, and the
+ * learner's server started in this process (server.test.ts, slow-clients.test.ts).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { Writable } from 'node:stream';
-import { closeAfterTest, connect, Peer, WireError, within } from '@course/helpers';
+import { closeAfterTest, connect, LogLines, listen, Peer, WireError, within } from '@course/helpers';
+import { type ChatOptions, createChatServer } from '#impl/server.ts';
 
 const CHANGED = 'changed';
 
@@ -267,4 +269,12 @@ export class Screen extends Writable {
         break; // colours, modes (`?2004h`) and the like: nothing to draw
     }
   }
+}
+
+/** The learner's chat server, in this process, on a free port, with its log lines collected. */
+export async function startChat(options: ChatOptions = {}) {
+  const log = new LogLines();
+  const server = createChatServer({ log: log.add, ...options });
+  const port = await listen(server);
+  return { port, log, server };
 }
