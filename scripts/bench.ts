@@ -477,7 +477,12 @@ async function feedbackRuns(node: string): Promise<void> {
   // The typecheck verify runs beside the tests, as it runs it (incremental, its state warm): the
   // CPU it takes from them is most of what verify spends above its floor.
   const buildInfo = join(mkdtempSync(join(tmpdir(), 'bench-tsc-')), 'lesson.tsbuildinfo');
-  const tscArgs = [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', listLessons()[0]?.dir ?? '', '--incremental'];
+  const tscArgs = [
+    join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+    '-p',
+    listLessons()[0]?.dir ?? '',
+    '--incremental',
+  ];
   wall([node, ...tscArgs, '--tsBuildInfoFile', buildInfo]);
   const typecheck = middle(
     Array.from({ length: 3 }, () => wallAndCpu([node, ...tscArgs, '--tsBuildInfoFile', buildInfo])).map(
