@@ -150,7 +150,7 @@ describe('UDP peers and servers', () => {
     expect(sizes).toEqual([7, 0]);
   });
 
-  test('startCourseLine reads a line while it runs: nc -u -w 8 prints its reply long before its wait ends', async () => {
+  test('startCourseLine reads a line while it runs: course nc -u -w 8 prints its reply long before its wait ends', async () => {
     const server = await startUdpServer((bytes) => bytes.toString().toUpperCase());
     const started = performance.now();
     const nc = startCourseLine(udpNcLine('from nc', server.port).replace('-w 5', '-w 8'));
